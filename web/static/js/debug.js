@@ -1,0 +1,54 @@
+// window.commandpost: a read-mostly handle for end-to-end tests and for debugging in the console.
+export function exposeDebugHandle({ session, grid, i18n, toasts, speaker }) {
+  window.commandpost = {
+    get participantId() {
+      return session.participantId;
+    },
+    get roomId() {
+      return session.roomId;
+    },
+    get state() {
+      return session.state;
+    },
+    get grants() {
+      return [...session.grants];
+    },
+    get locked() {
+      return session.locked;
+    },
+    get publishPc() {
+      return session.publisher?.pc ?? null;
+    },
+    get subscribePc() {
+      return session.subscriber?.pc ?? null;
+    },
+    get metrics() {
+      return { ...session.metrics };
+    },
+    get lang() {
+      return i18n.lang;
+    },
+    setLang: (lang) => i18n.setLang(lang),
+    tiles: () => grid.tiles(),
+    toasts: () => toasts.log.slice(),
+    activeSpeaker: () => speaker()?.current ?? null,
+    /** Inbound streams of the subscribe connection, labelled with who sends them. */
+    async inbound() {
+      const sub = session.subscriber;
+      if (!sub?.pc) return [];
+      const byMid = new Map(sub.current.map((entry) => [entry.mid, entry.info]));
+      const rows = [];
+      (await sub.pc.getStats()).forEach((r) => {
+        if (r.type !== "inbound-rtp") return;
+        const info = byMid.get(r.mid) || {};
+        rows.push({
+          mid: r.mid, kind: r.kind, participantId: info.participant_id ?? null, source: info.source ?? null,
+          framesDecoded: r.framesDecoded ?? 0, totalAudioEnergy: r.totalAudioEnergy ?? 0,
+          bytesReceived: r.bytesReceived ?? 0, packetsLost: r.packetsLost ?? 0,
+        });
+      });
+      return rows;
+    },
+    session,
+  };
+}

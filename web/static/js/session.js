@@ -1,0 +1,232 @@
+// One meeting attendance: the signalling socket, both peer connections and local media.
+// It knows nothing about buttons; the view listens through `ui` callbacks.
+import { captureTrack, savedDevice } from "./devices.js";
+import { FirstFrameProbe } from "./metrics.js";
+import { Publisher } from "./publisher.js";
+import { SignalingClient } from "./signaling.js";
+import { Subscriber } from "./subscriber.js";
+
+const JOIN_TIMEOUT_MS = 10000;
+
+export class MeetingSession {
+  /** ui: {grid, notify(key, params, kind), changed(), ended(reason, detail)} */
+  constructor(ui) {
+    this.ui = ui;
+    this.state = "idle";
+    this.participantId = null;
+    this.grants = [];
+    this.locked = false;
+    this.tracks = { microphone: null, camera: null, screen: null };
+    this.audioOn = false;
+    this.videoOn = false;
+    this.metrics = { joinStartedAt: null, joinedAt: null, subscribeConnectedAt: null, firstFrameAt: null };
+    this.publisher = null;
+    this.subscriber = null;
+    this.signaling = null;
+  }
+
+  isAdmin() {
+    return this.grants.includes("admin");
+  }
+
+  micEnabled() {
+    return Boolean(this.tracks.microphone && this.audioOn);
+  }
+
+  /** credentials: {code} or {token}; media: {audio, video, audioOn, videoOn} tracks from the preview. */
+  async join({ credentials, name, media }) {
+    this.state = "joining";
+    this.metrics.joinStartedAt = performance.now();
+    this.name = name;
+    this.tracks.microphone = media.audio;
+    this.tracks.camera = media.video;
+    this.audioOn = Boolean(media.audio && media.audioOn);
+    this.videoOn = Boolean(media.video && media.videoOn);
+    if (media.audio) media.audio.enabled = this.audioOn;
+    this.signaling = new SignalingClient();
+    await this.signaling.connect();
+    this.listen();
+    const joined = this.signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
+    this.signaling.send({ type: "join", name, ...credentials });
+    await joined;
+    await this.startPublishing();
+  }
+
+  listen() {
+    const s = this.signaling;
+    s.on("joined", (msg) => this.onJoined(msg));
+    s.on("offer", (msg) => this.onOffer(msg));
+    s.on("participant_joined", ({ participant }) => {
+      this.ui.grid.upsertParticipant(participant);
+      this.ui.notify("toast.joined", { name: participant.name });
+      this.ui.changed();
+    });
+    s.on("participant_left", (msg) => this.onParticipantLeft(msg));
+    s.on("participant_state", ({ participant_id: id, audio, video }) => this.ui.grid.setState(id, { audio, video }));
+    s.on("muted", (msg) => this.onMutedByHost(msg));
+    s.on("kicked", () => this.end("kicked"));
+    s.on("room_locked", ({ locked }) => {
+      this.locked = Boolean(locked);
+      this.ui.notify(this.locked ? "toast.roomLocked" : "toast.roomUnlocked");
+      this.ui.changed();
+    });
+    s.on("error", (msg) => {
+      if (msg.ref !== "join") this.ui.notifyError(msg.code, msg.message);
+    });
+    s.on("close", ({ byUs }) => {
+      if (!byUs && this.state !== "ended") this.end(this.state === "joined" ? "lost" : "failed");
+    });
+  }
+
+  onJoined(msg) {
+    this.state = "joined";
+    this.metrics.joinedAt = performance.now();
+    this.participantId = msg.participant_id;
+    this.roomId = msg.room_id;
+    this.grants = msg.grants || [];
+    this.locked = Boolean(msg.locked);
+    this.iceServers = msg.ice_servers || [];
+    const grid = this.ui.grid;
+    grid.setSelf({ id: msg.participant_id, name: msg.name || this.name, audio: this.audioOn, video: this.videoOn, admin: this.isAdmin() },
+      this.videoOn ? this.tracks.camera : null);
+    for (const p of msg.participants || []) {
+      if (p.id !== this.participantId) grid.upsertParticipant(p);
+    }
+    this.ui.changed();
+  }
+
+  onOffer(msg) {
+    if (!this.subscriber) {
+      this.subscriber = new Subscriber(this.signaling, this.iceServers, {
+        onTracks: (entries) => this.ui.grid.setTracks(entries),
+        onStateChange: (state) => this.onSubscribeState(state),
+      });
+    }
+    this.subscriber.handleOffer(msg).catch((err) => this.ui.notify("toast.mediaFailed", { reason: err.message }, "error"));
+  }
+
+  onSubscribeState(state) {
+    if (state === "connected" && this.metrics.subscribeConnectedAt === null) {
+      this.metrics.subscribeConnectedAt = performance.now();
+      this.probe = new FirstFrameProbe(this.subscriber.pc, (at) => (this.metrics.firstFrameAt = at));
+    }
+    if (state === "failed") this.ui.notify("toast.mediaFailed", { reason: "ICE" }, "error");
+  }
+
+  async startPublishing() {
+    this.sendState();
+    if (!this.grants.includes("publish") || !(this.tracks.microphone || this.tracks.camera)) return;
+    this.publisher = new Publisher(this.signaling, this.iceServers);
+    try {
+      await this.publisher.publishAll({ microphone: this.tracks.microphone, camera: this.videoOn ? this.tracks.camera : null });
+    } catch (err) {
+      this.ui.notify("toast.mediaFailed", { reason: err.code || err.message }, "error");
+    }
+  }
+
+  onParticipantLeft({ participant_id: id, reason }) {
+    const name = this.ui.grid.participants.get(id)?.name || "";
+    this.ui.grid.removeParticipant(id);
+    const key = { kicked: "toast.removed", timeout: "toast.timedOut" }[reason] || "toast.left";
+    this.ui.notify(key, { name });
+    this.ui.changed();
+  }
+
+  onMutedByHost({ kind }) {
+    if (kind === "audio") this.setMic(false);
+    else this.setCam(false);
+    this.ui.notify(kind === "audio" ? "toast.mutedAudio" : "toast.mutedVideo", {}, "warning");
+  }
+
+  sendState() {
+    this.signaling?.send({ type: "state", audio: this.micEnabled(), video: Boolean(this.videoOn && this.tracks.camera) });
+    this.ui.grid.setState(this.participantId, { audio: this.micEnabled(), video: this.videoOn });
+  }
+
+  /** The microphone keeps its track and only stops sending sound, so unmuting is instant. */
+  setMic(on) {
+    if (!this.tracks.microphone) return;
+    this.audioOn = on;
+    this.tracks.microphone.enabled = on;
+    this.sendState();
+    this.ui.changed();
+  }
+
+  /** The camera is released when off (its light goes out) and captured again when on. */
+  async setCam(on) {
+    if (on === this.videoOn) return;
+    this.videoOn = on;
+    if (!on) {
+      this.tracks.camera?.stop();
+      this.tracks.camera = null;
+      await this.publisher?.replaceTrack("camera", null);
+    } else {
+      try {
+        this.tracks.camera = await captureTrack("video", savedDevice("videoinput"));
+      } catch (err) {
+        this.videoOn = false;
+        throw err;
+      }
+      if (this.publisher?.transceivers.has("camera")) await this.publisher.replaceTrack("camera", this.tracks.camera);
+      else await this.ensurePublisher().publish("camera", this.tracks.camera);
+    }
+    this.ui.grid.tile(this.participantId, "camera").setTrack(this.tracks.camera);
+    this.sendState();
+    this.ui.changed();
+  }
+
+  ensurePublisher() {
+    if (!this.publisher) this.publisher = new Publisher(this.signaling, this.iceServers);
+    return this.publisher;
+  }
+
+  async startScreen() {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    const track = stream.getVideoTracks()[0];
+    track.contentHint = "detail";
+    track.addEventListener("ended", () => this.stopScreen());
+    this.tracks.screen = track;
+    this.ui.grid.setLocalScreen(track);
+    this.ui.changed();
+    await this.ensurePublisher().publish("screen", track);
+  }
+
+  async stopScreen() {
+    const track = this.tracks.screen;
+    if (!track) return;
+    this.tracks.screen = null;
+    track.stop();
+    this.ui.grid.setLocalScreen(null);
+    this.ui.changed();
+    await this.publisher?.unpublish("screen");
+  }
+
+  hostMute(participantId, kind) {
+    this.signaling.send({ type: "mute", participant_id: participantId, kind });
+  }
+
+  kick(participantId) {
+    this.signaling.send({ type: "kick", participant_id: participantId });
+  }
+
+  setLocked(locked) {
+    this.signaling.send({ type: "lock", locked });
+  }
+
+  leave() {
+    this.signaling?.send({ type: "leave" });
+    this.end("left");
+  }
+
+  /** Tear everything down; reason: left | kicked | lost | failed. */
+  end(reason, detail = null) {
+    if (this.state === "ended") return;
+    this.state = "ended";
+    this.probe?.stop();
+    this.publisher?.close();
+    this.subscriber?.close();
+    this.signaling?.close();
+    for (const track of Object.values(this.tracks)) track?.stop();
+    this.ui.ended(reason, detail);
+  }
+}
