@@ -1,0 +1,172 @@
+"""The `commandpost` command line: serve, token, room create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from signaling.config import Config, ConfigError, load_config
+from signaling.datadir import NodeIdentity, prepare_data_dir
+from signaling.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
+from signaling.rooms import CreatedRoom, create_room
+from signaling.shares import ShareStore
+from signaling.store import Store
+from signaling.tokens import mint_token, parse_grants
+
+DEFAULT_CONFIG = Path("config.toml")
+log = logging.getLogger("commandpost")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="commandpost", description="CommandPost: on-premises video meetings.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server", description=(
+        "Serve HTTP, WebSocket signalling, WHIP/WHEP and the SFU. Starts a private "
+        "redis-server when redis.url is empty."))
+    _config_arg(serve)
+    serve.add_argument("--demo-room", action="store_true",
+                       help="create a fresh room at start-up and print its join link")
+    serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="mint a join token", description=(
+        "Print a signed join token for one room (uses the configured or stored secret)."))
+    _config_arg(token)
+    token.add_argument("--room", required=True, help="room id the token is bound to")
+    token.add_argument("--identity", required=True, help="who the token is for")
+    token.add_argument("--name", default="", help="display name (default: the identity)")
+    token.add_argument("--grants", default="join,publish,subscribe,publish_data",
+                       help="comma-separated grants (join, publish, subscribe, publish_data, "
+                       "admin, record, hidden); default %(default)s")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds "
+                       "(default %(default)s)")
+    token.set_defaults(func=cmd_token)
+
+    room = sub.add_parser("room", help="manage rooms", description="Manage rooms.")
+    room_sub = room.add_subparsers(dest="room_command", required=True, metavar="ACTION")
+    create = room_sub.add_parser("create", help="create a room and print its join link",
+                                 description="Create a room in Redis and print its join "
+                                 "link and a host token.")
+    _config_arg(create)
+    create.add_argument("--name", default=None, help="room name")
+    create.add_argument("--json", action="store_true", help="print JSON instead of text")
+    create.set_defaults(func=cmd_room_create)
+    return parser
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help=(
+        "config file (default: ./config.toml if present, else built-in defaults); "
+        "COMMANDPOST_<SECTION>_<KEY> environment variables override it"))
+
+
+def load(path: Path | None) -> Config:
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    return load_config(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"commandpost: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (EmbeddedRedisError, OSError, ValueError) as exc:
+        print(f"commandpost: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from signaling.app import NODE, create_app
+
+    config = load(args.config)
+    logging.basicConfig(level=config.log.level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    identity = prepare_data_dir(config)
+    with _redis_for_serve(config, identity) as redis_url:
+        app = create_app(config, identity, redis_url)
+        if args.demo_room:
+            async def demo_room(app: web.Application) -> None:
+                services = app[NODE].services
+                room = await create_room(services.store, services.shares, config,
+                                         identity.secret, "Demo room")
+                _print_room(room, as_json=False)
+            app.on_startup.append(demo_room)
+        web.run_app(app, host=config.server.host, port=config.server.port,
+                    shutdown_timeout=10, handle_signals=True,
+                    access_log=log if config.log.level == "debug" else None,
+                    print=lambda _: print(f"CommandPost node {identity.node_id} serving "
+                                          f"{config.server.base_url}", flush=True))
+    return 0
+
+
+@contextlib.contextmanager
+def _redis_for_serve(config: Config, identity: NodeIdentity) -> Iterator[str]:
+    if config.redis.url:
+        yield config.redis.url
+        return
+    embedded = EmbeddedRedis(identity.data_dir, config.redis.server_binary)
+    url = embedded.start()
+    log.info("started private redis-server (data in %s)", identity.data_dir)
+    try:
+        yield url
+    finally:
+        embedded.stop()
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    identity = prepare_data_dir(config)
+    grants = parse_grants(g.strip() for g in args.grants.split(",") if g.strip())
+    print(mint_token(identity.secret, args.room, args.identity, grants, args.ttl,
+                     name=args.name))
+    return 0
+
+
+def cmd_room_create(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    identity = prepare_data_dir(config)
+    url = config.redis.url or running_url(identity.data_dir)
+    if url:
+        room = asyncio.run(_create(url, config, identity, args.name))
+    else:  # nothing serving: open the embedded Redis just long enough to write the room
+        with EmbeddedRedis(identity.data_dir, config.redis.server_binary) as embedded:
+            room = asyncio.run(_create(embedded.url, config, identity, args.name))
+    _print_room(room, args.json)
+    return 0
+
+
+async def _create(url: str, config: Config, identity: NodeIdentity,
+                  name: str | None) -> CreatedRoom:
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        return await create_room(Store(client, identity.node_id), ShareStore(client), config,
+                                 identity.secret, name)
+    finally:
+        await client.aclose()
+
+
+def _print_room(room: CreatedRoom, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(room.to_json(), indent=1), flush=True)
+        return
+    print(f"Room:       {room.name} ({room.room_id})\n"
+          f"Join link:  {room.join_url}\n"
+          f"Host token: {room.host_token}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Configuration: one default (`config.toml`), strict parsing, env overrides, validation.
+
+Every key lives in a frozen dataclass per section; the dataclass defaults are the defaults of
+the shipped `config.toml`. A key or section we do not know is an error naming it, in the file
+and in `COMMANDPOST_<SECTION>_<KEY>` environment variables alike, because a typo that is
+silently ignored is a setting that silently does not apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from signaling.tokens import GRANTS
+
+ENV_PREFIX = "COMMANDPOST_"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and the problem."""
+
+
+def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    return {"min": lo, "max": hi}
+
+
+def _pattern(regex: str, expect: str, secret: bool = False) -> dict[str, Any]:
+    return {"pattern": regex, "expect": expect, "secret": secret}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata=_range(1, 65535))
+    public_url: str = field(default="", metadata=_pattern(
+        r"(https?://[^\s/]+(/\S*)?)?", "empty or an http:// or https:// URL"))
+    node_id: str = field(default="", metadata=_pattern(
+        r"[A-Za-z0-9_.-]{0,64}", "at most 64 letters, digits, '_', '.' or '-'"))
+    data_dir: str = field(default="data", metadata=_pattern(r".+", "a directory path"))
+    secret: str = field(default="", metadata=_pattern(
+        r"(.{16,})?", "empty (generated) or at least 16 characters", secret=True))
+    api_key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """Where browsers reach this node: `public_url`, else http://host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str = field(default="", metadata=_pattern(
+        r"((redis|rediss|unix)://\S+)?", "empty or a redis://, rediss:// or unix:// URL"))
+    server_binary: str = field(default="redis-server", metadata=_pattern(r".+", "a program"))
+
+
+@dataclass(frozen=True)
+class TokensConfig:
+    host_ttl_s: int = field(default=86400, metadata=_range(60, 366 * 86400))
+    share_ttl_s: int = field(default=604800, metadata=_range(1, 366 * 86400))
+    guest_grants: tuple[str, ...] = field(
+        default=("join", "publish", "subscribe", "publish_data"),
+        metadata={"choices": tuple(sorted(GRANTS))},
+    )
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    ws_max_message_bytes: int = field(default=65536, metadata=_range(1024, 16 * 1024 * 1024))
+    ws_messages_per_second: float = field(default=20.0, metadata=_range(0.1, 10000))
+    ws_message_burst: int = field(default=40, metadata=_range(1, 100000))
+    max_sdp_bytes: int = field(default=65536, metadata=_range(1024, 16 * 1024 * 1024))
+    max_m_sections: int = field(default=16, metadata=_range(1, 512))
+    max_participants_per_room: int = field(default=50, metadata=_range(1, 100000))
+    presence_timeout_s: float = field(default=15.0, metadata=_range(3, 3600))
+    join_timeout_s: float = field(default=10.0, metadata=_range(0.1, 3600))
+
+
+@dataclass(frozen=True)
+class SfuConfig:
+    ice_host_addresses: tuple[str, ...] = field(default=(), metadata={"ip": True})
+    ice_public_addresses: tuple[str, ...] = field(default=(), metadata={"ip": True})
+    keyframe_min_interval_s: float = field(default=1.0, metadata=_range(0.0, 60))
+    packet_history_ms: int = field(default=1000, metadata=_range(1000, 60000))
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = field(default="info", metadata={"choices": LOG_LEVELS})
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    tokens: TokensConfig = field(default_factory=TokensConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    sfu: SfuConfig = field(default_factory=SfuConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+
+SECTIONS: dict[str, type] = dict(typing.get_type_hints(Config))
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (None: built-in defaults), then apply COMMANDPOST_* overrides from `env`."""
+    raw: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        raw = _read_toml(Path(path))
+    env = os.environ if env is None else env
+    values: dict[str, dict[str, Any]] = {}
+    for section, table in raw.items():
+        values[section] = {key: _coerce(section, key, value, f"[{section}] {key}")
+                           for key, value in table.items()}
+    for section, key, text, name in _env_overrides(env):
+        values.setdefault(section, {})[key] = _parse_env(section, key, text, name)
+    return Config(**{section: SECTIONS[section](**values.get(section, {})) for section in SECTIONS})
+
+
+def _read_toml(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        known = _field_types(section)
+        for key in table:
+            if key not in known:
+                raise ConfigError(f"{path}: unknown key {key!r} in [{section}]")
+    return data
+
+
+def _env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    found = []
+    for name, text in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        section = next((s for s in SECTIONS if rest.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(f"environment variable {name}: no such config section")
+        key = rest[len(section) + 1:]
+        if key not in _field_types(section):
+            raise ConfigError(f"environment variable {name}: unknown key {key!r} in [{section}]")
+        found.append((section, key, text, name))
+    return found
+
+
+def _field_types(section: str) -> dict[str, Any]:
+    return typing.get_type_hints(SECTIONS[section])
+
+
+def _field_meta(section: str, key: str) -> Mapping[str, Any]:
+    for f in dataclasses.fields(SECTIONS[section]):
+        if f.name == key:
+            return f.metadata
+    raise KeyError(key)
+
+
+def _parse_env(section: str, key: str, text: str, name: str) -> Any:
+    """Environment values are strings: convert by the key's type, then validate as usual."""
+    kind = _field_types(section)[key]
+    value: Any = text
+    try:
+        if kind is bool:
+            if text.strip().lower() not in ("true", "false"):
+                raise ValueError
+            value = text.strip().lower() == "true"
+        elif kind is int:
+            value = int(text.strip())
+        elif kind is float:
+            value = float(text.strip())
+        elif kind != str:  # tuple[str, ...]: comma separated
+            value = [item.strip() for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise ConfigError(f"{name}: expected {_type_name(kind)}, got {text!r}") from None
+    return _coerce(section, key, value, name)
+
+
+def _type_name(kind: Any) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        kind, "a list of strings")
+
+
+def _coerce(section: str, key: str, value: Any, name: str) -> Any:
+    kind = _field_types(section)[key]
+    meta = _field_meta(section, key)
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind is str:
+        ok = isinstance(value, str)
+    else:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        value = tuple(value) if ok else value
+    if not ok:
+        raise ConfigError(f"{name}: expected {_type_name(kind)}, got {value!r}")
+    _check(meta, value, name)
+    return value
+
+
+def _check(meta: Mapping[str, Any], value: Any, name: str) -> None:
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and value < lo:
+        raise ConfigError(f"{name}: {value} is below the minimum {lo}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{name}: {value} is above the maximum {hi}")
+    pattern = meta.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        shown = "the value" if meta.get("secret") else repr(value)
+        raise ConfigError(f"{name}: {shown} is invalid, must be {meta['expect']}")
+    if meta.get("ip"):
+        for item in value:
+            try:
+                ipaddress.ip_address(item)
+            except ValueError:
+                raise ConfigError(f"{name}: {item!r} is not an IP address") from None
+    choices = meta.get("choices")
+    if choices is not None:
+        for item in value if isinstance(value, tuple) else (value,):
+            if item not in choices:
+                raise ConfigError(f"{name}: {item!r} is not one of {', '.join(choices)}")

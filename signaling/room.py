@@ -1,0 +1,326 @@
+"""One room hosted on this node: its members, its RoomMedia, host controls and broadcasts.
+
+Every change to membership goes through here so Redis, the SFU and the connected clients
+see the same story. Admission is serialised by one lock; media work happens outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sfu import SdpError
+
+from signaling.errors import SignalingError
+from signaling.media import check_sdp, sources_from_sdp, track_json
+from signaling.participant import Client, Member, SubscribeLoop
+from signaling.services import Services
+from signaling.store import ParticipantRecord
+from signaling.tokens import Claims
+
+log = logging.getLogger(__name__)
+TRACKS_DEBOUNCE_S = 0.05
+
+
+class Room:
+    def __init__(self, room_id: str, services: Services, media: Any, locked: bool,
+                 on_idle: Callable[[Room], None]) -> None:
+        self.room_id = room_id
+        self.services = services
+        self.media = media
+        self.locked = locked
+        self.members: dict[str, Member] = {}
+        self.whep_sessions: dict[str, Any] = {}  # url id -> sfu session id
+        self.users = 0  # requests currently working with this room (see Node.using)
+        self.closed = False
+        self._on_idle = on_idle
+        self._lock = asyncio.Lock()
+        self._tracks_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        media.on_tracks_changed = self._tracks_changed
+
+    @property
+    def limits(self) -> Any:
+        return self.services.config.limits
+
+    @property
+    def idle(self) -> bool:
+        return not self.members and not self.whep_sessions
+
+    def member(self, participant_id: str) -> Member:
+        member = self.members.get(participant_id)
+        if member is None or not member.announced:
+            raise SignalingError("unknown_participant", f"no participant {participant_id!r}")
+        return member
+
+    def visible_members(self, exclude: str | None = None) -> list[Member]:
+        return [m for m in self.members.values() if m.visible and m.id != exclude]
+
+    def tracks_json(self) -> list[dict[str, Any]]:
+        return [track_json(t) for t in self.media.tracks()]
+
+    def info(self) -> dict[str, Any]:
+        return {"participants": [m.record.public() for m in self.visible_members()],
+                "tracks": self.tracks_json(), "locked": self.locked}
+
+    # admission
+    async def admit(self, client: Client, claims: Claims, name: str,
+                    resume: str | None) -> Member:
+        """Add a signalling client (or give a resuming one its old id back); sends `joined`."""
+        async with self._lock:
+            old = self._resumable(resume)
+            if old is not None:
+                return await self._resume(old, client, claims, name)
+            member = self._reserve(claims, name, client, kind="ws")
+            try:
+                await self._save(member)
+            except BaseException:
+                self.members.pop(member.id, None)
+                raise
+            self._send_joined(member)
+            self._announce(member)
+        if member.allows("subscribe"):
+            member.subscriber = SubscribeLoop(self.media, member.id, member.send)
+            member.subscriber.want(self._foreign_tracks(member.id))
+        return member
+
+    def _reserve(self, claims: Claims, name: str, client: Client | None, kind: str) -> Member:
+        if self.closed:
+            raise SignalingError("internal", "room is shutting down, try again")
+        hidden = claims.allows("hidden")
+        if self.locked and not claims.allows("admin"):
+            raise SignalingError("room_locked", "the room is locked")
+        limit = self.limits.max_participants_per_room
+        if not hidden and sum(not m.record.hidden for m in self.members.values()) >= limit:
+            raise SignalingError("room_full", f"the room is full ({limit} participants)")
+        record = ParticipantRecord(id="p_" + secrets.token_hex(6), name=name,
+                                   grants=sorted(claims.grants), node=self.services.node_id,
+                                   kind=kind)
+        member = Member(record, client)
+        self.members[member.id] = member
+        return member
+
+    def _resumable(self, token: str | None) -> Member | None:
+        if not token:
+            return None
+        for member in self.members.values():
+            if member.record.kind == "ws" and hmac.compare_digest(member.resume_token, token):
+                return member
+        return None
+
+    async def _resume(self, member: Member, client: Client, claims: Claims, name: str) -> Member:
+        old_client, member.client = member.client, client
+        if old_client is not None:
+            old_client.close(1000, "replaced by a resumed connection")
+        member.stop_loops()
+        member.record.name = name
+        member.record.grants = sorted(claims.grants)
+        member.last_alive = time.time()
+        member.resume_token = secrets.token_urlsafe(24)
+        # aiortc has no ICE restart: the client brings new peer connections.
+        await self._safely(self.media.remove_participant(member.id), "drop old media")
+        await self._save(member)
+        self._send_joined(member)
+        if member.allows("subscribe"):
+            member.subscriber = SubscribeLoop(self.media, member.id, member.send)
+            member.subscriber.want(self._foreign_tracks(member.id))
+        return member
+
+    def _send_joined(self, member: Member) -> None:
+        member.send({"type": "joined", "room_id": self.room_id, "participant_id": member.id,
+                     "name": member.record.name, "grants": member.record.grants,
+                     "resume_token": member.resume_token, "locked": self.locked,
+                     "ice_servers": [],
+                     "participants": [m.record.public() for m in self.visible_members(member.id)],
+                     "tracks": self.tracks_json()})
+
+    def _announce(self, member: Member) -> None:
+        member.announced = True
+        if member.visible:
+            self._broadcast_event({"type": "participant_joined",
+                                   "participant": member.record.public()}, exclude=member.id)
+
+    # WHIP publishers are members without a signalling client
+    async def add_whip(self, claims: Claims, name: str, offer: str) -> tuple[Member, str]:
+        check_sdp(offer, self.limits.max_sdp_bytes, self.limits.max_m_sections)
+        async with self._lock:
+            member = self._reserve(claims, name, None, kind="whip")
+        try:
+            answer = await self.media.publish(member.id, name, offer, sources_from_sdp(offer))
+        except BaseException:
+            self.members.pop(member.id, None)
+            await self._safely(self.media.remove_participant(member.id), "drop failed WHIP")
+            self._maybe_idle()
+            raise
+        await self._save(member)
+        self._announce(member)
+        return member, answer
+
+    # leaving
+    def client_gone(self, member: Member, client: Client, clean: bool) -> None:
+        """The member's WebSocket ended without leave: go now (clean close) or after the
+        presence timeout, which a resume within that time cancels."""
+        if member.client is not client or self.members.get(member.id) is not member:
+            return
+        member.client = None
+        member.stop_loops()
+        delay = 0.0 if clean else max(
+            0.0, member.last_alive + self.limits.presence_timeout_s - time.time())
+        member.removal = self._spawn(self._remove_later(member, delay,
+                                                        "left" if clean else "timeout"))
+
+    async def _remove_later(self, member: Member, delay: float, reason: str) -> None:
+        await asyncio.sleep(delay)
+        if self.members.get(member.id) is member and member.client is None:
+            await self.remove(member.id, reason)
+
+    async def remove(self, participant_id: str, reason: str) -> bool:
+        member = self.members.pop(participant_id, None)
+        if member is None:
+            return False
+        member.stop_loops()
+        await self._safely(self.media.remove_participant(participant_id), "remove media")
+        await self.services.store.remove_participant(self.room_id, participant_id)
+        if member.visible:
+            self._broadcast_event({"type": "participant_left", "participant_id": participant_id,
+                                   "reason": reason})
+        self._maybe_idle()
+        return True
+
+    # media
+    async def publish(self, member: Member, sdp: str, sources: dict[str, str]) -> str:
+        if not member.allows("publish"):
+            raise SignalingError("forbidden", "your grants do not include publish")
+        check_sdp(sdp, self.limits.max_sdp_bytes, self.limits.max_m_sections)
+        try:
+            return await self.media.publish(member.id, member.record.name, sdp, sources)
+        except SdpError as exc:
+            raise SignalingError("bad_sdp", str(exc)) from None
+
+    async def subscribe_answer(self, member: Member, sdp: str) -> None:
+        if member.subscriber is None:
+            raise SignalingError("forbidden", "your grants do not include subscribe")
+        check_sdp(sdp, self.limits.max_sdp_bytes, self.limits.max_m_sections, what="answer")
+        try:
+            await member.subscriber.answer(sdp)
+        except SdpError as exc:
+            raise SignalingError("bad_sdp", str(exc)) from None
+
+    def _foreign_tracks(self, participant_id: str) -> frozenset[str]:
+        return frozenset(t.track_id for t in self.media.tracks()
+                         if t.participant_id != participant_id)
+
+    def _tracks_changed(self) -> None:
+        if self._tracks_task is None and not self.closed:
+            self._tracks_task = self._spawn(self._announce_tracks())
+
+    async def _announce_tracks(self) -> None:
+        await asyncio.sleep(TRACKS_DEBOUNCE_S)  # one offer for a burst of changes
+        self._tracks_task = None
+        self._broadcast_event({"type": "tracks", "tracks": self.tracks_json()})
+        for member in list(self.members.values()):
+            if member.subscriber is not None:
+                member.subscriber.want(self._foreign_tracks(member.id))
+
+    # state and host controls
+    async def set_state(self, member: Member, audio: bool | None, video: bool | None) -> None:
+        for kind, value in (("audio", audio), ("video", video)):
+            if value is None:
+                continue
+            if value and getattr(member.record, f"muted_{kind}"):
+                # A host mute stops forwarding; the participant may turn itself back on.
+                self.media.set_muted(member.id, kind, False)
+                setattr(member.record, f"muted_{kind}", False)
+            setattr(member.record, kind, value)
+        await self._save(member)
+        self._state_changed(member)
+
+    async def mute(self, host: Member, target_id: str, kind: str) -> None:
+        target = self.member(target_id)
+        self.media.set_muted(target.id, kind, True)
+        setattr(target.record, f"muted_{kind}", True)
+        setattr(target.record, kind, False)
+        await self._save(target)
+        target.send({"type": "muted", "kind": kind, "by": host.id})
+        self._state_changed(target)
+
+    async def kick(self, host: Member, target_id: str) -> None:
+        target = self.member(target_id)
+        target.send({"type": "kicked", "by": host.id})
+        if target.client is not None:
+            target.client.close(1000, "kicked")
+            target.client = None
+        await self.remove(target.id, "kicked")
+
+    async def set_locked(self, locked: bool) -> None:
+        await self.services.store.set_locked(self.room_id, locked)
+        self.locked = locked
+        self._broadcast_event({"type": "room_locked", "locked": locked})
+
+    def _state_changed(self, member: Member) -> None:
+        if member.visible:
+            self._broadcast_event({"type": "participant_state", "participant_id": member.id,
+                                   "audio": member.record.audio, "video": member.record.video})
+
+    # plumbing
+    def broadcast(self, message: dict[str, Any], exclude: str | None = None) -> None:
+        for member in list(self.members.values()):
+            if member.announced and member.id != exclude:
+                member.send(message)
+
+    def _broadcast_event(self, message: dict[str, Any], exclude: str | None = None) -> None:
+        """Tell local clients, and other nodes through Redis pub/sub."""
+        self.broadcast(message, exclude)
+        self._spawn(self._publish(message))
+
+    async def _publish(self, message: dict[str, Any]) -> None:
+        await self._safely(self.services.store.publish_event(self.room_id, message),
+                           "publish event")
+
+    async def _save(self, member: Member) -> None:
+        await self.services.store.put_participant(
+            self.room_id, member.record, member.alive_until_ms(self.limits.presence_timeout_s))
+
+    def presence(self) -> list[tuple[str, str, int]]:
+        timeout = self.limits.presence_timeout_s
+        return [(self.room_id, m.id, m.alive_until_ms(timeout))
+                for m in self.members.values() if m.announced]
+
+    def _maybe_idle(self) -> None:
+        if self.idle and not self.closed:
+            self._on_idle(self)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _safely(self, coro: Any, what: str) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("room %s: %s failed", self.room_id, what)
+
+    async def close(self) -> None:
+        """Node shutdown or idle: everyone out, media closed."""
+        self.closed = True
+        for member in list(self.members.values()):
+            if member.client is not None:
+                member.client.close(1001, "server shutting down")
+                member.client = None
+            await self.remove(member.id, "left")
+        for session_id in list(self.whep_sessions.values()):
+            await self._safely(self.media.stop_session(session_id), "stop WHEP session")
+        self.whep_sessions.clear()
+        await self._safely(self.media.close(), "close media")
+        if self._tracks_task is not None:
+            self._tracks_task.cancel()
+        pending = [t for t in self._tasks if t is not asyncio.current_task()]
+        if pending:  # let the last events reach Redis
+            await asyncio.wait(pending, timeout=2)
