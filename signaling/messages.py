@@ -20,7 +20,7 @@ _STR, _BOOL, _NUM, _DICT = (str,), (bool,), (int, float), (dict,)
 # type -> {field: (accepted types, required)}
 SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "join": {"token": (_STR, False), "code": (_STR, False), "name": (_STR, False),
-             "resume": (_STR, False)},
+             "resume": (_STR, False), "room_id": (_STR, False)},
     "publish": {"sdp": (_STR, True), "sources": (_DICT, False)},
     "answer": {"sdp": (_STR, True)},
     "state": {"audio": (_BOOL, False), "video": (_BOOL, False)},

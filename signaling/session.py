@@ -213,6 +213,8 @@ class Session:
         if self.member is not None:
             raise SignalingError("already_joined", "this connection has already joined")
         claims = await self._credentials(msg)
+        if "room_id" in msg and msg["room_id"] != claims.room_id:
+            raise SignalingError("wrong_room", "the credentials are for another room")
         if not claims.allows("join"):
             raise SignalingError("forbidden", "your grants do not include join")
         try:

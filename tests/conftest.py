@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,3 +67,90 @@ def redis_url(redis_server: str) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunningServer:
+    """A `commandpost serve` subprocess on a free loopback port, sharing the test Redis."""
+
+    base_url: str
+    redis_url: str
+    secret: str
+    proc: subprocess.Popen
+    log_path: Path | None = None
+
+    def create_room(self, name: str = "Test room") -> dict:
+        """POST /api/rooms; returns the JSON (room_id, join_url, share_code, host_token...)."""
+        request = urllib.request.Request(
+            f"{self.base_url}/api/rooms", data=json.dumps({"name": name}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201, response.status
+            return json.loads(response.read())
+
+    def mint_token(self, room_id: str, identity: str, grants: list[str], ttl_s: int = 600) -> str:
+        """A token signed with the server's secret (same code as `commandpost token`)."""
+        from signaling.tokens import mint_token
+
+        return mint_token(self.secret, room_id, identity, grants, ttl_s)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+def start_server(redis_url: str, workdir: Path,
+                 extra_env: Mapping[str, str] | None = None) -> RunningServer:
+    """Start `python -m signaling.cli serve` with env overrides; waits for /healthz."""
+    port = free_port()
+    secret = secrets.token_urlsafe(32)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")}
+    env.update({
+        "COMMANDPOST_REDIS_URL": redis_url,
+        "COMMANDPOST_SERVER_PORT": str(port),
+        "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
+        "COMMANDPOST_SERVER_SECRET": secret,
+        "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
+        **(extra_env or {}),
+    })
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "signaling.cli", "serve"], cwd=REPO_ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = RunningServer(f"http://127.0.0.1:{port}", redis_url, secret, proc, log_path)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, OSError):
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"commandpost serve did not become healthy:\n{server.log()}")
+        time.sleep(0.1)
+
+
+def stop_server(server: RunningServer) -> None:
+    """SIGTERM by PID (clean shutdown), SIGKILL if it hangs."""
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def server(redis_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    """A running CommandPost server (subprocess) using the test Redis."""
+    running = start_server(redis_url, tmp_path / "server")
+    try:
+        yield running
+    finally:
+        stop_server(running)
