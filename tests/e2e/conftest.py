@@ -53,7 +53,7 @@ class Participant:
 
     def open(self, url: str) -> None:
         self.page.goto(url)
-        self.page.wait_for_selector("#join-button:not([disabled])", timeout=10_000)
+        self.page.wait_for_selector("#prejoin-form[data-ready=true]", state="attached", timeout=10_000)
 
     def join(self, url: str | None = None, timeout_s: float = 15) -> str:
         """Enter the name, press join, wait for `joined`; returns the participant id."""

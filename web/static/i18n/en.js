@@ -87,6 +87,10 @@ export default {
   "host.kickConfirmButton": "Remove",
   "ended.title": "Meeting ended",
 
+  "meeting.reconnecting": "Reconnecting…",
+  "toast.reconnecting": "Connection lost, reconnecting…",
+  "toast.reconnected": "Reconnected",
+
   "errors.bad_json": "The server could not read a message",
   "errors.bad_message": "The server rejected a message",
   "errors.too_large": "A message was too large",

@@ -87,6 +87,10 @@ export default {
   "host.kickConfirmButton": "移出",
   "ended.title": "会议已结束",
 
+  "meeting.reconnecting": "正在重新连接…",
+  "toast.reconnecting": "连接中断，正在重新连接…",
+  "toast.reconnected": "已重新连接",
+
   "errors.bad_json": "服务器无法解析消息",
   "errors.bad_message": "服务器拒绝了该消息",
   "errors.too_large": "消息过大",

@@ -32,6 +32,7 @@ export class Grid {
   }
 
   setSelf(participant, track) {
+    if (this.selfId && this.selfId !== participant.id) this.removeParticipant(this.selfId); // rejoined as someone new
     this.selfId = participant.id;
     this.upsertParticipant({ ...participant, local: true });
     this.tile(participant.id, "camera").setTrack(track);

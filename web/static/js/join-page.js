@@ -109,7 +109,8 @@ function errorText(i18n, code, message) {
 function renderStatus(i18n, session, grid) {
   const el = $("#room-status");
   if (session.state !== "joined") {
-    el.textContent = session.state === "joining" ? i18n.t("meeting.connecting") : "";
+    const key = { joining: "meeting.connecting", reconnecting: "meeting.reconnecting" }[session.state];
+    el.textContent = key ? i18n.t(key) : "";
     return;
   }
   const count = grid.participants.size;

@@ -35,7 +35,13 @@ export class Prejoin {
     navigator.mediaDevices?.addEventListener?.("devicechange", () => this.refreshDevices());
   }
 
-  async start() {
+  /** Capture the preview; a join pressed meanwhile waits for it (see submit). */
+  start() {
+    this.ready = this.capture().finally(() => (this.els.form.dataset.ready = "true"));
+    return this.ready;
+  }
+
+  async capture() {
     const media = await captureBoth({ audioDeviceId: savedDevice("audioinput"), videoDeviceId: savedDevice("videoinput") });
     this.audio = media.audio;
     this.setVideo(media.video);
@@ -93,7 +99,7 @@ export class Prejoin {
     this.render();
   }
 
-  submit() {
+  async submit() {
     const name = this.els.name.value.trim();
     if (!name) {
       this.showError("prejoin.nameRequired");
@@ -103,6 +109,7 @@ export class Prejoin {
     storageSet(localStorage, NAME_KEY, name);
     this.joining = true;
     this.render();
+    await this.ready?.catch(() => {});
     // The tracks now belong to the meeting; the preview lets go of them.
     const media = { audio: this.audio, video: this.videoOn ? this.video : null, audioOn: this.audioOn, videoOn: this.videoOn };
     this.els.video.srcObject = null;

@@ -7,6 +7,10 @@ import { SignalingClient } from "./signaling.js";
 import { Subscriber } from "./subscriber.js";
 
 const JOIN_TIMEOUT_MS = 10000;
+// Retries fit inside the server's presence timeout (15 s), so a resume keeps our place.
+const RECONNECT_DELAYS_MS = [500, 1500, 3000, 5000];
+// Errors that another attempt cannot fix.
+const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "room_locked", "room_full", "forbidden"]);
 
 export class MeetingSession {
   /** ui: {grid, notify(key, params, kind), changed(), ended(reason, detail)} */
@@ -37,44 +41,88 @@ export class MeetingSession {
   async join({ credentials, name, media }) {
     this.state = "joining";
     this.metrics.joinStartedAt = performance.now();
+    this.credentials = credentials;
     this.name = name;
     this.tracks.microphone = media.audio;
     this.tracks.camera = media.video;
     this.audioOn = Boolean(media.audio && media.audioOn);
     this.videoOn = Boolean(media.video && media.videoOn);
     if (media.audio) media.audio.enabled = this.audioOn;
-    this.signaling = new SignalingClient();
-    await this.signaling.connect();
-    this.listen();
-    const joined = this.signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
-    this.signaling.send({ type: "join", name, ...credentials });
-    await joined;
+    await this.connectAndJoin({});
     await this.startPublishing();
   }
 
-  listen() {
-    const s = this.signaling;
-    s.on("joined", (msg) => this.onJoined(msg));
-    s.on("offer", (msg) => this.onOffer(msg));
-    s.on("participant_joined", ({ participant }) => {
+  async connectAndJoin(extra) {
+    const signaling = new SignalingClient();
+    this.signaling = signaling;
+    await signaling.connect();
+    this.listen(signaling);
+    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
+    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
+    await joined;
+  }
+
+  /**
+   * The socket dropped: come back with the resume token (same participant id if the server
+   * still holds us) and new peer connections, since aiortc has no ICE restart.
+   */
+  async reconnect() {
+    this.state = "reconnecting";
+    this.dropMedia();
+    this.ui.notify("toast.reconnecting", {}, "warning");
+    this.ui.changed();
+    for (const delay of RECONNECT_DELAYS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.state === "ended") return;
+      try {
+        await this.connectAndJoin(this.resumeToken ? { resume: this.resumeToken } : {});
+        await this.startPublishing();
+        this.ui.notify("toast.reconnected");
+        return;
+      } catch (err) {
+        this.signaling?.close();
+        if (FINAL_ERRORS.has(err.code)) return this.end("failed", err);
+      }
+    }
+    this.end("lost");
+  }
+
+  dropMedia() {
+    this.probe?.stop();
+    this.publisher?.close();
+    this.subscriber?.close();
+    this.publisher = null;
+    this.subscriber = null;
+    this.ui.grid.setTracks([]);
+  }
+
+  listen(s) {
+    const on = (type, fn) => s.on(type, (msg) => {
+      if (s === this.signaling) fn(msg); // a replaced socket's late messages are stale
+    });
+    on("joined", (msg) => this.onJoined(msg));
+    on("offer", (msg) => this.onOffer(msg));
+    on("participant_joined", ({ participant }) => {
       this.ui.grid.upsertParticipant(participant);
       this.ui.notify("toast.joined", { name: participant.name });
       this.ui.changed();
     });
-    s.on("participant_left", (msg) => this.onParticipantLeft(msg));
-    s.on("participant_state", ({ participant_id: id, audio, video }) => this.ui.grid.setState(id, { audio, video }));
-    s.on("muted", (msg) => this.onMutedByHost(msg));
-    s.on("kicked", () => this.end("kicked"));
-    s.on("room_locked", ({ locked }) => {
+    on("participant_left", (msg) => this.onParticipantLeft(msg));
+    on("participant_state", ({ participant_id: id, audio, video }) => this.ui.grid.setState(id, { audio, video }));
+    on("muted", (msg) => this.onMutedByHost(msg));
+    on("kicked", () => this.end("kicked"));
+    on("room_locked", ({ locked }) => {
       this.locked = Boolean(locked);
       this.ui.notify(this.locked ? "toast.roomLocked" : "toast.roomUnlocked");
       this.ui.changed();
     });
-    s.on("error", (msg) => {
+    on("error", (msg) => {
       if (msg.ref !== "join") this.ui.notifyError(msg.code, msg.message);
     });
-    s.on("close", ({ byUs }) => {
-      if (!byUs && this.state !== "ended") this.end(this.state === "joined" ? "lost" : "failed");
+    on("close", ({ byUs }) => {
+      if (byUs || this.state === "ended" || this.state === "reconnecting") return;
+      if (this.state === "joined") this.reconnect();
+      else this.end("failed");
     });
   }
 
@@ -86,9 +134,15 @@ export class MeetingSession {
     this.grants = msg.grants || [];
     this.locked = Boolean(msg.locked);
     this.iceServers = msg.ice_servers || [];
+    this.resumeToken = msg.resume_token || null;
     const grid = this.ui.grid;
     grid.setSelf({ id: msg.participant_id, name: msg.name || this.name, audio: this.audioOn, video: this.videoOn, admin: this.isAdmin() },
       this.videoOn ? this.tracks.camera : null);
+    if (this.tracks.screen) grid.setLocalScreen(this.tracks.screen);
+    const present = new Set((msg.participants || []).map((p) => p.id));
+    for (const id of [...grid.participants.keys()]) {
+      if (id !== this.participantId && !present.has(id)) grid.removeParticipant(id); // left while we were away
+    }
     for (const p of msg.participants || []) {
       if (p.id !== this.participantId) grid.upsertParticipant(p);
     }
@@ -118,7 +172,8 @@ export class MeetingSession {
     if (!this.grants.includes("publish") || !(this.tracks.microphone || this.tracks.camera)) return;
     this.publisher = new Publisher(this.signaling, this.iceServers);
     try {
-      await this.publisher.publishAll({ microphone: this.tracks.microphone, camera: this.videoOn ? this.tracks.camera : null });
+      const { microphone, camera, screen } = this.tracks;
+      await this.publisher.publishAll({ microphone, camera: this.videoOn ? camera : null, screen });
     } catch (err) {
       this.ui.notify("toast.mediaFailed", { reason: err.code || err.message }, "error");
     }
