@@ -1,0 +1,12 @@
+"""CommandPost SFU: forwards RTP between peers without transcoding.
+
+Only sfu/aiortc_bridge.py touches aiortc internals; see docs/ARCHITECTURE.md.
+"""
+
+from sfu.errors import SdpError, UnknownTrackError
+from sfu.room import RoomMedia
+from sfu.settings import SfuSettings
+from sfu.tracks import SubscribeOffer, TrackInfo
+
+__all__ = ["RoomMedia", "SdpError", "SfuSettings", "SubscribeOffer", "TrackInfo",
+           "UnknownTrackError"]

@@ -1,0 +1,198 @@
+"""A subscriber-side stream (Galène's down track): one per subscriber transceiver.
+
+It keeps one SSRC and one continuous sequence/timestamp space while the published
+track behind it changes, withholds video until a keyframe, answers the subscriber's
+NACKs from the publisher's history, forwards its PLI/FIR upstream and writes sender
+reports derived from the publisher's.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sfu import aiortc_bridge as bridge
+from sfu.codecs import CodecSpec, output_codec, rtx_payload_type
+from sfu.interfaces import RtpPacketLike
+from sfu.published_track import PublishedTrack
+from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
+from sfu.rtcp_stats import derive_sender_report
+from sfu.rtp_rewriter import StreamRewriter, patch_header
+
+logger = logging.getLogger(__name__)
+
+MAX_NACKED_PER_PACKET = 64
+RESEND_GUARD_S = 0.02  # one retransmission per packet per 20 ms, whatever the NACK rate
+
+
+class DownTrack:
+    def __init__(self, kind: str, ssrc: int, rtx_ssrc: int, transport: Any,
+                 cname: str, spawn: Callable[[Any], Any]) -> None:
+        self.kind = kind
+        self.ssrc = ssrc
+        self.rtx_ssrc = rtx_ssrc
+        self.source: PublishedTrack | None = None
+        self.needs_keyframe = False
+        self.remb: int | None = None
+        self.packets_sent = 0
+        self.octets_sent = 0
+        self.retransmitted = 0
+        self._transport = transport
+        self._cname = cname
+        self._spawn = spawn
+        self._ready = False
+        self._profile: bridge.HeaderProfile | None = None
+        self._codecs: list[CodecSpec] = []
+        self._out_pt: int | None = None
+        self._out_rtx_pt: int | None = None
+        self._rewriter = StreamRewriter(random.getrandbits(15), random.getrandbits(32))
+        self._rtx_seq = random.getrandbits(15)
+        self._last_sent_at: float | None = None
+        self._resent: dict[int, float] = {}
+
+    # --- set-up ----------------------------------------------------------------------
+
+    def configure(self, codecs: list[CodecSpec], extensions: dict[str, int]) -> None:
+        """Apply what the subscriber's answer negotiated."""
+        self._codecs = codecs
+        self._profile = bridge.HeaderProfile(extensions)
+        self._choose_payload_types()
+
+    def attach(self, source: PublishedTrack) -> None:
+        if self.source is source:
+            return
+        self.detach()
+        self.source = source
+        self._rewriter.unanchor()
+        self.needs_keyframe = self.kind == "video"
+        self._choose_payload_types()
+        source.add_down(self)
+        if self._ready:
+            source.request_keyframe()
+
+    def detach(self) -> None:
+        if self.source is not None:
+            self.source.remove_down(self)
+        self.source = None
+        self._rewriter.unanchor()
+
+    def set_ready(self) -> None:
+        """The transport is connected and the answer applied: packets may flow."""
+        if not self._ready:
+            self._ready = True
+            if self.source is not None:
+                self.source.request_keyframe()
+
+    def source_gone(self) -> None:
+        self.source = None
+        self._rewriter.unanchor()
+
+    def resync(self) -> None:
+        """The source resumes after a pause (unmute): start again at a keyframe."""
+        self._rewriter.unanchor()
+        self.needs_keyframe = self.kind == "video"
+
+    def _choose_payload_types(self) -> None:
+        self._out_pt = self._out_rtx_pt = None
+        if self.source is None or not self._codecs:
+            return
+        chosen = output_codec(self.source.codec, self._codecs)
+        if chosen is None:
+            logger.warning("subscriber did not accept %s; track %s is not forwarded",
+                           self.source.codec.label, self.source.info.track_id)
+            return
+        self._out_pt = chosen.payload_type
+        self._out_rtx_pt = rtx_payload_type(self._codecs, chosen.payload_type)
+
+    # --- forwarding ------------------------------------------------------------------
+
+    async def write(self, packet: RtpPacketLike, keyframe: bool, cache: dict[Any, bytes]) -> None:
+        profile, out_pt = self._profile, self._out_pt
+        if not self._ready or profile is None or out_pt is None:
+            return
+        rewriter = self._rewriter
+        now = time.monotonic()
+        if not rewriter.anchored:
+            if self.needs_keyframe and not keyframe:
+                return
+            rewriter.switch_source(packet.sequence_number, packet.timestamp,
+                                   self._timestamp_gap(now))
+            self.needs_keyframe = False
+        mapped = rewriter.rewrite(packet.sequence_number, packet.timestamp)
+        if mapped is None:
+            return
+        data = cache.get(profile.key)
+        if data is None:
+            data = cache[profile.key] = profile.serialize(packet)
+        buf = bytearray(data)
+        patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
+        if await bridge.send(self._transport, bytes(buf)):
+            self.packets_sent += 1
+            self.octets_sent += len(packet.payload)
+            self._last_sent_at = now
+
+    def _timestamp_gap(self, now: float) -> int:
+        if self._last_sent_at is None or self.source is None:
+            return 1
+        return int((now - self._last_sent_at) * self.source.codec.clock_rate)
+
+    # --- feedback from the subscriber ------------------------------------------------
+
+    def on_rtcp(self, event: RtcpEvent) -> None:
+        if isinstance(event, Nack) and event.media_ssrc == self.ssrc:
+            self._spawn(self._retransmit(event.lost[:MAX_NACKED_PER_PACKET]))
+        elif isinstance(event, KeyframeRequest) and event.media_ssrc == self.ssrc:
+            if self.source is not None:
+                self.source.request_keyframe()
+        elif isinstance(event, Remb) and self.ssrc in event.ssrcs:
+            self.remb = event.bitrate
+
+    async def _retransmit(self, lost: tuple[int, ...]) -> None:
+        source, profile, out_pt = self.source, self._profile, self._out_pt
+        if source is None or profile is None or out_pt is None or not self._ready:
+            return
+        now = time.monotonic()
+        if len(self._resent) > 1024:
+            self._resent.clear()
+        for out_seq in lost:
+            out_seq &= 0xFFFF
+            if now - self._resent.get(out_seq, -1.0) < RESEND_GUARD_S:
+                continue
+            seq = self._rewriter.source_seq(out_seq)
+            packet = None if seq is None else source.packet(seq)
+            if packet is None:
+                continue
+            self._resent[out_seq] = now
+            out_ts = self._rewriter.output_ts(packet.timestamp)
+            if await bridge.send(self._transport, self._resend_bytes(packet, out_seq, out_ts)):
+                self.retransmitted += 1
+
+    def _resend_bytes(self, packet: Any, out_seq: int, out_ts: int) -> bytes:
+        assert self._profile is not None and self._out_pt is not None
+        if self._out_rtx_pt is None:
+            buf = bytearray(self._profile.serialize(packet))
+            patch_header(buf, self._out_pt, out_seq, out_ts, self.ssrc)
+            return bytes(buf)
+        rtx = bridge.wrap_rtx(packet, self._out_rtx_pt, self._rtx_seq, self.rtx_ssrc)
+        rtx.payload = struct.pack("!H", out_seq) + packet.payload
+        rtx.timestamp = out_ts
+        self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+        return self._profile.serialize(rtx)
+
+    # --- reports ---------------------------------------------------------------------
+
+    def sender_report(self, now: float) -> bytes | None:
+        """Our SR: the publisher's NTP/RTP pairing moved through our timestamp offset."""
+        source = self.source
+        if (source is None or source.sender_report is None or not self._ready
+                or not self.packets_sent or not self._rewriter.anchored):
+            return None
+        report, received = source.sender_report
+        ntp, rtp_ts = derive_sender_report(report.ntp, report.rtp, received, now,
+                                           source.codec.clock_rate, self._rewriter.ts_offset)
+        return bridge.sender_report(self.ssrc, ntp, rtp_ts, self.packets_sent,
+                                    self.octets_sent, self._cname)

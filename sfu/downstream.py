@@ -1,0 +1,100 @@
+"""What subscriber connections and WHEP sessions share: transceiver slots, each with a
+down track, sender reports, and clean-up when the peer goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sfu import aiortc_bridge as bridge
+from sfu.down_track import DownTrack
+from sfu.published_track import PublishedTrack
+from sfu.settings import SfuSettings
+from sfu.tasks import TaskSet
+
+logger = logging.getLogger(__name__)
+
+SR_INTERVAL_S = 1.0
+
+
+@dataclass
+class Slot:
+    """One sending transceiver and the published track it carries (None: idle)."""
+
+    transceiver: Any
+    kind: str
+    down: DownTrack
+    track: PublishedTrack | None = None
+
+
+class DownstreamConnection:
+    def __init__(self, owner: str, settings: SfuSettings,
+                 on_gone: Callable[["DownstreamConnection"], None]) -> None:
+        self.owner = owner
+        self.lock = asyncio.Lock()
+        self.closed = False
+        self.slots: list[Slot] = []
+        self._settings = settings
+        self._on_gone = on_gone
+        self._pc = bridge.new_peer_connection()
+        self._tasks = TaskSet()
+        self._sr_loop: asyncio.Task[None] | None = None
+        bridge.on_connection_state(self._pc, self._on_state)
+
+    def _new_slot(self, transceiver: Any, kind: str) -> Slot:
+        ssrc, rtx_ssrc = bridge.sender_ssrcs(transceiver)
+        down = DownTrack(kind, ssrc, rtx_ssrc, bridge.transport(transceiver),
+                         bridge.cname(self._pc), self._tasks.spawn)
+        bridge.prepare_sender(transceiver, down.on_rtcp, down.set_ready)
+        slot = Slot(transceiver=transceiver, kind=kind, down=down)
+        self.slots.append(slot)
+        return slot
+
+    def _apply_negotiation(self) -> None:
+        """After an answer: configure every slot and start forwarding to active ones."""
+        for slot in self.slots:
+            down = slot.down
+            down.configure(bridge.negotiated_codecs(slot.transceiver),
+                           bridge.negotiated_extensions(slot.transceiver))
+            active = slot.track is not None and not slot.track.closed
+            if active and bridge.current_direction(slot.transceiver) in ("sendonly", "sendrecv"):
+                down.attach(slot.track)  # type: ignore[arg-type]
+                if bridge.is_connected(bridge.transport(slot.transceiver)):
+                    down.set_ready()
+            else:
+                down.detach()
+        if self._sr_loop is None:
+            self._sr_loop = self._tasks.spawn(self._send_reports())
+
+    def forget_track(self, track: PublishedTrack) -> None:
+        for slot in self.slots:
+            if slot.track is track:
+                slot.down.detach()
+
+    async def _send_reports(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(SR_INTERVAL_S * random.uniform(0.8, 1.2))
+            now = time.monotonic()
+            for slot in self.slots:
+                report = slot.down.sender_report(now)
+                if report is not None:
+                    await bridge.send(bridge.transport(slot.transceiver), report)
+
+    def _on_state(self, state: str) -> None:
+        if state in ("failed", "closed") and not self.closed:
+            logger.info("downstream connection of %s is %s", self.owner, state)
+            self._on_gone(self)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for slot in self.slots:
+            slot.down.detach()
+        await self._tasks.cancel_all()
+        await bridge.close(self._pc)

@@ -1,0 +1,196 @@
+"""RoomMedia: the media plane of one room on this node (the API signalling calls)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from sfu.downstream import DownstreamConnection
+from sfu.errors import SdpError, UnknownTrackError
+from sfu.published_track import PublishedTrack
+from sfu.publisher import PublisherConnection
+from sfu.settings import SfuSettings
+from sfu.subscriber import SubscriberConnection
+from sfu.tasks import TaskSet
+from sfu.tracks import SubscribeOffer, TrackInfo
+from sfu.whep import WhepSession, new_session_id
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("audio", "video")
+
+
+class RoomMedia:
+    """Publishers, subscribers and WHEP players of one room.
+
+    Negotiations are serialised per peer connection; a failing peer is logged and
+    dropped without touching the others.
+    """
+
+    def __init__(self, room_id: str, settings: SfuSettings | None = None) -> None:
+        self.room_id = room_id
+        self.settings = settings or SfuSettings()
+        self.on_tracks_changed: Callable[[], None] | None = None
+        self._publishers: dict[str, PublisherConnection] = {}
+        self._subscribers: dict[str, SubscriberConnection] = {}
+        self._sessions: dict[str, WhepSession] = {}
+        self._tracks: dict[str, PublishedTrack] = {}  # track id -> track, in publish order
+        self._muted: set[tuple[str, str]] = set()
+        self._tasks = TaskSet()
+        self._closed = False
+
+    # --- publishing --------------------------------------------------------------------
+
+    async def publish(self, participant_id: str, name: str, offer_sdp: str,
+                      sources: dict[str, str] | None = None) -> str:
+        """Apply a publish offer (first or re-offer); return the answer SDP."""
+        self._check_open()
+        publisher = self._publishers.get(participant_id)
+        if publisher is None or publisher.closed:
+            publisher = PublisherConnection(participant_id, name, self.settings,
+                                            self._publisher_gone)
+            self._publishers[participant_id] = publisher
+        async with publisher.lock:
+            muted = {kind for kind in KINDS if (participant_id, kind) in self._muted}
+            try:
+                answer, added, removed = await publisher.negotiate(
+                    offer_sdp, dict(sources or {}), muted)
+            except BaseException:
+                if not publisher.negotiated:  # a failed first offer leaves nothing behind
+                    self._publishers.pop(participant_id, None)
+                    await publisher.close()
+                raise
+        for track in removed:
+            self._drop_track(track)
+        for track in added:
+            self._tracks[track.info.track_id] = track
+        if added or removed:
+            self._notify()
+        return answer
+
+    def tracks(self) -> list[TrackInfo]:
+        return [t.info for t in self._tracks.values()]
+
+    def set_muted(self, participant_id: str, kind: str, muted: bool) -> None:
+        """Host mute: stop (or resume) forwarding that participant's tracks of `kind`."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be audio or video, got {kind!r}")
+        if muted:
+            self._muted.add((participant_id, kind))
+        else:
+            self._muted.discard((participant_id, kind))
+        for track in self._tracks.values():
+            if track.info.participant_id == participant_id and track.kind == kind:
+                track.set_muted(muted)
+
+    # --- subscribing -------------------------------------------------------------------
+
+    async def subscribe_offer(self, participant_id: str) -> SubscribeOffer:
+        """A (re-)offer carrying every track published by the other participants."""
+        self._check_open()
+        subscriber = self._subscribers.get(participant_id)
+        if subscriber is None or subscriber.closed:
+            subscriber = SubscriberConnection(participant_id, self.settings,
+                                              self._downstream_gone)
+            self._subscribers[participant_id] = subscriber
+        async with subscriber.lock:
+            wanted = [t for t in self._tracks.values()
+                      if t.info.participant_id != participant_id]
+            return await subscriber.offer(wanted)
+
+    async def subscribe_answer(self, participant_id: str, answer_sdp: str) -> None:
+        subscriber = self._subscribers.get(participant_id)
+        if subscriber is None or subscriber.closed:
+            raise SdpError("no subscribe offer is waiting for an answer")
+        async with subscriber.lock:
+            await subscriber.answer(answer_sdp)
+
+    # --- WHEP ---------------------------------------------------------------------------
+
+    async def play(self, offer_sdp: str, track_ids: Iterable[str] = ()) -> tuple[str, str]:
+        """Answer a WHEP player's offer; empty track_ids plays every current track."""
+        self._check_open()
+        ids = list(track_ids)
+        unknown = [i for i in ids if i not in self._tracks]
+        if unknown:
+            raise UnknownTrackError(f"no track {unknown[0]!r} in room {self.room_id}")
+        tracks = [self._tracks[i] for i in ids] if ids else list(self._tracks.values())
+        if not tracks:
+            raise UnknownTrackError(f"room {self.room_id} has no tracks to play")
+        session_id = new_session_id()
+        session = WhepSession(session_id, self.settings, self._downstream_gone)
+        try:
+            answer = await session.start(offer_sdp, tracks, strict=bool(ids))
+        except BaseException:
+            await session.close()
+            raise
+        self._sessions[session_id] = session
+        return answer, session_id
+
+    async def stop_session(self, session_id: str) -> bool:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        await session.close()
+        return True
+
+    # --- leaving -------------------------------------------------------------------------
+
+    async def remove_participant(self, participant_id: str) -> None:
+        publisher = self._publishers.pop(participant_id, None)
+        subscriber = self._subscribers.pop(participant_id, None)
+        if subscriber is not None:
+            await subscriber.close()
+        if publisher is not None:
+            gone = await publisher.close()
+            for track in gone:
+                self._drop_track(track)
+            if gone:
+                self._notify()
+
+    async def close(self) -> None:
+        self._closed = True
+        for pid in list(self._publishers) + list(self._subscribers):
+            await self.remove_participant(pid)
+        for session_id in list(self._sessions):
+            await self.stop_session(session_id)
+        await self._tasks.cancel_all()
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"room {self.room_id} media is closed")
+
+    def _drop_track(self, track: PublishedTrack) -> None:
+        self._tracks.pop(track.info.track_id, None)
+        track.close()
+
+    def _notify(self) -> None:
+        if self.on_tracks_changed is None:
+            return
+        try:
+            self.on_tracks_changed()
+        except Exception:  # noqa: BLE001 - a signalling bug must not break media
+            logger.exception("on_tracks_changed callback failed")
+
+    def _publisher_gone(self, publisher: PublisherConnection) -> None:
+        """The publisher's peer vanished (ICE/DTLS failed or closed)."""
+        if self._publishers.get(publisher.participant_id) is publisher:
+            self._tasks.spawn(self._close_publisher(publisher))
+
+    async def _close_publisher(self, publisher: PublisherConnection) -> None:
+        async with publisher.lock:
+            if self._publishers.get(publisher.participant_id) is publisher:
+                del self._publishers[publisher.participant_id]
+            gone = await publisher.close()
+        for track in gone:
+            self._drop_track(track)
+        if gone:
+            self._notify()
+
+    def _downstream_gone(self, connection: DownstreamConnection) -> None:
+        if self._subscribers.get(connection.owner) is connection:
+            del self._subscribers[connection.owner]
+        self._sessions.pop(connection.owner, None)
+        self._tasks.spawn(connection.close())

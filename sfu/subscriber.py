@@ -1,0 +1,74 @@
+"""A participant's subscribe connection: the server offers every track published by
+the others, reusing idle transceivers because aiortc cannot remove m-sections."""
+
+from __future__ import annotations
+
+from sfu import aiortc_bridge as bridge
+from sfu import sdp_guard
+from sfu.downstream import DownstreamConnection, Slot
+from sfu.errors import SdpError
+from sfu.published_track import PublishedTrack
+from sfu.sdp_candidates import add_public_candidates
+from sfu.tracks import SubscribeOffer, TrackInfo
+
+
+class SubscriberConnection(DownstreamConnection):
+    _offered: list[tuple[str, str]] | None = None
+
+    async def offer(self, tracks: list[PublishedTrack]) -> SubscribeOffer:
+        """Caller holds self.lock."""
+        self._release_gone(tracks)
+        held = {id(slot.track) for slot in self.slots if slot.track is not None}
+        for track in tracks:
+            if id(track) not in held:
+                self._slot_for(track.kind).track = track
+        for slot in self.slots:
+            if slot.track is None:
+                bridge.set_direction(slot.transceiver, "inactive")
+            else:
+                bridge.set_direction(slot.transceiver, "sendonly")
+                info = slot.track.info
+                bridge.label_sender(slot.transceiver, stream_id=_stream_id(info),
+                                    track_id=info.track_id)
+        settings = self._settings
+        sdp = await bridge.local_offer(self._pc, settings.ice_host_addresses)
+        self._offered = [(s.kind, s.transceiver.mid) for s in self.slots]
+        mapping: dict[str, TrackInfo] = {
+            slot.transceiver.mid: slot.track.info for slot in self.slots
+            if slot.track is not None}
+        return SubscribeOffer(add_public_candidates(sdp, settings.ice_public_addresses),
+                              mapping)
+
+    async def answer(self, sdp: str) -> None:
+        """Caller holds self.lock."""
+        if self._offered is None:
+            raise SdpError("no subscribe offer is waiting for an answer")
+        settings = self._settings
+        summary = sdp_guard.check_sdp(sdp, what="answer", max_bytes=settings.max_sdp_bytes,
+                                      max_m_sections=settings.max_m_sections)
+        sdp_guard.check_answer_sections(self._offered, summary)
+        bridge.preflight(sdp)
+        await bridge.set_remote(self._pc, sdp, "answer")
+        self._offered = None
+        self._apply_negotiation()
+
+    def _release_gone(self, tracks: list[PublishedTrack]) -> None:
+        wanted = {id(t) for t in tracks}
+        for slot in self.slots:
+            if slot.track is not None and (id(slot.track) not in wanted or slot.track.closed):
+                slot.down.detach()
+                slot.track = None
+
+    def _slot_for(self, kind: str) -> Slot:
+        idle = next((s for s in self.slots if s.kind == kind and s.track is None), None)
+        if idle is not None:
+            return idle
+        return self._new_slot(bridge.add_send_transceiver(self._pc, kind), kind)
+
+
+def _stream_id(info: TrackInfo) -> str:
+    """Camera and microphone of one person share a stream (browsers lip-sync within a
+    stream); a screen share is its own."""
+    if info.source == "screen":
+        return f"{info.participant_id}-screen"
+    return info.participant_id

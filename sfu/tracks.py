@@ -1,0 +1,37 @@
+"""What the SFU tells signalling about media: tracks and subscribe offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """One published track, as listed in docs/protocol.md (`tracks`)."""
+
+    track_id: str
+    participant_id: str
+    name: str
+    kind: str  # "audio" | "video"
+    source: str  # "camera" | "microphone" | "screen" | "whip" | ...
+    codec: str  # "opus" | "VP8" | "H264"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "track_id": self.track_id,
+            "participant_id": self.participant_id,
+            "name": self.name,
+            "kind": self.kind,
+            "source": self.source,
+            "codec": self.codec,
+        }
+
+
+@dataclass(frozen=True)
+class SubscribeOffer:
+    """A server offer for a subscribe connection; `tracks` maps mid to the track it carries.
+    An m-section missing from the map is idle (inactive)."""
+
+    sdp: str
+    tracks: dict[str, TrackInfo] = field(default_factory=dict)
