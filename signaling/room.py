@@ -25,6 +25,9 @@ from signaling.tokens import Claims
 
 log = logging.getLogger(__name__)
 TRACKS_DEBOUNCE_S = 0.05
+# Removal is scheduled this much before the presence deadline so "gone within
+# presence_timeout_s" holds even after timer and event-loop delays.
+REMOVAL_MARGIN_S = 0.5
 
 
 class Room:
@@ -170,7 +173,8 @@ class Room:
         member.client = None
         member.stop_loops()
         delay = 0.0 if clean else max(
-            0.0, member.last_alive + self.limits.presence_timeout_s - time.time())
+            0.0, member.last_alive + self.limits.presence_timeout_s - REMOVAL_MARGIN_S
+            - time.time())
         member.removal = self._spawn(self._remove_later(member, delay,
                                                         "left" if clean else "timeout"))
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 OUTBOX_LIMIT = 1024
 RATE_ERROR_INTERVAL_S = 1.0
 ABUSE_WINDOW_S = 10.0
-_CLOSE = object()
+_SIGNS_OF_LIFE = (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.PING, WSMsgType.PONG)
 
 
 class Session:
@@ -62,7 +62,7 @@ class Session:
         """Close after the queued messages are written (so `kicked` arrives before the close)."""
         if not self._ended:
             self._ended = True
-            self._outbox.put_nowait((_CLOSE, code, reason))
+            self._outbox.put_nowait((code, reason))
 
     def error(self, code: str, message: str, ref: str | None = None, **extra: Any) -> None:
         self.send({"type": "error", "code": code, "message": message, "ref": ref, **extra})
@@ -71,7 +71,7 @@ class Session:
         while True:
             item = await self._outbox.get()
             if isinstance(item, tuple):
-                await self.ws.close(code=item[1], message=item[2].encode())
+                await self.ws.close(code=item[0], message=item[1].encode())
                 return
             try:
                 await self.ws.send_str(item)
@@ -95,7 +95,8 @@ class Session:
         """Handle frames until the socket ends; True if the client closed it properly."""
         while True:
             msg = await self.ws.receive()
-            self._alive()
+            if msg.type in _SIGNS_OF_LIFE:
+                self._alive()
             if msg.type is WSMsgType.TEXT:
                 await self._on_text(msg.data)
             elif msg.type is WSMsgType.BINARY:
