@@ -30,8 +30,10 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
     "--autoplay-policy=no-user-gesture-required",
-    # Chromium hides host candidates behind mDNS names (x.local) that aiortc cannot
-    # resolve; the server's only address is 127.0.0.1, so the browser must offer real ones.
+    # Without media permission Chromium offers only mDNS names (x.local) and no loopback
+    # candidate; the server's only address is 127.0.0.1 and aiortc would have to resolve the
+    # names by multicast. --use-fake-ui-for-media-stream happens to lift the hiding too (seen
+    # with Chromium 156); this flag makes it explicit for every page.
     "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 REPO = Path(__file__).resolve().parents[2]

@@ -2,6 +2,7 @@
 export default {
   "lang.name": "English",
   "lang.switch": "Language",
+
   "app.name": "CommandPost",
   "app.tagline": "Video meetings on your own server",
 
@@ -33,6 +34,8 @@ export default {
   "prejoin.join": "Join meeting",
   "prejoin.joining": "Joining…",
   "prejoin.noLink": "This page needs a meeting link.",
+  "prejoin.cameraN": "Camera {n}",
+  "prejoin.microphoneN": "Microphone {n}",
 
   "meeting.you": "{name} (you)",
   "meeting.screenOf": "{name} — screen",
@@ -43,6 +46,7 @@ export default {
   "meeting.participants": "{count} in meeting",
   "meeting.alone": "You are the only one here. Share the link to invite others.",
   "meeting.connecting": "Connecting…",
+  "meeting.reconnecting": "Reconnecting…",
 
   "controls.micOff": "Mute",
   "controls.micOn": "Unmute",
@@ -60,6 +64,7 @@ export default {
   "host.muteVideo": "Stop camera",
   "host.kick": "Remove from meeting",
   "host.kickConfirm": "Remove {name} from the meeting?",
+  "host.kickConfirmButton": "Remove",
 
   "toast.linkCopied": "Invite link copied",
   "toast.copyManually": "Copy this link: {url}",
@@ -73,6 +78,8 @@ export default {
   "toast.timedOut": "{name} lost connection",
   "toast.shareFailed": "Screen sharing failed ({reason})",
   "toast.mediaFailed": "Media connection failed ({reason})",
+  "toast.reconnecting": "Connection lost, reconnecting…",
+  "toast.reconnected": "Reconnected",
 
   "ended.left": "You left the meeting",
   "ended.kicked": "The host removed you from the meeting",
@@ -81,15 +88,7 @@ export default {
   "ended.rejoin": "Rejoin",
   "ended.home": "Home",
 
-  "prejoin.cameraN": "Camera {n}",
-  "prejoin.microphoneN": "Microphone {n}",
   "common.cancel": "Cancel",
-  "host.kickConfirmButton": "Remove",
-  "ended.title": "Meeting ended",
-
-  "meeting.reconnecting": "Reconnecting…",
-  "toast.reconnecting": "Connection lost, reconnecting…",
-  "toast.reconnected": "Reconnected",
 
   "errors.bad_json": "The server could not read a message",
   "errors.bad_message": "The server rejected a message",

@@ -2,6 +2,7 @@
 export default {
   "lang.name": "中文",
   "lang.switch": "语言",
+
   "app.name": "CommandPost",
   "app.tagline": "部署在自有服务器上的视频会议",
 
@@ -33,6 +34,8 @@ export default {
   "prejoin.join": "加入会议",
   "prejoin.joining": "正在加入…",
   "prejoin.noLink": "请通过会议链接打开此页面。",
+  "prejoin.cameraN": "摄像头 {n}",
+  "prejoin.microphoneN": "麦克风 {n}",
 
   "meeting.you": "{name}（我）",
   "meeting.screenOf": "{name} 的屏幕共享",
@@ -43,6 +46,7 @@ export default {
   "meeting.participants": "{count} 人参会",
   "meeting.alone": "目前只有您一人。分享链接邀请其他人加入。",
   "meeting.connecting": "正在连接…",
+  "meeting.reconnecting": "正在重新连接…",
 
   "controls.micOff": "静音",
   "controls.micOn": "解除静音",
@@ -60,6 +64,7 @@ export default {
   "host.muteVideo": "关闭其摄像头",
   "host.kick": "移出会议",
   "host.kickConfirm": "确定将 {name} 移出会议？",
+  "host.kickConfirmButton": "移出",
 
   "toast.linkCopied": "邀请链接已复制",
   "toast.copyManually": "请复制此链接：{url}",
@@ -73,6 +78,8 @@ export default {
   "toast.timedOut": "{name} 的连接已断开",
   "toast.shareFailed": "屏幕共享失败（{reason}）",
   "toast.mediaFailed": "媒体连接失败（{reason}）",
+  "toast.reconnecting": "连接中断，正在重新连接…",
+  "toast.reconnected": "已重新连接",
 
   "ended.left": "您已离开会议",
   "ended.kicked": "您已被主持人移出会议",
@@ -81,15 +88,7 @@ export default {
   "ended.rejoin": "重新加入",
   "ended.home": "返回首页",
 
-  "prejoin.cameraN": "摄像头 {n}",
-  "prejoin.microphoneN": "麦克风 {n}",
   "common.cancel": "取消",
-  "host.kickConfirmButton": "移出",
-  "ended.title": "会议已结束",
-
-  "meeting.reconnecting": "正在重新连接…",
-  "toast.reconnecting": "连接中断，正在重新连接…",
-  "toast.reconnected": "已重新连接",
 
   "errors.bad_json": "服务器无法解析消息",
   "errors.bad_message": "服务器拒绝了该消息",

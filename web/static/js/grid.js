@@ -2,15 +2,19 @@
 // one hidden <audio> per remote audio track, and a layout that fits any screen.
 import { Tile } from "./tile.js";
 
-const ASPECT = 16 / 9;
 const GAP = 8;
 
-/** Columns that give the largest 16:9 tiles for n tiles in a width x height box. */
-export function bestColumns(n, width, height) {
+/** Tiles are 16:9 on landscape screens, 4:3 on portrait phones (video is cropped to fit). */
+export function tileAspect(width, height) {
+  return height > width ? 4 / 3 : 16 / 9;
+}
+
+/** Columns that give the largest tiles of the given aspect for n tiles in a width x height box. */
+export function bestColumns(n, width, height, aspect = tileAspect(width, height)) {
   let best = { cols: 1, tileWidth: 0 };
   for (let cols = 1; cols <= Math.max(1, n); cols += 1) {
     const rows = Math.ceil(n / cols);
-    const w = Math.min((width - GAP * (cols - 1)) / cols, ((height - GAP * (rows - 1)) / rows) * ASPECT);
+    const w = Math.min((width - GAP * (cols - 1)) / cols, ((height - GAP * (rows - 1)) / rows) * aspect);
     if (w > best.tileWidth) best = { cols, tileWidth: Math.floor(w) };
   }
   return best;
@@ -171,10 +175,10 @@ export class Grid {
     const n = this.tileMap.size;
     const { width, height } = this.container.getBoundingClientRect();
     if (!n || !width || !height) return;
-    const { cols, tileWidth } = bestColumns(n, width, height);
-    this.container.style.setProperty("--cols", String(cols));
+    const aspect = tileAspect(width, height);
+    const { tileWidth } = bestColumns(n, width, height, aspect);
     this.container.style.setProperty("--tile-w", `${tileWidth}px`);
-    this.container.style.setProperty("--tile-h", `${Math.floor(tileWidth / ASPECT)}px`);
+    this.container.style.setProperty("--tile-h", `${Math.floor(tileWidth / aspect)}px`);
   }
 
   tiles() {

@@ -25,6 +25,7 @@ export class Prejoin {
       event.preventDefault();
       this.submit();
     });
+    els.name.addEventListener("change", () => storageSet(localStorage, NAME_KEY, els.name.value.trim()));
     els.micToggle.addEventListener("click", () => {
       this.audioOn = !this.audioOn;
       this.render();
