@@ -126,8 +126,10 @@ async def local_offer(pc: RTCPeerConnection, addresses: Iterable[str] = ()) -> s
 
 
 async def close(pc: RTCPeerConnection) -> None:
+    # Shielded: a caller cancelled while a second close() waits would cancel aiortc's
+    # internal "closed" future, and the first close() then fails on set_result.
     try:
-        await pc.close()
+        await asyncio.shield(pc.close())
     except Exception:  # noqa: BLE001 - closing must never fail the caller
         logger.exception("closing a peer connection failed")
 

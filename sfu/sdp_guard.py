@@ -166,11 +166,12 @@ def _summarise(session: _Section, media: list[_Section], what: str) -> SdpSummar
     mids: set[str] = set()
     for index, section in enumerate(media):
         summary = _summarise_media(index, section, session, what)
+        where = f"m-section {index} ({section.kind})"
         if summary.mid in mids:
-            raise SdpError(f"m-section {index}: mid {summary.mid!r} is used twice")
+            raise SdpError(f"{where}: mid {summary.mid!r} is used twice")
         mids.add(summary.mid)
         if summary.mid not in bundle:
-            raise SdpError(f"m-section {index}: mid {summary.mid!r} is not in the BUNDLE "
+            raise SdpError(f"{where}: mid {summary.mid!r} is not in the BUNDLE "
                            "group; CommandPost needs every m-section bundled")
         summaries.append(summary)
     _check_extmap_ids(media)
@@ -246,4 +247,4 @@ def _check_extmap_ids(media: list[_Section]) -> None:
             ext_id = int(ext_id_text.split("/")[0])
             if seen.setdefault(ext_id, uri) != uri:
                 raise SdpError(f"a=extmap id {ext_id} names two extensions: "
-                               f"{short(seen[ext_id])} and {short(uri)}")
+                               f"{short(seen[ext_id], 80)} and {short(uri, 80)}")

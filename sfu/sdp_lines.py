@@ -99,6 +99,7 @@ def _fingerprint(value: str | None) -> None:
 
 
 def _setup(value: str | None) -> None:
+    _need(value, "setup", "actpass, active or passive")
     if value not in SETUP_VALUES:
         raise LineError(f"a=setup must be actpass, active or passive, got {short(str(value))}")
 
@@ -161,8 +162,8 @@ def _integer_attr(attr: str, low: int, high: int) -> Callable[[str | None], None
 
 
 def _mid(value: str | None) -> None:
-    if value is None or not TOKEN.match(value):
-        raise LineError(f"a=mid must be a token of 1 to 32 characters, got {short(str(value))}")
+    if not TOKEN.match(_need(value, "mid", "a token of 1 to 32 characters")):
+        raise LineError(f"a=mid must be a token of 1 to 32 characters, got {short(value or '')}")
 
 
 def _rtcp(value: str | None) -> None:

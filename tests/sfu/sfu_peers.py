@@ -36,7 +36,7 @@ class Publisher:
     def __init__(self, room: RoomMedia, pid: str, name: str | None = None) -> None:
         self.room, self.pid, self.name = room, pid, name or pid
         self.pc = bridge.new_peer_connection()
-        self.rtcp: list[RtcpEvent] = []
+        self.rtcp: list[tuple[float, RtcpEvent]] = []  # (monotonic arrival, event)
         self.sources: dict[str, str] = {}
         self.transceivers: list[Any] = []
 
@@ -48,7 +48,8 @@ class Publisher:
             transceiver.setCodecPreferences(
                 [c for c in caps if c.mimeType.lower() == f"{track.kind}/{codec.lower()}"]
                 + [c for c in caps if c.mimeType.lower() != f"{track.kind}/{codec.lower()}"])
-        bridge.tap_sender_rtcp(transceiver, self.rtcp.append)
+        bridge.tap_sender_rtcp(transceiver,
+                               lambda event: self.rtcp.append((time.monotonic(), event)))
         self.transceivers.append((transceiver, source))
         return transceiver
 
@@ -62,6 +63,9 @@ class Publisher:
         offer = await self.offer()
         answer = await self.room.publish(self.pid, self.name, offer, self.current_sources())
         await bridge.set_remote(self.pc, answer, "answer")
+
+    def received(self, kind: type) -> list[tuple[float, Any]]:
+        return [(t, e) for t, e in self.rtcp if isinstance(e, kind)]
 
     async def close(self) -> None:
         await self.pc.close()

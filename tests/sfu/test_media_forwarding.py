@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 import pytest
 
-from sfu_media import FPS, VIDEO_CLOCK, EncodedVideoTrack, encoded_frames
+from sfu.keyframe import vp8_keyframe_start
+from sfu.rtcp_events import KeyframeRequest, ReceiverReport, SenderReport
+from sfu.rtcp_stats import NTP_EPOCH_OFFSET
+from sfu_media import (FPS, VIDEO_CLOCK, EncodedVideoTrack, PatternVideoTrack,
+                       ToneAudioTrack, encoded_frames)
 from sfu_peers import Publisher, Subscriber, wait_for
 
 
@@ -44,3 +50,111 @@ async def test_subscriber_receives_byte_identical_frames(room, codec):
     for ts, data in received:
         index = start + ((ts - first_ts) % (1 << 32)) // step
         assert data == sent[index % len(sent)], f"frame {index} differs"
+
+
+async def test_late_joiner_decodes_a_frame_within_1_5_s(room):
+    """aiortc's encoder makes one keyframe per 3000 frames, so the joiner's picture
+    can only come from the keyframe our PLI asks for."""
+    alice = Publisher(room, "p_alice")
+    alice.add(PatternVideoTrack(), "camera")
+    early = Subscriber(room, "p_early")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        await early.sync()
+        await asyncio.sleep(2.0)  # the publisher's first keyframe is long gone
+        started = time.monotonic()
+        await bob.sync()
+        await wait_for(lambda: bob.tracks, 1.5, "the video track")
+        frame = await asyncio.wait_for(bob.tracks[0].recv(), 1.5 - (time.monotonic() - started))
+        elapsed = time.monotonic() - started
+        stream = bob.stream(bob.mid_of("video"))
+    finally:
+        await alice.close()
+        await bob.close()
+        await early.close()
+    assert frame.width == 160 and elapsed < 1.5
+    assert vp8_keyframe_start(stream.packets[0].payload), "first packet must start a keyframe"
+    plis = [t for t, _ in alice.received(KeyframeRequest) if t >= started]
+    assert plis, "the publisher got no keyframe request for the late joiner"
+
+
+async def test_lost_packet_is_retransmitted_from_history(room):
+    alice = Publisher(room, "p_alice")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    dropped: list[int] = []
+
+    def drop(mid: str, packet) -> bool:
+        # Drop the 40th media packet once; aiortc's receiver then NACKs it.
+        stream = bob.stream(mid)
+        media = [p for p in stream.packets if p.ssrc == stream.packets[0].ssrc]
+        if not dropped and len(media) == 40 and packet.ssrc == media[0].ssrc:
+            dropped.append(packet.sequence_number)
+            return True
+        return False
+
+    try:
+        await alice.publish()
+        await bob.sync()
+        bob.drop = drop
+        stream = bob.stream(bob.mid_of("video"))
+
+        def retransmitted() -> list:
+            return [p for p in stream.packets if dropped and p.ssrc != stream.packets[0].ssrc
+                    and int.from_bytes(p.payload[:2], "big") == dropped[0]]
+
+        await wait_for(lambda: retransmitted(), 5, "the RTX retransmission")
+        [rtx] = retransmitted()
+    finally:
+        await alice.close()
+        await bob.close()
+    media_ssrc = stream.packets[0].ssrc
+    assert not [p for p in stream.packets
+                if p.ssrc == media_ssrc and p.sequence_number == dropped[0]]
+    assert rtx.payload_type != stream.packets[0].payload_type  # sent as RTX
+
+
+async def test_sender_reports_follow_the_publisher_clock(room):
+    """Our SRs map RTP time to the publisher's NTP clock: on one host, the mapping
+    predicts when each packet was sent, for audio and video alike (lip sync)."""
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    alice.add(PatternVideoTrack(), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        await bob.sync()
+        streams = {kind: bob.stream(bob.mid_of(kind)) for kind in ("audio", "video")}
+        await wait_for(lambda: all(len(_reports(s)) >= 2 for s in streams.values()), 6,
+                       "two sender reports per stream")
+        for kind, stream in streams.items():
+            _check_reports(kind, stream)
+        await wait_for(lambda: len(alice.received(ReceiverReport)) >= 2, 3, "receiver reports")
+    finally:
+        await alice.close()
+        await bob.close()
+    reports = [e for _, e in alice.received(ReceiverReport)]
+    assert {r.ssrc for r in reports} == {t.sender._ssrc for t, _ in alice.transceivers}
+    assert all(r.highest_sequence > 0 and r.packets_lost == 0 for r in reports)
+    assert any(r.lsr and r.dlsr for r in reports), "RRs must echo the publisher's SR"
+
+
+def _reports(stream) -> list:
+    media_ssrc = stream.packets[0].ssrc if stream.packets else None
+    return [e for e in stream.rtcp if isinstance(e, SenderReport) and e.ssrc == media_ssrc]
+
+
+def _check_reports(kind: str, stream) -> None:
+    clock_rate = 48000 if kind == "audio" else VIDEO_CLOCK
+    report = _reports(stream)[-1]
+    sent = [p for p in stream.packets if p.ssrc == report.ssrc]
+    assert abs(report.packets - len(sent)) <= len(sent) * 0.2 + 5, (report, len(sent))
+    assert report.octets > 0
+    ntp_s = report.ntp / (1 << 32) - NTP_EPOCH_OFFSET
+    for packet, arrival in list(zip(stream.packets, stream.arrivals))[-20:]:
+        if packet.ssrc != report.ssrc:
+            continue
+        delta = ((packet.timestamp - report.rtp + (1 << 31)) % (1 << 32) - (1 << 31))
+        predicted = ntp_s + delta / clock_rate
+        assert abs(predicted - arrival) < 0.2, f"{kind}: SR mapping off by {predicted - arrival:.3f} s"

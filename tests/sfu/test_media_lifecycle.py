@@ -1,0 +1,160 @@
+"""Join, leave, unpublish, re-publish, screen share, vanished peers and WHEP playback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sfu import UnknownTrackError
+from sfu import aiortc_bridge as bridge
+from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
+from sfu_peers import LOOPBACK, Publisher, Subscriber, wait_for
+
+
+def flowing(stream, more_than: int = 10):
+    start = len(stream.packets)
+    return lambda: len(stream.packets) > start + more_than
+
+
+async def stays_silent(stream, seconds: float = 0.5) -> bool:
+    await asyncio.sleep(0.2)  # packets already in flight
+    count = len(stream.packets)
+    await asyncio.sleep(seconds)
+    return len(stream.packets) == count
+
+
+async def test_a_participant_who_leaves_is_gone_for_everyone(room):
+    changes: list[int] = []
+    room.on_tracks_changed = lambda: changes.append(len(room.tracks()))
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        assert changes == [2]
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        await wait_for(flowing(video), 3, "video")
+        await room.remove_participant("p_alice")
+        assert room.tracks() == [] and changes == [2, 0]
+        assert await stays_silent(video)
+        offer = await bob.sync()
+        assert offer.tracks == {}
+        assert offer.sdp.count("a=inactive") == 2
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_unpublish_then_republish_reuses_the_subscriber_transceiver(room):
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    camera = alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        first_id = next(t.track_id for t in room.tracks() if t.kind == "video")
+        await bob.sync()
+        mid = bob.mid_of("video")
+        video = bob.stream(mid)
+        await wait_for(flowing(video), 3, "video")
+
+        camera.direction = "inactive"
+        await alice.publish()
+        assert [t.kind for t in room.tracks()] == ["audio"]
+        offer = await bob.sync()
+        assert mid not in offer.tracks
+        assert await stays_silent(video)
+        last = video.packets[-1]
+
+        camera.direction = "sendonly"
+        await alice.publish()
+        [again] = [t for t in room.tracks() if t.kind == "video"]
+        assert again.track_id != first_id
+        offer = await bob.sync()
+        assert offer.tracks[mid] == again, "the idle transceiver must be reused"
+        count = len(video.packets)
+        await wait_for(flowing(video), 3, "video after re-publish")
+    finally:
+        await alice.close()
+        await bob.close()
+    resumed = video.packets[count]
+    assert resumed.ssrc == last.ssrc, "one SSRC per subscriber transceiver"
+    assert resumed.sequence_number == (last.sequence_number + 1) & 0xFFFF
+
+
+async def test_screen_share_is_a_second_video_track(room):
+    alice = Publisher(room, "p_alice")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        await bob.sync()
+        alice.add(EncodedVideoTrack(encoded_frames("vp8")), "screen")
+        await alice.publish()
+        assert sorted(t.source for t in room.tracks()) == ["camera", "screen"]
+        offer = await bob.sync()
+        assert sorted(t.source for t in offer.tracks.values()) == ["camera", "screen"]
+        camera = bob.stream(bob.mid_of("video", "camera"))
+        screen = bob.stream(bob.mid_of("video", "screen"))
+        await wait_for(lambda: len(camera.frames("VP8")) > 5 and len(screen.frames("VP8")) > 5,
+                       5, "frames on both video tracks")
+    finally:
+        await alice.close()
+        await bob.close()
+    assert camera.packets[0].ssrc != screen.packets[0].ssrc
+
+
+async def test_vanished_publisher_is_cleaned_up(room):
+    changes: list[int] = []
+    alice = Publisher(room, "p_alice")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        room.on_tracks_changed = lambda: changes.append(len(room.tracks()))
+        await bob.sync()
+        await wait_for(flowing(bob.stream(bob.mid_of("video"))), 3, "video")
+        await alice.close()  # DTLS close_notify: the peer is gone
+        await wait_for(lambda: room.tracks() == [], 5, "the track to go")
+        assert changes == [0]
+        await bob.close()
+        await wait_for(lambda: "p_bob" not in room._subscribers, 5, "the subscriber to go")
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_whep_player_receives_the_requested_track(room):
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    player = bridge.new_peer_connection()
+    received: list = []
+    try:
+        await alice.publish()
+        video = next(t for t in room.tracks() if t.kind == "video")
+        with pytest.raises(UnknownTrackError):
+            await room.play("v=0\r\n", ["t_missing"])
+        transceiver = player.addTransceiver("video", direction="recvonly")
+
+        async def on_rtp(packet, arrival_ms) -> bool:
+            received.append(packet)
+            return True
+
+        bridge.tap_receiver_of(transceiver, on_rtp, passthrough=True)
+        answer, session_id = await room.play(await bridge.local_offer(player, LOOPBACK),
+                                             [video.track_id])
+        await bridge.set_remote(player, answer, "answer")
+        await wait_for(lambda: len(received) > 20, 5, "WHEP video")
+        assert all(p.payload_type == received[0].payload_type for p in received[:20])
+        assert await room.stop_session(session_id)
+        assert not await room.stop_session(session_id)
+        count = len(received)
+        await asyncio.sleep(0.6)
+        assert len(received) <= count + 5  # in flight at most
+    finally:
+        await alice.close()
+        await player.close()
