@@ -1,0 +1,103 @@
+"""A dropped signalling connection: the client comes back with its resume token and new peer
+connections (aiortc has no ICE restart), keeps its participant id, and media flows again."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+class DroppingProxy:
+    """TCP proxy in front of the server whose connections can be cut with a reset, the way a
+    lost mobile link looks to the server (no WebSocket close frame, so no clean leave)."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            with self.lock:
+                self.sockets += [client, server]
+            for src, dst in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def drop_all(self) -> None:
+        with self.lock:
+            doomed, self.sockets = self.sockets, []
+        for sock in doomed:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.drop_all()
+
+
+@pytest.fixture
+def proxy(server):
+    parts = urlsplit(server.base_url)
+    running = DroppingProxy((parts.hostname, parts.port))
+    yield running
+    running.close()
+
+
+def video_rising(person, pid: str) -> bool:
+    before = person.media_by_sender().get(pid, {}).get("frames", 0)
+    time.sleep(0.5)
+    return person.media_by_sender().get(pid, {}).get("frames", 0) > before
+
+
+def test_dropped_connection_resumes_with_same_id_and_media(server, people, proxy):
+    room = server.create_room("E2E reconnect")
+    code = room["join_url"].rstrip("/").rsplit("/", 1)[1]
+    mobile, desk = people("Mobile"), people("Desk")
+    mobile_id = mobile.join(f"http://127.0.0.1:{proxy.port}/j/{code}")
+    desk_id = desk.join(room["join_url"])
+    desk.wait_for(lambda: desk.media_by_sender().get(mobile_id, {}).get("frames", 0) > 0, "mobile's video", 20)
+    mobile.wait_for(lambda: mobile.media_by_sender().get(desk_id, {}).get("frames", 0) > 0, "desk's video", 20)
+    mobile.js("commandpost.subscribePc.e2eTag = 'before the drop'")
+
+    proxy.drop_all()
+    mobile.wait_until("commandpost.state === 'reconnecting'", "noticing the drop", 5)
+    mobile.wait_until("commandpost.state === 'joined'", "rejoined", 15)
+    assert mobile.participant_id == mobile_id, "the resume token did not keep the participant id"
+    assert mobile.js("commandpost.subscribePc.e2eTag") is None, "the old subscribe connection was kept"
+
+    # Fresh counters on the new subscribe connection prove media flows again both ways.
+    mobile.wait_for(lambda: mobile.media_by_sender().get(desk_id, {}).get("frames", 0) > 0,
+                    "desk's video after resume", 15)
+    desk.wait_for(lambda: video_rising(desk, mobile_id), "mobile's video after resume", 15)
+    assert not any(t["text"].startswith("Mobile") for t in desk.js("commandpost.toasts()")), \
+        "the others were told the mobile participant left"
+    assert [t["participantId"] for t in desk.tiles() if t["source"] == "camera"].count(mobile_id) == 1
