@@ -158,12 +158,14 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def people(browser: Browser, request: pytest.FixtureRequest, artifacts: Path) -> Iterator[Callable[..., Participant]]:
-    """Factory: people(name, locale="en-US", viewport=DESKTOP, **context_options) -> Participant."""
+    """Factory: people(name, locale="en-US", viewport=DESKTOP, grant=(), **context_options)
+    -> Participant; camera and microphone are always granted, `grant` adds permissions."""
     made: list[Participant] = []
 
-    def make(name: str, locale: str = "en-US", viewport: dict[str, int] | None = None, **options: Any) -> Participant:
+    def make(name: str, locale: str = "en-US", viewport: dict[str, int] | None = None,
+             grant: tuple[str, ...] = (), **options: Any) -> Participant:
         context = browser.new_context(locale=locale, viewport=viewport or DESKTOP,
-                                      permissions=["camera", "microphone"], **options)
+                                      permissions=["camera", "microphone", *grant], **options)
         person = Participant(name, context, context.new_page())
         made.append(person)
         return person

@@ -31,10 +31,13 @@ def open_host_menu(host, pid: str, action: str) -> None:
 
 
 def test_screen_share_mute_state_and_host_controls(server, people):
-    host = people("Host")
+    host = people("Host", grant=("clipboard-read", "clipboard-write"))
     link = create_room_as_host(host, server.base_url)
     host_id = host.join()
     assert "admin" in host.js("commandpost.grants")
+    host.page.click("[data-tool=invite]")
+    host.wait_until("commandpost.toasts().some(t => t.text === 'Invite link copied')", "copy confirmation", 5)
+    assert host.js("navigator.clipboard.readText()") == link
     guest = people("Guest")
     guest_id = guest.join(link)
     assert "admin" not in guest.js("commandpost.grants")

@@ -42,3 +42,18 @@ def test_lobby_remembers_name_and_devices_and_joins_with_camera_off(server, peop
     page.click("[data-tool=cam]")  # camera on in the meeting: a new track on a new transceiver
     person.wait_until(f"{SENDER_LABELS}.length === 2", "camera published", 10)
     person.wait_until("commandpost.tiles().some(t => t.local && t.videoWidth > 0)", "own camera tile", 10)
+
+
+def test_host_token_in_the_link_fragment_makes_a_host_and_leaves_the_address_bar(server, people):
+    room = server.create_room("E2E fragment token")
+    token = server.mint_token(room["room_id"], "deputy", ["join", "publish", "subscribe", "admin"], 600)
+    deputy = people("Deputy")
+    deputy.open(f"{room['join_url']}#token={token}")
+    assert "token" not in deputy.page.url, "the token stayed in the address bar"
+    assert deputy.page.is_visible("#host-note")
+    deputy.join()
+    assert "admin" in deputy.js("commandpost.grants")
+    assert deputy.page.is_visible("[data-tool=lock]")
+    deputy.page.reload()  # the token now lives in this tab's sessionStorage only
+    deputy.page.wait_for_selector("#prejoin-form[data-ready=true]", state="attached", timeout=10_000)
+    assert deputy.page.is_visible("#host-note")
