@@ -22,6 +22,7 @@ from sfu.published_track import PublishedTrack
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
+from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_header_length
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class DownTrack:
         self._rtx_seq = random.getrandbits(15)
         self._last_sent_at: float | None = None
         self._resent: dict[int, float] = {}
+        self._vp8: PictureIdRewriter | None = None
 
     # --- set-up ----------------------------------------------------------------------
 
@@ -70,6 +72,7 @@ class DownTrack:
         self._rewriter.unanchor()
         self.needs_keyframe = self.kind == "video"
         self._choose_payload_types()
+        self._vp8 = (self._vp8 or PictureIdRewriter()) if source.codec.label == "VP8" else None
         source.add_down(self)
         if self._ready:
             source.request_keyframe()
@@ -122,6 +125,8 @@ class DownTrack:
             rewriter.switch_source(packet.sequence_number, packet.timestamp,
                                    self._timestamp_gap(now))
             self.needs_keyframe = False
+            if self._vp8 is not None:
+                self._vp8.anchor(packet.payload, _vp8_fields(packet, cache))
         mapped = rewriter.rewrite(packet.sequence_number, packet.timestamp)
         if mapped is None:
             return
@@ -130,6 +135,8 @@ class DownTrack:
             data = cache[profile.key] = profile.serialize(packet)
         buf = bytearray(data)
         patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
+        if self._vp8 is not None:
+            self._vp8.rewrite(buf, rtp_header_length(data), _vp8_fields(packet, cache))
         if await bridge.send(self._transport, bytes(buf)):
             self.packets_sent += 1
             self.octets_sent += len(packet.payload)
@@ -174,14 +181,21 @@ class DownTrack:
     def _resend_bytes(self, packet: Any, out_seq: int, out_ts: int) -> bytes:
         assert self._profile is not None and self._out_pt is not None
         if self._out_rtx_pt is None:
-            buf = bytearray(self._profile.serialize(packet))
+            data = self._profile.serialize(packet)
+            buf = bytearray(data)
             patch_header(buf, self._out_pt, out_seq, out_ts, self.ssrc)
-            return bytes(buf)
-        rtx = bridge.wrap_rtx(packet, self._out_rtx_pt, self._rtx_seq, self.rtx_ssrc)
-        rtx.payload = struct.pack("!H", out_seq) + packet.payload
-        rtx.timestamp = out_ts
-        self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
-        return self._profile.serialize(rtx)
+            base = rtp_header_length(data)
+        else:
+            rtx = bridge.wrap_rtx(packet, self._out_rtx_pt, self._rtx_seq, self.rtx_ssrc)
+            rtx.payload = struct.pack("!H", out_seq) + packet.payload
+            rtx.timestamp = out_ts
+            self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
+            data = self._profile.serialize(rtx)
+            buf = bytearray(data)
+            base = rtp_header_length(data) + 2  # after the original sequence number
+        if self._vp8 is not None:
+            self._vp8.rewrite(buf, base, parse_fields(packet.payload), remember=False)
+        return bytes(buf)
 
     # --- reports ---------------------------------------------------------------------
 
@@ -196,3 +210,10 @@ class DownTrack:
                                            source.codec.clock_rate, self._rewriter.ts_offset)
         return bridge.sender_report(self.ssrc, ntp, rtp_ts, self.packets_sent,
                                     self.octets_sent, self._cname)
+
+
+def _vp8_fields(packet: RtpPacketLike, cache: dict[Any, Any]) -> Vp8Fields:
+    fields = cache.get("vp8")
+    if fields is None:
+        fields = cache["vp8"] = parse_fields(packet.payload)
+    return fields

@@ -8,6 +8,8 @@ import pytest
 
 from sfu import UnknownTrackError
 from sfu import aiortc_bridge as bridge
+from sfu.keyframe import vp8_keyframe_start
+from sfu.vp8_descriptor import parse_fields
 from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
 from sfu_peers import LOOPBACK, Publisher, Subscriber, wait_for
 
@@ -158,3 +160,38 @@ async def test_whep_player_receives_the_requested_track(room):
     finally:
         await alice.close()
         await player.close()
+
+
+async def test_idle_transceiver_carries_the_next_publisher_seamlessly(room):
+    """Bob's video transceiver, idle after Alice left, is reused for Carol: same SSRC,
+    sequence numbers and VP8 picture ids continue where Alice's stopped."""
+    alice = Publisher(room, "p_alice")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    carol = Publisher(room, "p_carol")
+    carol.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await alice.publish()
+        await bob.sync()
+        mid = bob.mid_of("video")
+        video = bob.stream(mid)
+        await wait_for(flowing(video), 3, "Alice's video")
+        await room.remove_participant("p_alice")
+        assert (await bob.sync()).tracks == {}
+        assert await stays_silent(video)
+        last = video.packets[-1]
+        count = len(video.packets)
+        await carol.publish()
+        offer = await bob.sync()
+        assert list(offer.tracks) == [mid] and offer.tracks[mid].participant_id == "p_carol"
+        await wait_for(flowing(video), 3, "Carol's video")
+    finally:
+        await alice.close()
+        await carol.close()
+        await bob.close()
+    first = video.packets[count]
+    assert first.ssrc == last.ssrc
+    assert first.sequence_number == (last.sequence_number + 1) & 0xFFFF
+    assert vp8_keyframe_start(first.payload)
+    last_pid = parse_fields(last.payload).picture_id(last.payload)
+    assert parse_fields(first.payload).picture_id(first.payload) == (last_pid + 1) & 0x7FFF

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 from sfu.rtp_rewriter import StreamRewriter, patch_header, seq_delta
+from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_header_length
 
 
 def test_sequence_number_wraps_from_65535_to_0():
@@ -96,3 +97,51 @@ def test_seq_delta_is_signed_across_the_wrap():
     assert seq_delta(0, 65535) == 1
     assert seq_delta(65535, 0) == -1
     assert seq_delta(100, 100) == 0
+
+
+def vp8_payload(picture_id: int, tl0: int | None = None, fifteen_bits: bool = True) -> bytes:
+    ext = 0x80 | (0x40 if tl0 is not None else 0)
+    out = bytes([0x90, ext])
+    out += (bytes([0x80 | picture_id >> 8, picture_id & 0xFF]) if fifteen_bits
+            else bytes([picture_id & 0x7F]))
+    if tl0 is not None:
+        out += bytes([tl0, 0x20])  # TL0PICIDX, then TID/Y/KEYIDX is absent (T=0)
+    return out + b"\x9d\x01\x2a"
+
+
+def test_vp8_descriptor_fields():
+    assert parse_fields(vp8_payload(300)) == Vp8Fields(2, 15, -1)
+    assert parse_fields(vp8_payload(5, fifteen_bits=False)) == Vp8Fields(2, 7, -1)
+    assert parse_fields(vp8_payload(300, tl0=9)) == Vp8Fields(2, 15, 4)
+    assert parse_fields(b"\x10\x00") == Vp8Fields()  # no extension byte
+    assert parse_fields(b"\x90\x80") == Vp8Fields()  # truncated
+
+
+def test_vp8_picture_id_continues_across_a_source_switch_and_wraps():
+    pids = PictureIdRewriter()
+    header = bytes(12)
+    first = vp8_payload(32766, tl0=254)
+    pids.anchor(first, parse_fields(first))
+    out = []
+    for pid, tl0 in ((32766, 254), (32767, 255), (0, 0)):
+        payload = vp8_payload(pid, tl0=tl0)
+        buf = bytearray(header + payload)
+        pids.rewrite(buf, 12, parse_fields(payload))
+        out.append((parse_fields(payload).picture_id(buf[12:]), buf[12 + 4]))
+    assert out == [(32766, 254), (32767, 255), (0, 0)]  # first source passes unchanged
+    other = vp8_payload(1234, tl0=77)  # another publisher, unrelated numbering
+    pids.anchor(other, parse_fields(other))
+    buf = bytearray(header + other)
+    pids.rewrite(buf, 12, parse_fields(other))
+    assert parse_fields(other).picture_id(buf[12:]) == 1 and buf[16] == 1
+    old = bytearray(header + vp8_payload(1230, tl0=77))
+    pids.rewrite(old, 12, parse_fields(other), remember=False)  # a retransmission
+    nxt = bytearray(header + vp8_payload(1235, tl0=78))
+    pids.rewrite(nxt, 12, parse_fields(other))
+    assert parse_fields(other).picture_id(nxt[12:]) == 2 and nxt[16] == 2
+
+
+def test_rtp_header_length_with_csrc_and_extension():
+    assert rtp_header_length(bytes([0x80, 96]) + bytes(10)) == 12
+    data = bytes([0x92, 96]) + bytes(10) + bytes(8) + b"\xbe\xde\x00\x02" + bytes(8)
+    assert rtp_header_length(data) == 12 + 8 + 4 + 8
