@@ -135,3 +135,8 @@ def test_late_joiner_decodes_fast_and_leaver_is_gone(server, people):
     print(f"\n[leave] gone for everyone after {time.monotonic() - started:.2f} s")
     for person in early:
         assert len([t for t in person.tiles() if t["source"] == "camera"]) == 2
+
+    # Closing the tab is leaving too.
+    alice, bob = early
+    bob.page.close()
+    alice.wait_for(lambda: gone_from(alice, ids["Bob"]), "the closed tab's participant removed", 5)

@@ -61,6 +61,10 @@ function main() {
   hostMenu = new HostMenu({ menu: $("#host-menu"), dialog: $("#confirm-dialog"), session, i18n, grid });
   i18n.onChange(status);
   document.addEventListener("click", () => grid.resumeAudio());
+  // Closing the tab is leaving: tell the room at once rather than via the socket's close.
+  window.addEventListener("pagehide", () => {
+    if (session.state === "joined") session.leave();
+  });
   exposeDebugHandle({ session, grid, i18n, toasts, speaker: () => speaker });
 
   if (!code && !token) {

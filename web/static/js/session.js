@@ -68,22 +68,33 @@ export class MeetingSession {
    */
   async reconnect() {
     this.state = "reconnecting";
+    // The old socket may still be open (media failure): stop listening to it now; the server
+    // drops it when the resume arrives on the new one.
+    const old = this.signaling;
+    this.signaling = null;
     this.dropMedia();
     this.ui.notify("toast.reconnecting", {}, "warning");
     this.ui.changed();
     for (const delay of RECONNECT_DELAYS_MS) {
       await new Promise((resolve) => setTimeout(resolve, delay));
-      if (this.state === "ended") return;
+      if (this.state === "ended") return old?.close();
       try {
         await this.connectAndJoin(this.resumeToken ? { resume: this.resumeToken } : {});
+        old?.close();
+        if (this.state === "ended") return this.signaling?.close(); // left while we reconnected
         await this.startPublishing();
         this.ui.notify("toast.reconnected");
         return;
       } catch (err) {
         this.signaling?.close();
-        if (FINAL_ERRORS.has(err.code)) return this.end("failed", err);
+        this.signaling = null;
+        if (FINAL_ERRORS.has(err.code)) {
+          old?.close();
+          return this.end("failed", err);
+        }
       }
     }
+    old?.close();
     this.end("lost");
   }
 
@@ -127,6 +138,7 @@ export class MeetingSession {
   }
 
   onJoined(msg) {
+    if (this.state === "ended") return; // a rejoin that completed after the user left
     this.state = "joined";
     this.metrics.joinedAt = performance.now();
     this.participantId = msg.participant_id;
@@ -164,13 +176,13 @@ export class MeetingSession {
       this.metrics.subscribeConnectedAt = performance.now();
       this.probe = new FirstFrameProbe(this.subscriber.pc, (at) => (this.metrics.firstFrameAt = at));
     }
-    if (state === "failed") this.ui.notify("toast.mediaFailed", { reason: "ICE" }, "error");
+    if (state === "failed") this.onMediaFailed();
   }
 
   async startPublishing() {
     this.sendState();
     if (!this.grants.includes("publish") || !(this.tracks.microphone || this.tracks.camera)) return;
-    this.publisher = new Publisher(this.signaling, this.iceServers);
+    this.ensurePublisher();
     try {
       const { microphone, camera, screen } = this.tracks;
       await this.publisher.publishAll({ microphone, camera: this.videoOn ? camera : null, screen });
@@ -231,8 +243,21 @@ export class MeetingSession {
   }
 
   ensurePublisher() {
-    if (!this.publisher) this.publisher = new Publisher(this.signaling, this.iceServers);
+    if (!this.publisher) {
+      const publisher = new Publisher(this.signaling, this.iceServers);
+      publisher.pc.addEventListener("connectionstatechange", () => {
+        if (publisher === this.publisher && publisher.pc.connectionState === "failed") this.onMediaFailed();
+      });
+      this.publisher = publisher;
+    }
     return this.publisher;
+  }
+
+  /** ICE failed but signalling may be fine: rejoin anyway, since only new connections recover. */
+  onMediaFailed() {
+    if (this.state !== "joined") return;
+    this.ui.notify("toast.mediaFailed", { reason: "ICE" }, "error");
+    this.reconnect();
   }
 
   async startScreen() {
@@ -257,15 +282,15 @@ export class MeetingSession {
   }
 
   hostMute(participantId, kind) {
-    this.signaling.send({ type: "mute", participant_id: participantId, kind });
+    this.signaling?.send({ type: "mute", participant_id: participantId, kind });
   }
 
   kick(participantId) {
-    this.signaling.send({ type: "kick", participant_id: participantId });
+    this.signaling?.send({ type: "kick", participant_id: participantId });
   }
 
   setLocked(locked) {
-    this.signaling.send({ type: "lock", locked });
+    this.signaling?.send({ type: "lock", locked });
   }
 
   leave() {
