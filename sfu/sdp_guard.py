@@ -69,9 +69,11 @@ class _Section:
         return name in self.attrs
 
 
-def check_sdp(sdp: object, *, what: str, max_bytes: int, max_m_sections: int) -> SdpSummary:
-    """Check an offer or answer (`what` names it in messages); raise SdpError if bad."""
-    text = _check_bounds(sdp, what, max_bytes, max_m_sections)
+def check_sdp(sdp: object, *, what: str, max_bytes: int, max_m_sections: int,
+              allow_empty: bool = False) -> SdpSummary:
+    """Check an offer or answer (`what` names it in messages); raise SdpError if bad.
+    allow_empty admits an SDP without m-sections (the answer to an empty offer)."""
+    text = _check_bounds(sdp, what, max_bytes, max_m_sections, allow_empty)
     session, media = _scan(text)
     return _summarise(session, media, what)
 
@@ -99,7 +101,8 @@ def _describe(sections: list[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"{kind}:{mid}" for kind, mid in sections) + "]"
 
 
-def _check_bounds(sdp: object, what: str, max_bytes: int, max_m_sections: int) -> str:
+def _check_bounds(sdp: object, what: str, max_bytes: int, max_m_sections: int,
+                  allow_empty: bool) -> str:
     if not isinstance(sdp, str):
         raise SdpError(f"{what} must be a string, got {type(sdp).__name__}")
     if len(sdp) > max_bytes:  # a character is at least one byte
@@ -116,7 +119,7 @@ def _check_bounds(sdp: object, what: str, max_bytes: int, max_m_sections: int) -
     count = len(M_LINE.findall(sdp))
     if count > max_m_sections:
         raise SdpError(f"{what} has {count} m-sections, limit is {max_m_sections}")
-    if count == 0:
+    if count == 0 and not allow_empty:
         raise SdpError(f"{what} has no m-sections")
     return sdp
 

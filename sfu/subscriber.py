@@ -45,7 +45,8 @@ class SubscriberConnection(DownstreamConnection):
             raise SdpError("no subscribe offer is waiting for an answer")
         settings = self._settings
         summary = sdp_guard.check_sdp(sdp, what="answer", max_bytes=settings.max_sdp_bytes,
-                                      max_m_sections=settings.max_m_sections)
+                                      max_m_sections=settings.max_m_sections,
+                                      allow_empty=not self._offered)
         sdp_guard.check_answer_sections(self._offered, summary)
         bridge.preflight(sdp)
         await bridge.set_remote(self._pc, sdp, "answer")

@@ -64,6 +64,7 @@ async def test_bad_offers_and_answers_leave_the_call_running(room):
         good = await bridge.local_answer(bob.pc, LOOPBACK)
         for bad, message in [
             ("garbage", "answer has no m-sections"),
+            ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", "answer has no m-sections"),
             (good.replace("a=setup:active", "a=setup:actpass"), "must be active or passive"),
             (good.split("m=video")[0].replace("BUNDLE 0 1", "BUNDLE 0"), "do not match"),
             (BOMB, "answer has 500 m-sections"),

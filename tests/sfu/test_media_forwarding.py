@@ -8,12 +8,14 @@ import time
 
 import pytest
 
+from sfu import aiortc_bridge as bridge
 from sfu.keyframe import vp8_keyframe_start
-from sfu.rtcp_events import KeyframeRequest, ReceiverReport, SenderReport
+from sfu.rtcp_events import KeyframeRequest, Nack, ReceiverReport, SenderReport
 from sfu.rtcp_stats import NTP_EPOCH_OFFSET
 from sfu_media import (FPS, VIDEO_CLOCK, EncodedVideoTrack, PatternVideoTrack,
                        ToneAudioTrack, encoded_frames)
 from sfu_peers import Publisher, Subscriber, wait_for
+from sfu_proxy import LossyRelay, rtp_header
 
 
 def canonical(codec: str, frame: bytes) -> object:
@@ -158,3 +160,54 @@ def _check_reports(kind: str, stream) -> None:
         delta = ((packet.timestamp - report.rtp + (1 << 31)) % (1 << 32) - (1 << 31))
         predicted = ntp_s + delta / clock_rate
         assert abs(predicted - arrival) < 0.2, f"{kind}: SR mapping off by {predicted - arrival:.3f} s"
+
+
+async def test_loss_from_the_publisher_is_nacked_upstream_and_repaired(room):
+    """One video packet from Alice is lost on the wire; the SFU NACKs it, Alice
+    resends it over RTX, and Bob still gets every frame byte for byte."""
+    frames = encoded_frames("vp8")
+    relay = LossyRelay()
+    await relay.start()
+    alice = Publisher(room, "p_alice")
+    alice.add(EncodedVideoTrack(frames), "camera")
+    bob = Subscriber(room, "p_bob")
+    lost: list[int] = []
+
+    def drop(data: bytes) -> bool:
+        header = rtp_header(data)
+        if header is None or lost or header[0] != video_pt:
+            return False
+        drop.seen += 1  # type: ignore[attr-defined]
+        if drop.seen == 60:  # type: ignore[attr-defined]
+            lost.append(header[1])
+            return True
+        return False
+
+    drop.seen = 0  # type: ignore[attr-defined]
+    try:
+        await bob.sync()
+        offer = await alice.offer()
+        answer = await room.publish("p_alice", "Alice", offer, alice.current_sources())
+        video_pt = int(re.search(r"m=video \d+ \S+ (\d+)", answer).group(1))
+        relay.drop = drop
+        await bridge.set_remote(alice.pc, relay.route_answer(answer), "answer")
+        await bob.sync()
+        stream = bob.stream(bob.mid_of("video"))
+        await wait_for(lambda: lost and len(stream.frames("VP8")) >= 50, 10, "50 frames")
+        nacked = [seq for _, e in alice.received(Nack) for seq in e.lost]
+        await wait_for(lambda: len(alice.received(ReceiverReport)) >= 2, 3, "receiver reports")
+        received = stream.frames("VP8")
+    finally:
+        relay.close()
+        await alice.close()
+        await bob.close()
+    assert lost[0] in nacked, "the SFU did not NACK the lost packet"
+    assert len(nacked) < 10, "one loss must not cause a NACK storm"
+    first_ts, first = received[0]
+    start = frames.index(first)
+    step = VIDEO_CLOCK // FPS
+    indexes = [start + ((ts - first_ts) % (1 << 32)) // step for ts, _ in received]
+    assert indexes == list(range(start, start + len(received))), "a frame is missing"
+    assert all(data == frames[i % len(frames)] for i, (_, data) in zip(indexes, received))
+    report = [e for _, e in alice.received(ReceiverReport)][-1]
+    assert report.packets_lost == 1  # counted before the repair, as RFC 3550 does
