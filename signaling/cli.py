@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -88,29 +89,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from signaling.app import NODE, create_app
-
     config = load(args.config)
     logging.basicConfig(level=config.log.level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     identity = prepare_data_dir(config)
     with _redis_for_serve(config, identity) as redis_url:
-        app = create_app(config, identity, redis_url)
-        if args.demo_room:
-            async def demo_room(app: web.Application) -> None:
-                services = app[NODE].services
-                room = await create_room(services.store, services.shares, config,
-                                         identity.secret, "Demo room")
-                _print_room(room, as_json=False)
-            app.on_startup.append(demo_room)
-        web.run_app(app, host=config.server.host, port=config.server.port,
-                    shutdown_timeout=10, handle_signals=True,
-                    access_log=log if config.log.level == "debug" else None,
-                    print=lambda _: print(f"CommandPost node {identity.node_id} serving "
-                                          f"{config.server.base_url}", flush=True))
+        asyncio.run(_serve(config, identity, redis_url, args.demo_room))
     return 0
+
+
+async def _serve(config: Config, identity: NodeIdentity, redis_url: str,
+                 demo_room: bool) -> None:
+    """Run until SIGINT/SIGTERM, then shut down in order: clients, rooms (peer
+    connections), Redis. Our own signal handling only sets an event, so a signal that
+    lands during start-up cannot be lost in a swallowed cancellation (Python 3.11's
+    asyncio.wait_for, used inside redis-py, may swallow one)."""
+    from aiohttp import web
+
+    from signaling.app import NODE, create_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    app = create_app(config, identity, redis_url)
+    runner = web.AppRunner(app, shutdown_timeout=10,
+                           access_log=log if config.log.level == "debug" else None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.server.host, config.server.port).start()
+        print(f"CommandPost node {identity.node_id} serving {config.server.base_url}",
+              flush=True)
+        if demo_room and not stop.is_set():
+            services = app[NODE].services
+            _print_room(await create_room(services.store, services.shares, config,
+                                          identity.secret, "Demo room"), as_json=False)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.contextmanager

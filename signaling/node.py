@@ -27,12 +27,29 @@ HEARTBEAT_TTL_S = 10.0
 SWEEP_INTERVAL_S = 2.0
 
 
+async def cancel_and_wait(tasks: list[asyncio.Task[None]], timeout: float = 5.0) -> None:
+    """Cancel and wait, cancelling again while any is still running: on Python 3.11 a
+    cancellation that coincides with a finishing asyncio.wait_for (inside redis-py) is
+    swallowed, so one cancel() is not always enough."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = [t for t in tasks if not t.done()]
+    while pending and loop.time() < deadline:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.2)
+        pending = [t for t in pending if not t.done()]
+    if pending:
+        log.warning("%d background tasks did not stop", len(pending))
+
+
 class Node:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.rooms: dict[str, Room] = {}
         self.clients: set[Any] = set()  # open signalling sessions, closed on shutdown
         self._create_lock = asyncio.Lock()
+        self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -48,9 +65,8 @@ class Node:
 
     async def stop(self) -> None:
         """Close every room (peer connections included) and leave Redis tidy."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._stopping = True
+        await cancel_and_wait(self._tasks)
         for room in list(self.rooms.values()):
             await self._close_room(room)
         if self._closing:
@@ -117,7 +133,7 @@ class Node:
     # background work
     async def _heartbeat_loop(self) -> None:
         url = self.services.config.server.base_url
-        while True:
+        while not self._stopping:
             await asyncio.sleep(HEARTBEAT_INTERVAL_S)
             await self._guard(self.services.store.heartbeat(url, HEARTBEAT_TTL_S), "heartbeat")
 
@@ -125,13 +141,13 @@ class Node:
         # Often enough that a live participant's key (last sign of life + timeout, with
         # WebSocket pings every timeout/3) never lapses between two refreshes.
         interval = self.services.config.limits.presence_timeout_s / 5
-        while True:
+        while not self._stopping:
             await asyncio.sleep(interval)
             entries = [e for room in list(self.rooms.values()) for e in room.presence()]
             await self._guard(self.services.store.touch_presence(entries), "presence refresh")
 
     async def _sweep_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             await self._guard(self.sweep(), "sweep")
 
@@ -155,7 +171,7 @@ class Node:
         return removed
 
     async def _event_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
             except asyncio.CancelledError:

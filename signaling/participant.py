@@ -84,6 +84,7 @@ class SubscribeLoop:
         self._offered: frozenset[str] | None = None
         self._awaiting = False
         self._wake = asyncio.Event()
+        self._closed = False
         self._task = asyncio.create_task(self._run(), name=f"subscribe-{participant_id}")
 
     @property
@@ -102,24 +103,29 @@ class SubscribeLoop:
         self._wake.set()
 
     def close(self) -> None:
+        self._closed = True
         self._task.cancel()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             await self._wake.wait()
             self._wake.clear()
-            if self._awaiting or not self._needs_offer():
+            if self._closed or self._awaiting or not self._needs_offer():
                 continue
             wanted = self._wanted
             try:
                 offer = await self._media.subscribe_offer(self._pid)
             except Exception:
+                if self._closed:
+                    return
                 log.exception("subscribe offer for %s failed", self._pid)
                 self._send({"type": "error", "code": "internal",
                             "message": "server could not prepare a subscribe offer"})
                 await asyncio.sleep(self.RETRY_S)
                 self._wake.set()
                 continue
+            if self._closed:  # removed while the offer was being made
+                return
             self._offered = wanted
             self._awaiting = True
             self._send({"type": "offer", "sdp": offer.sdp,

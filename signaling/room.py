@@ -38,6 +38,7 @@ class Room:
         self.media = media
         self.locked = locked
         self.members: dict[str, Member] = {}
+        self.whip_sessions: dict[str, str] = {}  # url id -> participant id
         self.whep_sessions: dict[str, Any] = {}  # url id -> sfu session id
         self.users = 0  # requests currently working with this room (see Node.using)
         self.closed = False
@@ -227,9 +228,13 @@ class Room:
         await asyncio.sleep(TRACKS_DEBOUNCE_S)  # one offer for a burst of changes
         self._tracks_task = None
         self._broadcast_event({"type": "tracks", "tracks": self.tracks_json()})
+        publishing = {t.participant_id for t in self.media.tracks()}
         for member in list(self.members.values()):
             if member.subscriber is not None:
                 member.subscriber.want(self._foreign_tracks(member.id))
+            if member.record.kind == "whip" and member.announced and member.id not in publishing:
+                # A WHIP publisher has no socket: its peer connection ending is its leaving.
+                self._spawn(self.remove(member.id, "left"))
 
     # state and host controls
     async def set_state(self, member: Member, audio: bool | None, video: bool | None) -> None:

@@ -100,6 +100,9 @@ class RunningServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
+    def stop(self) -> None:
+        stop_server(self)
+
 
 def start_server(redis_url: str, workdir: Path,
                  extra_env: Mapping[str, str] | None = None) -> RunningServer:
@@ -144,6 +147,23 @@ def stop_server(server: RunningServer) -> None:
         except subprocess.TimeoutExpired:
             server.proc.kill()
             server.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def start_commandpost(tmp_path: Path) -> Iterator:
+    """Factory for more servers: `start_commandpost(redis_url, extra_env)`; all stopped at
+    the end. An empty COMMANDPOST_REDIS_URL / _SERVER_SECRET in extra_env gives the
+    embedded Redis / stored secret of the data directory (tmp_path/"data")."""
+    started: list[RunningServer] = []
+
+    def start(redis_url: str, extra_env: Mapping[str, str] | None = None) -> RunningServer:
+        running = start_server(redis_url, tmp_path, extra_env)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        stop_server(running)
 
 
 @pytest.fixture

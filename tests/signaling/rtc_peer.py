@@ -97,7 +97,10 @@ class MediaPeer:
 
     async def _answer_offers(self) -> None:
         while True:
-            offer = await self.ws.recv("offer", timeout=3600)
+            try:
+                offer = await self.ws.recv("offer", timeout=3600)
+            except AssertionError:  # the socket closed
+                return
             self.offer_tracks = offer["tracks"]
             await self.sub.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
             restrict_ice_addresses(self.sub, LOOPBACK)
