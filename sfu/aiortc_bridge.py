@@ -34,18 +34,13 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
 from sfu.codecs import CodecSpec, forwardable
 from sfu.errors import SdpError
-from sfu.interfaces import RtpPacketLike
 from sfu.rtcp_events import (Bye, KeyframeRequest, Nack, ReceiverReport, Remb,
                              RtcpEvent, SenderReport)
 from sfu.rtcp_stats import ReportBlock
 
 logger = logging.getLogger(__name__)
 
-PeerConnection = RTCPeerConnection
-Transceiver = RTCRtpTransceiver
-Transport = RTCDtlsTransport
 RtcpHandler = Callable[[RtcpEvent], None]
-RtpHandler = Callable[[RtpPacketLike], Awaitable[None]]
 
 # Header extensions a forwarded packet may carry; the mid is per subscriber m-section,
 # so it is left out and receivers demultiplex by the SSRCs our offer announces.
@@ -168,10 +163,6 @@ def negotiated_extensions(transceiver: RTCRtpTransceiver) -> dict[str, int]:
     return {ext.uri: ext.id for ext in transceiver._headerExtensions}
 
 
-def direction(transceiver: RTCRtpTransceiver) -> str:
-    return transceiver.direction
-
-
 def set_direction(transceiver: RTCRtpTransceiver, value: str) -> None:
     transceiver.direction = value
 
@@ -227,8 +218,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: Callable[[Any, int], Awaitabl
 
     async def handle_rtcp(packet: Any) -> None:
         if on_rtcp is not None:
-            for event in _events(packet):
-                on_rtcp(event)
+            _deliver(packet, on_rtcp)
         if passthrough:
             await original_rtcp(packet)
 
@@ -273,8 +263,7 @@ def prepare_sender(transceiver: RTCRtpTransceiver, on_rtcp: RtcpHandler,
         on_started()
 
     async def handle_rtcp(packet: Any) -> None:
-        for event in _events(packet):
-            on_rtcp(event)
+        _deliver(packet, on_rtcp)
 
     sender._run_rtp = run_rtp
     sender._run_rtcp = _idle_loop(sender, "_RTCRtpSender__rtcp")
@@ -287,8 +276,7 @@ def tap_sender_rtcp(transceiver: RTCRtpTransceiver, on_rtcp: RtcpHandler) -> Non
     original = sender._handle_rtcp_packet
 
     async def handle_rtcp(packet: Any) -> None:
-        for event in _events(packet):
-            on_rtcp(event)
+        _deliver(packet, on_rtcp)
         await original(packet)
 
     sender._handle_rtcp_packet = handle_rtcp
@@ -299,6 +287,15 @@ def _idle_loop(owner: Any, prefix: str) -> Callable[[], Awaitable[None]]:
         getattr(owner, f"{prefix}_started").set()
         getattr(owner, f"{prefix}_exited").set()
     return run
+
+
+def _deliver(packet: Any, on_rtcp: RtcpHandler) -> None:
+    """An exception here would end the peer's DTLS loop: log it instead."""
+    try:
+        for event in _events(packet):
+            on_rtcp(event)
+    except Exception:  # noqa: BLE001
+        logger.exception("handling RTCP failed")
 
 
 def _events(packet: Any) -> list[RtcpEvent]:
@@ -412,10 +409,6 @@ def nack(ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
 def remb(ssrc: int, bitrate: int, media_ssrcs: list[int]) -> bytes:
     return bytes(rtp.RtcpPsfbPacket(fmt=rtp.RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=0,
                                     fci=rtp.pack_remb_fci(bitrate, media_ssrcs)))
-
-
-def ntp_now() -> int:
-    return clock.current_ntp_time()
 
 
 def cname(pc: RTCPeerConnection) -> str:

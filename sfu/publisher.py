@@ -39,6 +39,7 @@ class PublisherConnection:
         self.lock = asyncio.Lock()
         self.tracks: dict[str, PublishedTrack] = {}  # mid -> track
         self.closed = False
+        self.gone = False  # the peer vanished; close() follows
         self._settings = settings
         self._on_gone = on_gone
         self._pc = bridge.new_peer_connection()
@@ -188,8 +189,9 @@ class PublisherConnection:
             self._send_rtcp(data)
 
     def _on_state(self, state: str) -> None:
-        if state in ("failed", "closed") and not self.closed:
+        if state in ("failed", "closed") and not self.closed and not self.gone:
             logger.info("publish connection of %s is %s", self.participant_id, state)
+            self.gone = True
             self._on_gone(self)
 
     async def close(self) -> list[PublishedTrack]:

@@ -45,21 +45,17 @@ class RoomMedia:
                       sources: dict[str, str] | None = None) -> str:
         """Apply a publish offer (first or re-offer); return the answer SDP."""
         self._check_open()
-        publisher = self._publishers.get(participant_id)
-        if publisher is None or publisher.closed:
-            publisher = PublisherConnection(participant_id, name, self.settings,
-                                            self._publisher_gone)
-            self._publishers[participant_id] = publisher
-        async with publisher.lock:
-            muted = {kind for kind in KINDS if (participant_id, kind) in self._muted}
-            try:
-                answer, added, removed = await publisher.negotiate(
-                    offer_sdp, dict(sources or {}), muted)
-            except BaseException:
-                if not publisher.negotiated:  # a failed first offer leaves nothing behind
-                    self._publishers.pop(participant_id, None)
-                    await publisher.close()
-                raise
+        while True:
+            publisher = self._publishers.get(participant_id)
+            if publisher is None or publisher.closed or publisher.gone:
+                publisher = PublisherConnection(participant_id, name, self.settings,
+                                                self._publisher_gone)
+                self._publishers[participant_id] = publisher
+            async with publisher.lock:
+                if publisher.closed:
+                    continue  # it vanished while we waited: start a fresh connection
+                answer, added, removed = await self._negotiate(publisher, offer_sdp, sources)
+                break
         for track in removed:
             self._drop_track(track)
         for track in added:
@@ -67,6 +63,20 @@ class RoomMedia:
         if added or removed:
             self._notify()
         return answer
+
+    async def _negotiate(self, publisher: PublisherConnection, offer_sdp: str,
+                         sources: dict[str, str] | None
+                         ) -> tuple[str, list[PublishedTrack], list[PublishedTrack]]:
+        pid = publisher.participant_id
+        muted = {kind for kind in KINDS if (pid, kind) in self._muted}
+        try:
+            return await publisher.negotiate(offer_sdp, dict(sources or {}), muted)
+        except BaseException:
+            if not publisher.negotiated:  # a failed first offer leaves nothing behind
+                if self._publishers.get(pid) is publisher:
+                    del self._publishers[pid]
+                await publisher.close()
+            raise
 
     def tracks(self) -> list[TrackInfo]:
         return [t.info for t in self._tracks.values()]
@@ -140,9 +150,11 @@ class RoomMedia:
         publisher = self._publishers.pop(participant_id, None)
         subscriber = self._subscribers.pop(participant_id, None)
         if subscriber is not None:
-            await subscriber.close()
+            async with subscriber.lock:  # let a negotiation in progress finish first
+                await subscriber.close()
         if publisher is not None:
-            gone = await publisher.close()
+            async with publisher.lock:
+                gone = await publisher.close()
             for track in gone:
                 self._drop_track(track)
             if gone:
