@@ -20,7 +20,7 @@ def create_room_as_host(host, base_url: str) -> str:
     link = host.page.input_value("#join-link")
     assert "/j/" in link, link
     host.page.click("#enter-link")
-    host.page.wait_for_selector("#join-button:not([disabled])", timeout=10_000)
+    host.page.wait_for_selector("#prejoin-form[data-ready=true]", state="attached", timeout=10_000)
     assert host.page.is_visible("#host-note"), "the creator is not told they join as host"
     return link
 
