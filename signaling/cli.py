@@ -180,9 +180,12 @@ def _print_room(room: CreatedRoom, as_json: bool) -> None:
     if as_json:
         print(json.dumps(room.to_json(), indent=1), flush=True)
         return
+    # The web client takes a token from the link fragment (never sent to the server in
+    # the URL) and makes that browser the host.
     print(f"Room:       {room.name} ({room.room_id})\n"
           f"Join link:  {room.join_url}\n"
-          f"Host token: {room.host_token}", flush=True)
+          f"Host token: {room.host_token}\n"
+          f"Host link:  {room.join_url}#token={room.host_token}", flush=True)
 
 
 if __name__ == "__main__":

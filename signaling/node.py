@@ -87,9 +87,6 @@ class Node:
             room.users -= 1
             self.release_if_idle(room)
 
-    async def existing(self, room_id: str) -> Room | None:
-        return self.rooms.get(room_id)
-
     async def _get_or_create(self, room_id: str) -> Room:
         async with self._create_lock:
             room = self.rooms.get(room_id)

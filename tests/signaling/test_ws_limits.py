@@ -87,3 +87,13 @@ async def test_malformed_messages_do_not_disturb_others(local: LocalServer) -> N
     codes = [e["code"] for e in bad.of_type("error")]
     assert codes == ["bad_json", "bad_json", "bad_json", "bad_message", "bad_json", "bad_json"]
     assert not bad.closed.is_set() and not host.of_type("error")
+
+
+async def test_sdp_size_limit_is_checked_before_parsing(start_local: StartLocal) -> None:
+    server = await start_local({"COMMANDPOST_LIMITS_MAX_SDP_BYTES": "2048"})
+    room = await server.create_room()
+    client, _ = await server.joined_client(room, "Verbose")
+    sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" + "a=x-filler:" + "y" * 3000 + "\r\n"
+    await client.send({"type": "publish", "sdp": sdp})
+    error = await client.error("bad_sdp")
+    assert "limit is 2048" in error["message"] and error["ref"] == "publish"
