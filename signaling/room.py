@@ -54,7 +54,9 @@ class Room:
 
     @property
     def idle(self) -> bool:
-        return not self.members and not self.whep_sessions
+        # WHEP players do not keep a room open: with nobody in it there is nothing to play,
+        # and a player that vanished without DELETE must not pin the room forever.
+        return not self.members
 
     def member(self, participant_id: str) -> Member:
         member = self.members.get(participant_id)

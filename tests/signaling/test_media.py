@@ -161,3 +161,30 @@ async def test_host_mute_stops_forwarding_until_unmuted(local: LocalServer) -> N
     finally:
         await host.close()
         await talker.close()
+
+
+async def test_resumed_participant_gets_fresh_media_both_ways(local: LocalServer) -> None:
+    room = await local.create_room()
+    alice, alice_joined = await join_peer(local, room, "Alice")
+    bob, bob_joined = await join_peer(local, room, "Bob")
+    a, b = alice_joined["participant_id"], bob_joined["participant_id"]
+    again = None
+    try:
+        await alice.publish()
+        await bob.publish()
+        await bob.wait_frames(a, "video", FRAMES)
+        # Alice's network changes: a new socket resumes, with new peer connections.
+        new_socket = await local.client()
+        rejoined = await new_socket.join(code=room["share_code"], name="Alice",
+                                          resume=alice_joined["resume_token"])
+        assert rejoined["participant_id"] == a
+        await alice.close()
+        again = MediaPeer(new_socket)
+        await again.publish()
+        await again.wait_frames(b, "video", FRAMES)
+        await bob.wait_frames(a, "video", FRAMES)
+        assert not bob.ws.of_type("participant_left")
+    finally:
+        await bob.close()
+        if again is not None:
+            await again.close()

@@ -100,3 +100,19 @@ async def test_room_of_another_live_node_answers_wrong_node(local: LocalServer) 
     joined = await client.join(code=room["share_code"])
     assert joined["room_id"] == room_id
     assert await local.redis.hget(room_key(room_id), "node") == local.node.node_id
+
+
+async def test_room_is_claimed_while_used_and_released_when_empty(local: LocalServer) -> None:
+    room = await local.create_room()
+    key = room_key(room["room_id"])
+    assert await local.redis.hget(key, "node") == ""
+    client, _ = await local.joined_client(room, "Only")
+    assert await local.redis.hget(key, "node") == local.node.node_id
+    await client.send({"type": "leave"})
+    await client.wait_closed()
+    for _ in range(50):
+        if await local.redis.hget(key, "node") == "" and room["room_id"] not in local.node.rooms:
+            break
+        await asyncio.sleep(0.05)
+    assert await local.redis.hget(key, "node") == ""
+    assert room["room_id"] not in local.node.rooms  # media closed, nothing pinned
