@@ -16,6 +16,7 @@ from typing import Any
 
 from sfu import SdpError
 
+from signaling.config import LimitsConfig
 from signaling.errors import SignalingError
 from signaling.media import check_sdp, sources_from_sdp, track_json
 from signaling.participant import Client, Member, SubscribeLoop
@@ -49,7 +50,7 @@ class Room:
         media.on_tracks_changed = self._tracks_changed
 
     @property
-    def limits(self) -> Any:
+    def limits(self) -> LimitsConfig:
         return self.services.config.limits
 
     @property

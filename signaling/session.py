@@ -71,7 +71,10 @@ class Session:
         while True:
             item = await self._outbox.get()
             if isinstance(item, tuple):
-                await self.ws.close(code=item[0], message=item[1].encode())
+                try:
+                    await self.ws.close(code=item[0], message=item[1].encode())
+                except (ConnectionError, RuntimeError):
+                    pass
                 return
             try:
                 await self.ws.send_str(item)
@@ -102,7 +105,10 @@ class Session:
             elif msg.type is WSMsgType.BINARY:
                 self._refuse("bad_message", "binary frames are not accepted", None)
             elif msg.type is WSMsgType.PING:
-                await self.ws.pong(msg.data)
+                try:
+                    await self.ws.pong(msg.data)
+                except (ConnectionError, RuntimeError):
+                    return False
             elif msg.type is WSMsgType.CLOSE:
                 return True
             elif msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
