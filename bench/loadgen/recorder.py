@@ -1,0 +1,145 @@
+"""Counting what publishers send and subscribers receive, and the send-to-arrival latency.
+
+Latency needs no clock sync and no change to the packets: publishers and subscribers live in
+one process, so the send tap stores monotonic send time under a hash of the RTP payload, and
+the receive tap looks the arriving payload up. An SFU forwards payloads byte for byte, so
+they match; a transcoding relay changes them, so it gets counts but no latency.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+# Send times older than this are forgotten (two generations of this age are kept).
+SEND_LOG_GENERATION_S = 3.0
+
+
+@dataclass
+class Window:
+    """The steady-state measuring window; None until it opens / closes."""
+
+    start: float | None = None
+    end: float | None = None
+
+    def holds(self, t: float) -> bool:
+        return self.start is not None and t >= self.start and (self.end is None or t < self.end)
+
+
+@dataclass
+class StreamCount:
+    """Receive-side counts of one SSRC inside the window, for sequence-gap loss."""
+
+    packets: int = 0
+    first_seq: int | None = None
+    highest_ext_seq: int = 0
+
+    def add(self, seq: int) -> None:
+        self.packets += 1
+        if self.first_seq is None:
+            self.first_seq = seq
+            self.highest_ext_seq = seq
+            return
+        # Extend the 16-bit number relative to the highest seen (wrap-safe).
+        delta = (seq - self.highest_ext_seq) & 0xFFFF
+        if delta < 0x8000:
+            self.highest_ext_seq += delta
+
+    def expected(self) -> int:
+        return 0 if self.first_seq is None else self.highest_ext_seq - self.first_seq + 1
+
+
+@dataclass
+class Recorder:
+    window: Window = field(default_factory=Window)
+    sent_packets: int = 0
+    sent_video_frames: int = 0
+    sent_audio_frames: int = 0
+    received_by_send: int = 0     # matched packets whose send time is in the window
+    received_by_arrival: int = 0  # every packet arriving in the window
+    matched_in_window_arrivals: int = 0
+    received_video_frames: int = 0  # marker bits arriving in the window
+    received_audio_packets: int = 0
+    latencies: array = field(default_factory=lambda: array("d"))
+    streams: dict[tuple[int, int], StreamCount] = field(default_factory=dict)
+    _log: dict[int, float] = field(default_factory=dict)
+    _old_log: dict[int, float] = field(default_factory=dict)
+    _log_born: float = field(default_factory=time.monotonic)
+
+    # --- publisher side ---------------------------------------------------------------
+
+    def on_sent(self, payload: bytes) -> None:
+        now = time.monotonic()
+        if now - self._log_born > SEND_LOG_GENERATION_S:
+            self._old_log, self._log, self._log_born = self._log, {}, now
+        self._log[hash(payload)] = now
+        if self.window.holds(now):
+            self.sent_packets += 1
+
+    def on_frame(self, kind: str) -> None:
+        if self.window.holds(time.monotonic()):
+            if kind == "video":
+                self.sent_video_frames += 1
+            else:
+                self.sent_audio_frames += 1
+
+    # --- subscriber side --------------------------------------------------------------
+
+    def on_received(self, subscriber: int, kind: str, packet: Any) -> None:
+        now = time.monotonic()
+        key = hash(packet.payload)
+        sent = self._log.get(key)
+        if sent is None:
+            sent = self._old_log.get(key)
+        window = self.window
+        arrived_in = window.holds(now)
+        if sent is not None and window.holds(sent):
+            self.received_by_send += 1
+            self.latencies.append(now - sent)
+        if not arrived_in:
+            return
+        self.received_by_arrival += 1
+        if sent is not None:
+            self.matched_in_window_arrivals += 1
+        if kind == "video":
+            self.received_video_frames += packet.marker
+        else:
+            self.received_audio_packets += 1
+        stream = self.streams.get((subscriber, packet.ssrc))
+        if stream is None:
+            stream = self.streams[(subscriber, packet.ssrc)] = StreamCount()
+        stream.add(packet.sequence_number)
+
+    # --- results ----------------------------------------------------------------------
+
+    def seq_gap_loss(self) -> float:
+        expected = sum(s.expected() for s in self.streams.values())
+        got = sum(s.packets for s in self.streams.values())
+        return max(0.0, 1 - got / expected) if expected else 0.0
+
+    def summary(self, subscribers: int) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+        arrivals = self.received_by_arrival
+        return {
+            "sent_packets": self.sent_packets,
+            "sent_video_frames": self.sent_video_frames,
+            "sent_audio_frames": self.sent_audio_frames,
+            "expected_packets": self.sent_packets * subscribers,
+            "received_by_send": self.received_by_send,
+            "received_by_arrival": arrivals,
+            "match_ratio": self.matched_in_window_arrivals / arrivals if arrivals else 0.0,
+            "received_video_frames": self.received_video_frames,
+            "received_audio_packets": self.received_audio_packets,
+            "seq_gap_loss": self.seq_gap_loss(),
+            "latency_samples": len(lat),
+            "latency_p50_ms": _percentile(lat, 0.50) * 1000 if lat else None,
+            "latency_p99_ms": _percentile(lat, 0.99) * 1000 if lat else None,
+            "latency_max_ms": lat[-1] * 1000 if lat else None,
+        }
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]

@@ -1,0 +1,138 @@
+"""One measured run: connect P publishers and S subscribers to a server, warm up, then count
+for a fixed window while reading the server's CPU from /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiortc import RTCPeerConnection
+
+from bench import procs, rtc
+from bench.clip import load_clip
+from bench.loadgen.peers import Publisher, Subscriber
+from bench.loadgen.recorder import Recorder
+
+SUBSCRIBE_CONCURRENCY = 4
+DRAIN_S = 0.5  # packets sent just before the window closed are still counted on arrival
+CLOSE_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    server: str  # commandpost | janus | relay
+    base_url: str
+    server_pid: int
+    clip_path: str
+    publishers: int
+    subscribers: int
+    warmup_s: float
+    duration_s: float
+    setup_timeout_s: float = 60.0
+    secret: str = ""
+
+
+class Signaller(Protocol):
+    async def setup(self) -> None: ...
+    async def publish(self, index: int, pc: RTCPeerConnection) -> None: ...
+    async def subscribe(self, index: int, pc: RTCPeerConnection, tracks_wanted: int,
+                        on_negotiated: Any) -> None: ...
+    async def close(self) -> None: ...
+
+
+def make_signaller(config: LoadConfig) -> Signaller:
+    if config.server == "commandpost":
+        from bench.loadgen.signal_commandpost import CommandPostSignaller
+        return CommandPostSignaller(config.base_url, config.secret)
+    if config.server == "janus":
+        from bench.loadgen.signal_janus import JanusSignaller
+        return JanusSignaller(config.base_url, rtc.janus_address())
+    if config.server == "relay":
+        from bench.loadgen.signal_relay import RelaySignaller
+        return RelaySignaller(config.base_url)
+    raise ValueError(f"unknown server {config.server!r}")
+
+
+class LoadRun:
+    def __init__(self, config: LoadConfig) -> None:
+        self.config = config
+        self.recorder = Recorder()
+        self.signaller = make_signaller(config)
+        self.publishers: list[Publisher] = []
+        self.subscribers: list[Subscriber] = []
+
+    async def connect(self) -> None:
+        cfg = self.config
+        clip = load_clip(Path(cfg.clip_path))
+        await self.signaller.setup()
+        for index in range(cfg.publishers):
+            publisher = Publisher(index, clip, cfg.publishers, self.recorder)
+            self.publishers.append(publisher)
+            await self.signaller.publish(index, publisher.pc)
+        await asyncio.gather(*(rtc.wait_connected(p.pc, cfg.setup_timeout_s)
+                               for p in self.publishers))
+        await asyncio.sleep(1.0)  # let the server see media before anyone subscribes
+        gate = asyncio.Semaphore(SUBSCRIBE_CONCURRENCY)
+        await asyncio.gather(*(self._subscribe(index, gate) for index in range(cfg.subscribers)))
+        await self._wait_all_streams()
+
+    async def _subscribe(self, index: int, gate: asyncio.Semaphore) -> None:
+        subscriber = Subscriber(index, self.recorder)
+        self.subscribers.append(subscriber)
+        async with gate:
+            await self.signaller.subscribe(index, subscriber.pc, 2 * self.config.publishers,
+                                           subscriber.tap_all)
+            await rtc.wait_connected(subscriber.pc, self.config.setup_timeout_s)
+
+    async def _wait_all_streams(self) -> None:
+        wanted = 2 * self.config.publishers
+        deadline = time.monotonic() + self.config.setup_timeout_s
+        while any(len(s.receiving) < wanted for s in self.subscribers):
+            if time.monotonic() > deadline:
+                short = [(s.index, len(s.receiving)) for s in self.subscribers
+                         if len(s.receiving) < wanted]
+                raise TimeoutError(f"subscribers not receiving all {wanted} streams: {short}")
+            await asyncio.sleep(0.1)
+
+    async def measure(self) -> dict[str, Any]:
+        cfg = self.config
+        await asyncio.sleep(cfg.warmup_s)
+        window = self.recorder.window
+        server0, self0 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
+        window.start = time.monotonic()
+        await asyncio.sleep(cfg.duration_s)
+        window.end = time.monotonic()
+        server1, self1 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
+        await asyncio.sleep(DRAIN_S)
+        window_s = window.end - window.start
+        return {
+            **self.recorder.summary(cfg.subscribers),
+            "window_s": window_s,
+            "server_cpu_s": server1 - server0,
+            "loadgen_cpu_s": self1 - self0,
+            "server_processes": len(procs.tree_pids(cfg.server_pid)),
+        }
+
+    async def close(self) -> None:
+        pcs = [p.pc for p in self.publishers] + [s.pc for s in self.subscribers]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(pc.close() for pc in pcs),
+                                                  return_exceptions=True), CLOSE_TIMEOUT_S)
+        finally:
+            await asyncio.wait_for(self.signaller.close(), CLOSE_TIMEOUT_S)
+
+
+async def run(config: LoadConfig) -> dict[str, Any]:
+    load = LoadRun(config)
+    try:
+        started = time.monotonic()
+        await asyncio.wait_for(load.connect(), config.setup_timeout_s + 5)
+        setup_s = time.monotonic() - started
+        result = await load.measure()
+        return {"config": asdict(config), "setup_s": setup_s, **result}
+    finally:
+        await load.close()
