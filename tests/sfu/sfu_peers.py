@@ -102,8 +102,8 @@ class Stream:
 class Subscriber:
     """Answers the room's subscribe offers; `drop` decides which packets never arrive."""
 
-    def __init__(self, room: RoomMedia, pid: str) -> None:
-        self.room, self.pid = room, pid
+    def __init__(self, room: RoomMedia, pid: str, rtx: bool = True, relay: Any = None) -> None:
+        self.room, self.pid, self.rtx, self.relay = room, pid, rtx, relay
         self.pc = bridge.new_peer_connection()
         self.streams: dict[str, Stream] = {}
         self.offer: SubscribeOffer | None = None
@@ -115,10 +115,20 @@ class Subscriber:
     async def sync(self) -> SubscribeOffer:
         """One offer/answer round with the room."""
         self.offer = await self.room.subscribe_offer(self.pid)
-        await bridge.set_remote(self.pc, self.offer.sdp, "offer")
+        first = self.pc.remoteDescription is None
+        offer_sdp = self.offer.sdp
+        if self.relay is not None and first:
+            offer_sdp = self.relay.route_answer(offer_sdp)
+        await bridge.set_remote(self.pc, offer_sdp, "offer")
         for transceiver in self.pc.getTransceivers():
             self._tap(transceiver)
+            if not self.rtx:  # answer without RTX: the SFU must resend plainly
+                bridge.keep_codecs(transceiver, {c.payload_type for c in
+                                                 bridge.negotiated_codecs(transceiver)
+                                                 if not c.is_rtx})
         answer = await bridge.local_answer(self.pc, LOOPBACK)
+        if self.relay is not None and first:
+            answer = self.relay.route_client(answer)
         await self.room.subscribe_answer(self.pid, answer)
         return self.offer
 

@@ -26,8 +26,12 @@ class _Side(asyncio.DatagramProtocol):
 
 
 class LossyRelay:
+    """Front faces the client, back faces the SFU. `drop` judges client-to-SFU packets,
+    `drop_to_client` SFU-to-client ones."""
+
     def __init__(self) -> None:
         self.drop: Callable[[bytes], bool] = lambda data: False
+        self.drop_to_client: Callable[[bytes], bool] = lambda data: False
         self.dropped: list[bytes] = []
         self._client: tuple | None = None
         self._server: tuple | None = None
@@ -43,12 +47,14 @@ class LossyRelay:
 
     def route_answer(self, answer: str) -> str:
         """Point the client at the relay instead of the SFU's host candidate."""
-        match = re.search(r"a=candidate:\S+ 1 udp \d+ (127\.0\.0\.1) (\d+) typ host", answer)
-        assert match, "no loopback host candidate in the answer"
-        self._server = (match.group(1), int(match.group(2)))
-        port = self._front.transport.get_extra_info("sockname")[1]  # type: ignore[union-attr]
-        return answer.replace(f" {self._server[0]} {self._server[1]} typ host",
-                              f" 127.0.0.1 {port} typ host")
+        self._server, sdp = _reroute(answer, self._front)
+        return sdp
+
+    def route_client(self, sdp: str) -> str:
+        """Point the SFU at the relay instead of the client's host candidate (both ways
+        through the relay, so no direct path can be found)."""
+        self._client, sdp = _reroute(sdp, self._back)
+        return sdp
 
     def _from_client(self, data: bytes, addr: tuple) -> None:
         self._client = addr
@@ -59,6 +65,9 @@ class LossyRelay:
             self._back.transport.sendto(data, self._server)  # type: ignore[union-attr]
 
     def _from_server(self, data: bytes, addr: tuple) -> None:
+        if self.drop_to_client(data):
+            self.dropped.append(data)
+            return
         if self._client is not None:
             self._front.transport.sendto(data, self._client)  # type: ignore[union-attr]
 
@@ -66,6 +75,14 @@ class LossyRelay:
         for side in (self._front, self._back):
             if side is not None and side.transport is not None:
                 side.transport.close()
+
+
+def _reroute(sdp: str, side: _Side | None) -> tuple[tuple[str, int], str]:
+    match = re.search(r"a=candidate:\S+ 1 udp \d+ (127\.0\.0\.1) (\d+) typ host", sdp)
+    assert match and side is not None, "no loopback host candidate in the SDP"
+    real = (match.group(1), int(match.group(2)))
+    port = side.transport.get_extra_info("sockname")[1]  # type: ignore[union-attr]
+    return real, sdp.replace(f" {real[0]} {real[1]} typ host", f" 127.0.0.1 {port} typ host")
 
 
 def rtp_header(data: bytes) -> tuple[int, int] | None:

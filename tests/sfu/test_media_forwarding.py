@@ -81,40 +81,55 @@ async def test_late_joiner_decodes_a_frame_within_1_5_s(room):
     assert plis, "the publisher got no keyframe request for the late joiner"
 
 
-async def test_lost_packet_is_retransmitted_from_history(room):
+@pytest.mark.parametrize("rtx", [True, False])
+async def test_lost_packet_is_retransmitted_from_history(room, rtx):
+    """One packet to Bob is lost on the wire; Bob's NACK is answered from the SFU's
+    history: over RTX when Bob negotiated it, else as a plain resend."""
+    relay = LossyRelay()
+    await relay.start()
     alice = Publisher(room, "p_alice")
     alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
-    bob = Subscriber(room, "p_bob")
-    dropped: list[int] = []
+    bob = Subscriber(room, "p_bob", rtx=rtx, relay=relay)
+    lost: list[int] = []
+    video_pts: set[int] = set()
 
-    def drop(mid: str, packet) -> bool:
-        # Drop the 40th media packet once; aiortc's receiver then NACKs it.
-        stream = bob.stream(mid)
-        media = [p for p in stream.packets if p.ssrc == stream.packets[0].ssrc]
-        if not dropped and len(media) == 40 and packet.ssrc == media[0].ssrc:
-            dropped.append(packet.sequence_number)
+    def drop(data: bytes) -> bool:
+        header = rtp_header(data)
+        if header is None or lost or header[0] not in video_pts:
+            return False
+        drop.seen += 1  # type: ignore[attr-defined]
+        if drop.seen == 40:  # type: ignore[attr-defined]
+            lost.append(header[1])
             return True
         return False
 
+    drop.seen = 0  # type: ignore[attr-defined]
     try:
         await alice.publish()
         await bob.sync()
-        bob.drop = drop
-        stream = bob.stream(bob.mid_of("video"))
+        mid = bob.mid_of("video")
+        transceiver = next(t for t in bob.pc.getTransceivers() if t.mid == mid)
+        video_pts.add(bridge.negotiated_codecs(transceiver)[0].payload_type)
+        relay.drop_to_client = drop
+        stream = bob.stream(mid)
 
         def retransmitted() -> list:
-            return [p for p in stream.packets if dropped and p.ssrc != stream.packets[0].ssrc
-                    and int.from_bytes(p.payload[:2], "big") == dropped[0]]
+            if not stream.packets or not lost:
+                return []
+            media = stream.packets[0]
+            if rtx:  # on the RTX stream, carrying the original sequence number
+                return [p for p in stream.packets if p.ssrc != media.ssrc
+                        and int.from_bytes(p.payload[:2], "big") == lost[0]]
+            return [p for p in stream.packets
+                    if p.ssrc == media.ssrc and p.sequence_number == lost[0]]
 
-        await wait_for(lambda: retransmitted(), 5, "the RTX retransmission")
-        [rtx] = retransmitted()
+        await wait_for(lambda: retransmitted(), 5, "the retransmission")
+        [again] = retransmitted()
     finally:
+        relay.close()
         await alice.close()
         await bob.close()
-    media_ssrc = stream.packets[0].ssrc
-    assert not [p for p in stream.packets
-                if p.ssrc == media_ssrc and p.sequence_number == dropped[0]]
-    assert rtx.payload_type != stream.packets[0].payload_type  # sent as RTX
+    assert (again.payload_type != stream.packets[0].payload_type) == rtx
 
 
 async def test_sender_reports_follow_the_publisher_clock(room):
