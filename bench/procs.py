@@ -62,6 +62,13 @@ def tree_cpu_seconds(root: int) -> float:
     return sum(cpu_seconds(pid) for pid in tree_pids(root))
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle/iowait since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
+
+
 def start_time(pid: int) -> int | None:
     fields = _stat_fields(pid)
     return None if fields is None else int(fields[19])

@@ -103,10 +103,12 @@ class LoadRun:
         await asyncio.sleep(cfg.warmup_s)
         window = self.recorder.window
         server0, self0 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
+        busy0 = procs.machine_busy_seconds()
         window.start = time.monotonic()
         await asyncio.sleep(cfg.duration_s)
         window.end = time.monotonic()
         server1, self1 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
+        busy1 = procs.machine_busy_seconds()
         await asyncio.sleep(DRAIN_S)
         window_s = window.end - window.start
         return {
@@ -114,6 +116,8 @@ class LoadRun:
             "window_s": window_s,
             "server_cpu_s": server1 - server0,
             "loadgen_cpu_s": self1 - self0,
+            # Everything else this machine did meanwhile (other jobs, the kernel's share).
+            "background_cpu_s": max(0.0, (busy1 - busy0) - (server1 - server0) - (self1 - self0)),
             "server_processes": len(procs.tree_pids(cfg.server_pid)),
         }
 

@@ -1,0 +1,77 @@
+"""From a load generator result to the numbers we quote, and medians over repeats."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+# Below this share of arrivals matching a sent payload, the server re-encodes (the relay):
+# packets are then counted on arrival and loss is measured in frames.
+SFU_MATCH_RATIO = 0.5
+
+METRICS = ("cpu_ms_per_1000", "forwarded_pps", "loss_pct", "latency_p50_ms",
+           "latency_p99_ms", "server_cpu_cores", "pps_per_core", "loadgen_cpu_cores",
+           "background_cpu_cores")
+
+
+def derive(result: dict[str, Any]) -> dict[str, Any]:
+    """Per-run metrics; None where a number cannot be had (e.g. relay latency)."""
+    window = result["window_s"]
+    subscribers = result["config"]["subscribers"]
+    forwards = result["match_ratio"] >= SFU_MATCH_RATIO
+    if forwards:
+        delivered = result["received_by_send"]
+        expected = result["expected_packets"]
+        loss = 1 - delivered / expected if expected else 1.0
+    else:
+        delivered = result["received_by_arrival"]
+        sent_frames = result["sent_video_frames"] + result["sent_audio_frames"]
+        got_frames = result["received_video_frames"] + result["received_audio_packets"]
+        loss = 1 - got_frames / (sent_frames * subscribers) if sent_frames else 1.0
+    cpu = result["server_cpu_s"]
+    cores = cpu / window
+    pps = delivered / window
+    return {
+        "forwards_payloads": forwards,
+        "loss_measure": "packets" if forwards else "frames",
+        "cpu_ms_per_1000": cpu * 1000 / (delivered / 1000) if delivered else None,
+        "forwarded_pps": pps,
+        "loss_pct": max(0.0, loss) * 100,
+        "latency_p50_ms": result["latency_p50_ms"] if forwards else None,
+        "latency_p99_ms": result["latency_p99_ms"] if forwards else None,
+        "server_cpu_cores": cores,
+        "pps_per_core": pps / cores if cores > 0 else None,
+        "loadgen_cpu_cores": result["loadgen_cpu_s"] / window,
+        "background_cpu_cores": result.get("background_cpu_s", 0.0) / window,
+    }
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of each metric over the runs that produced it."""
+    summary: dict[str, Any] = {"runs": len(runs)}
+    for name in METRICS:
+        values = [r[name] for r in runs if r.get(name) is not None]
+        summary[name] = statistics.median(values) if values else None
+    return summary
+
+
+def ratios(summary: dict[str, dict[str, Any]], base: str = "janus") -> dict[str, Any]:
+    """CPU per packet and throughput per core of each server relative to `base`, and how
+    many times CommandPost's CPU per packet is below the relay's."""
+    out: dict[str, Any] = {}
+    reference = summary.get(base, {})
+    for server, values in summary.items():
+        out[server] = {
+            f"cpu_per_packet_vs_{base}": _ratio(values.get("cpu_ms_per_1000"),
+                                                reference.get("cpu_ms_per_1000")),
+            f"pps_per_core_vs_{base}": _ratio(values.get("pps_per_core"),
+                                              reference.get("pps_per_core")),
+        }
+    cp, relay = summary.get("commandpost", {}), summary.get("relay", {})
+    out["relay_cpu_per_packet_over_commandpost"] = _ratio(relay.get("cpu_ms_per_1000"),
+                                                          cp.get("cpu_ms_per_1000"))
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
