@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LOADGEN_SLACK_S = 45.0
 
 
+WindowHook = Callable[[servers.Server], None]
+
+
 def measure(kind: str, publishers: int, subscribers: int, warmup_s: float, duration_s: float,
-            clip_path: Path, workdir: Path, setup_timeout_s: float = 60.0) -> dict[str, Any]:
-    """Returns the load generator's result, or {"error": ...} if the run failed."""
+            clip_path: Path, workdir: Path, setup_timeout_s: float = 60.0,
+            on_window: WindowHook | None = None) -> dict[str, Any]:
+    """Returns the load generator's result, or {"error": ...} if the run failed.
+    `on_window(server)` is called when the measuring window opens (e.g. to profile)."""
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
@@ -32,7 +38,7 @@ def measure(kind: str, publishers: int, subscribers: int, warmup_s: float, durat
                             clip_path=str(clip_path), publishers=publishers,
                             subscribers=subscribers, warmup_s=warmup_s, duration_s=duration_s,
                             setup_timeout_s=setup_timeout_s, secret=server.secret)
-        result = _run_loadgen(config, workdir)
+        result = _run_loadgen(config, workdir, lambda: on_window and on_window(server))
         if "error" in result:
             result["server_log_tail"] = server.proc.log_tail(2000)
         return result
@@ -41,16 +47,23 @@ def measure(kind: str, publishers: int, subscribers: int, warmup_s: float, durat
         _log(f"    ({kind} P={publishers} S={subscribers}: {time.monotonic() - started:.0f} s)")
 
 
-def _run_loadgen(config: LoadConfig, workdir: Path) -> dict[str, Any]:
+def _run_loadgen(config: LoadConfig, workdir: Path,
+                 on_window: Callable[[], Any]) -> dict[str, Any]:
     log_path = workdir / f"loadgen-{config.server}-{config.subscribers}.log"
     proc = Proc("loadgen", [sys.executable, "-m", "bench.loadgen", json.dumps(asdict(config))],
                 log_path, cwd=REPO_ROOT)
     limit = config.setup_timeout_s + config.warmup_s + config.duration_s + LOADGEN_SLACK_S
+    deadline = time.monotonic() + limit
+    window_seen = False
     try:
-        proc.popen.wait(timeout=limit)
-    except Exception:  # noqa: BLE001 - TimeoutExpired or interrupted: end it by PID
-        proc.stop(timeout_s=5)
-        return {"error": f"load generator exceeded {limit:.0f} s", "log_tail": proc.log_tail()}
+        while proc.alive():
+            if time.monotonic() > deadline:
+                return {"error": f"load generator exceeded {limit:.0f} s",
+                        "log_tail": proc.log_tail()}
+            if not window_seen and "WINDOW_OPEN" in proc.log_tail(100_000):
+                window_seen = True
+                on_window()
+            time.sleep(0.1)
     finally:
         proc.stop(timeout_s=5)
     for line in reversed(log_path.read_text(errors="replace").splitlines()):

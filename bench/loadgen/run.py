@@ -105,6 +105,7 @@ class LoadRun:
         server0, self0 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
         busy0 = procs.machine_busy_seconds()
         window.start = time.monotonic()
+        print("WINDOW_OPEN", flush=True)  # a profiler waiting for steady state starts now
         await asyncio.sleep(cfg.duration_s)
         window.end = time.monotonic()
         server1, self1 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())

@@ -1,0 +1,141 @@
+"""Where CommandPost's CPU goes under the benchmark load: py-spy samples the server process
+during the steady-state window only, and the stacks are summarised by function and by area.
+
+    python -m bench.profile [--publishers 2] [--subscribers 10] [--duration-s 20]
+
+Needs py-spy (`pip install py-spy`; not a project dependency). Writes
+bench/results/<date>-profile.txt and the raw collapsed stacks next to it (gzip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from bench.clip import ClipSpec, ensure_clip
+from bench.metrics import derive
+from bench.procs import Proc
+from bench.runner import measure
+from bench.servers import Server
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SAMPLE_RATE = 250
+
+# First match wins; patterns are tested against "function (file)".
+AREAS = (
+    ("SRTP protect/unprotect (pylibsrtp, C)", r"pylibsrtp"),
+    ("UDP send (asyncio transport, kernel)", r"sendto|send_data|Connection\.send"),
+    ("UDP receive + ICE demux (asyncio, aioice)", r"_read_ready|datagram_received|recvfrom|"
+                                                   r"Connection\.recv"),
+    ("RTP/RTCP parse+serialise (aiortc)", r"aiortc/rtp\.py"),
+    ("SFU forwarding (sfu/)", r"\(sfu/"),
+    ("aiortc DTLS/RTP plumbing", r"aiortc/"),
+    ("signalling, Redis, HTTP (signaling/, redis, aiohttp)", r"signaling/|redis/|aiohttp/"),
+    ("event loop", r"asyncio/|selectors\.py"),
+)
+
+
+def summarise(collapsed: str, top: int = 25) -> str:
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [_function(f) for f in stack.split(";")[1:]]  # [0] is the thread
+        if not frames:
+            continue
+        total += n
+        self_time[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        areas[_area(frames)] += n
+    if not total:
+        return "no samples\n"
+    out = [f"{total} samples of busy threads at {SAMPLE_RATE} Hz", "", "by area (leaf frame):"]
+    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in areas.most_common()]
+    out += ["", f"top {top} functions by own time:"]
+    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in self_time.most_common(top)]
+    out += ["", f"top {top} functions by inclusive time:"]
+    out += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
+    return "\n".join(out) + "\n"
+
+
+def _function(frame: str) -> str:
+    """'send (aiortc/rtcdtlstransport.py:719)' -> 'send (aiortc/rtcdtlstransport.py)'."""
+    frame = re.sub(r":\d+\)$", ")", frame.strip())
+    return re.sub(r"\(/.*?/(site-packages|main|lib/python3\.\d+)/", "(", frame)
+
+
+def _area(frames: list[str]) -> str:
+    for frame in reversed(frames):  # the innermost frame that belongs to a known area
+        for name, pattern in AREAS:
+            if re.search(pattern, frame):
+                return name
+    return "other"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--subscribers", type=int, default=10)
+    parser.add_argument("--duration-s", type=float, default=20.0)
+    parser.add_argument("--native", action="store_true", help="include C frames (py-spy)")
+    args = parser.parse_args(argv)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        print("py-spy not found: pip install py-spy", file=sys.stderr)
+        return 2
+    clip = ensure_clip(ClipSpec())
+    with tempfile.TemporaryDirectory(prefix="cp-profile-") as tmp:
+        work = Path(tmp)
+        raw = work / "stacks.txt"
+        spies: list[Proc] = []
+
+        def start_spy(server: Server) -> None:
+            argv = [py_spy, "record", "--pid", str(server.pid), "--rate", str(SAMPLE_RATE),
+                    "--duration", str(int(args.duration_s)), "--format", "raw",
+                    "--output", str(raw), "--subprocesses"] + (["--native"] if args.native
+                                                               else [])
+            spies.append(Proc("py-spy", argv, work / "py-spy.log"))
+
+        result = measure("commandpost", args.publishers, args.subscribers, 3.0,
+                         args.duration_s, clip, work / "run", on_window=start_spy)
+        for spy in spies:
+            try:
+                spy.popen.wait(timeout=30)
+            finally:
+                spy.stop()
+        if "error" in result or not raw.exists():
+            print(f"profile run failed: {result.get('error')}\n"
+                  f"{spies[0].log_tail() if spies else ''}", file=sys.stderr)
+            return 1
+        collapsed = raw.read_text()
+    m = derive(result)
+    stem = datetime.date.today().isoformat() + "-profile"
+    header = (f"CommandPost under P={args.publishers} x S={args.subscribers} "
+              f"({m['forwarded_pps']:.0f} forwarded packets/s, server "
+              f"{m['server_cpu_cores']:.2f} cores incl. py-spy's pauses, "
+              f"{m['cpu_ms_per_1000']:.1f} ms CPU per 1000 packets while sampled)\n")
+    text = header + summarise(collapsed)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stem}.txt").write_text(text)
+    with gzip.open(RESULTS / f"{stem}.collapsed.gz", "wt") as out:
+        out.write(collapsed)
+    print(text)
+    print(f"wrote {RESULTS / (stem + '.txt')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
