@@ -32,7 +32,7 @@ RESEND_GUARD_S = 0.02  # one retransmission per packet per 20 ms, whatever the N
 
 class DownTrack:
     def __init__(self, kind: str, ssrc: int, rtx_ssrc: int, transport: Any,
-                 cname: str, spawn: Callable[[Any], Any]) -> None:
+                 cname: str) -> None:
         self.kind = kind
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
@@ -43,8 +43,8 @@ class DownTrack:
         self.octets_sent = 0
         self.retransmitted = 0
         self._transport = transport
+        self._send = bridge.rtp_sender(transport)
         self._cname = cname
-        self._spawn = spawn
         self._ready = False
         self._profile: bridge.HeaderProfile | None = None
         self._codecs: list[CodecSpec] = []
@@ -113,7 +113,7 @@ class DownTrack:
 
     # --- forwarding ------------------------------------------------------------------
 
-    async def write(self, packet: RtpPacketLike, keyframe: bool, cache: dict[Any, bytes]) -> None:
+    def write(self, packet: RtpPacketLike, keyframe: bool, cache: dict[Any, Any]) -> None:
         profile, out_pt = self._profile, self._out_pt
         if not self._ready or profile is None or out_pt is None:
             return
@@ -137,7 +137,7 @@ class DownTrack:
         patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
         if self._vp8 is not None:
             self._vp8.rewrite(buf, rtp_header_length(data), _vp8_fields(packet, cache))
-        if await bridge.send(self._transport, bytes(buf)):
+        if self._send(bytes(buf)):
             self.packets_sent += 1
             self.octets_sent += len(packet.payload)
             self._last_sent_at = now
@@ -151,14 +151,14 @@ class DownTrack:
 
     def on_rtcp(self, event: RtcpEvent) -> None:
         if isinstance(event, Nack) and event.media_ssrc == self.ssrc:
-            self._spawn(self._retransmit(event.lost[:MAX_NACKED_PER_PACKET]))
+            self._retransmit(event.lost[:MAX_NACKED_PER_PACKET])
         elif isinstance(event, KeyframeRequest) and event.media_ssrc == self.ssrc:
             if self.source is not None:
                 self.source.request_keyframe()
         elif isinstance(event, Remb) and self.ssrc in event.ssrcs:
             self.remb = event.bitrate
 
-    async def _retransmit(self, lost: tuple[int, ...]) -> None:
+    def _retransmit(self, lost: tuple[int, ...]) -> None:
         source, profile, out_pt = self.source, self._profile, self._out_pt
         if source is None or profile is None or out_pt is None or not self._ready:
             return
@@ -175,7 +175,7 @@ class DownTrack:
                 continue
             self._resent[out_seq] = now
             out_ts = self._rewriter.output_ts(packet.timestamp)
-            if await bridge.send(self._transport, self._resend_bytes(packet, out_seq, out_ts)):
+            if self._send(self._resend_bytes(packet, out_seq, out_ts)):
                 self.retransmitted += 1
 
     def _resend_bytes(self, packet: Any, out_seq: int, out_ts: int) -> bytes:

@@ -49,7 +49,7 @@ class DownstreamConnection:
     def _new_slot(self, transceiver: Any, kind: str) -> Slot:
         ssrc, rtx_ssrc = bridge.sender_ssrcs(transceiver)
         down = DownTrack(kind, ssrc, rtx_ssrc, bridge.transport(transceiver),
-                         bridge.cname(self._pc), self._tasks.spawn)
+                         bridge.cname(self._pc))
         bridge.prepare_sender(transceiver, down.on_rtcp, down.set_ready)
         slot = Slot(transceiver=transceiver, kind=kind, down=down)
         self.slots.append(slot)

@@ -25,8 +25,7 @@ class DownTrackLike(Protocol):
     needs_keyframe: bool
     remb: int | None
 
-    async def write(self, packet: RtpPacketLike, keyframe: bool,
-                    cache: dict[Any, bytes]) -> None: ...
+    def write(self, packet: RtpPacketLike, keyframe: bool, cache: dict[Any, Any]) -> None: ...
 
     def source_gone(self) -> None: ...
 

@@ -100,7 +100,7 @@ class PublishedTrack:
         if self._nacks is not None:
             self._track_loss(packet.sequence_number, now)
         if self._downs and not self.muted and not self.closed:
-            await self._fan_out(packet)
+            self._fan_out(packet)
 
     def on_rtcp(self, event: RtcpEvent) -> None:
         if isinstance(event, SenderReport):
@@ -127,7 +127,7 @@ class PublishedTrack:
         if lost and self.media_ssrc is not None:
             self._send_rtcp(bridge.nack(self.rtcp_ssrc, self.media_ssrc, lost))
 
-    async def _fan_out(self, packet: RtpPacketLike) -> None:
+    def _fan_out(self, packet: RtpPacketLike) -> None:
         downs = tuple(self._downs)
         keyframe = False
         if self.kind == "video" and any(d.needs_keyframe for d in downs):  # type: ignore[attr-defined]
@@ -135,7 +135,7 @@ class PublishedTrack:
         cache: dict[Any, bytes] = {}
         for down in downs:
             try:
-                await down.write(packet, keyframe, cache)
+                down.write(packet, keyframe, cache)
             except Exception:  # noqa: BLE001 - one subscriber must not stop the others
                 logger.exception("forwarding to a subscriber failed; detaching it")
                 self.remove_down(down)
