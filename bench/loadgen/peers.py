@@ -6,6 +6,7 @@ from aiortc import RTCRtpSender
 
 from bench import rtc
 from bench.clip import Clip
+from bench.loadgen.feedback import Feedback
 from bench.loadgen.recorder import Recorder
 from bench.loadgen.replay import publisher_tracks
 
@@ -41,6 +42,7 @@ class Subscriber:
         self.pc = rtc.new_pc()
         self._recorder = recorder
         self.receiving: set[int] = set()  # ids of receivers that got a packet
+        self.feedback = Feedback()
 
     def tap_all(self) -> None:
         for transceiver in self.pc.getTransceivers():
@@ -51,10 +53,15 @@ class Subscriber:
         on_received = self._recorder.on_received
         index = self.index
         receiving = self.receiving
+        on_feedback = self.feedback.on_packet
 
         def on_packet(packet) -> None:
             if key not in receiving:
                 receiving.add(key)
             on_received(index, kind, packet)
+            on_feedback(packet.ssrc, packet.sequence_number)
 
         rtc.tap_receiver(receiver, on_packet)
+
+    def transport(self):
+        return self.pc.getTransceivers()[0].receiver.transport

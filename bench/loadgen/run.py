@@ -64,6 +64,7 @@ class LoadRun:
         self.signaller = make_signaller(config)
         self.publishers: list[Publisher] = []
         self.subscribers: list[Subscriber] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def connect(self) -> None:
         cfg = self.config
@@ -87,6 +88,8 @@ class LoadRun:
             await self.signaller.subscribe(index, subscriber.pc, 2 * self.config.publishers,
                                            subscriber.tap_all)
             await rtc.wait_connected(subscriber.pc, self.config.setup_timeout_s)
+        self._tasks.append(asyncio.create_task(
+            subscriber.feedback.run(subscriber.transport())))
 
     async def _wait_all_streams(self) -> None:
         wanted = 2 * self.config.publishers
@@ -123,6 +126,8 @@ class LoadRun:
         }
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         pcs = [p.pc for p in self.publishers] + [s.pc for s in self.subscribers]
         try:
             await asyncio.wait_for(asyncio.gather(*(pc.close() for pc in pcs),
