@@ -7,7 +7,10 @@ PIP := $(PY) -m pip
 # Debian packages the tests drive for real: Redis, Chromium, media tools.
 TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng
 RUN_DEBS := redis-server
+# `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
+BENCH_DEBS := janus
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: run test bench install install-dev system-deps system-deps-run clean
 
@@ -52,7 +55,8 @@ test: system-deps install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: system-deps install-dev
-	$(PY) -m bench
+	$(call ensure_debs,$(BENCH_DEBS))
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
