@@ -130,8 +130,10 @@ class PublishedTrack:
     def _fan_out(self, packet: RtpPacketLike) -> None:
         downs = tuple(self._downs)
         keyframe = False
-        if self.kind == "video" and any(d.needs_keyframe for d in downs):  # type: ignore[attr-defined]
+        if self.kind == "video" and any(d.needs_keyframe for d in downs):
             keyframe = is_keyframe_start(self.codec.label, packet.payload)
+            if not keyframe:
+                self.request_keyframe()  # ask again (rate-limited) in case a PLI was lost
         cache: dict[Any, bytes] = {}
         for down in downs:
             try:

@@ -10,6 +10,7 @@ from sfu.keyframe import vp8_keyframe_start
 from sfu.rtcp_events import KeyframeRequest
 from sfu_media import EncodedVideoTrack, PatternVideoTrack, encoded_frames
 from sfu_peers import Publisher, Subscriber, wait_for
+from sfu_proxy import LossyRelay
 
 
 async def test_subscriber_plis_reach_the_publisher_at_most_once_a_second(room):
@@ -62,3 +63,40 @@ async def test_host_mute_stops_forwarding_and_unmute_resumes_at_a_keyframe(room)
     assert resumed.ssrc == last.ssrc
     assert resumed.sequence_number == (last.sequence_number + 1) & 0xFFFF
     assert vp8_keyframe_start(resumed.payload)
+
+
+async def test_a_lost_pli_is_asked_again_while_a_subscriber_waits(room):
+    """The PLI for Bob's join is lost on the wire; the SFU keeps asking (once per
+    window) until a keyframe comes, so Bob still gets a picture."""
+    relay = LossyRelay()
+    await relay.start()
+    alice = Publisher(room, "p_alice")
+    alice.add(PatternVideoTrack(), "camera")
+    bob = Subscriber(room, "p_bob")
+    plis_lost: list[float] = []
+
+    def drop_first_pli(data: bytes) -> bool:
+        is_pli = len(data) >= 8 and data[1] == 206 and data[0] & 0x1F == 1
+        if is_pli and armed and not plis_lost:
+            plis_lost.append(time.monotonic())
+            return True
+        return False
+
+    armed = False
+    relay.drop_to_client = drop_first_pli
+    try:
+        offer = await alice.offer()
+        answer = await room.publish("p_alice", "Alice", offer, alice.current_sources())
+        await bridge.set_remote(alice.pc, relay.route_answer(answer), "answer")
+        await asyncio.sleep(1.5)
+        armed = True
+        await bob.sync()
+        await wait_for(lambda: bob.tracks, 2, "the video track")
+        frame = await asyncio.wait_for(bob.tracks[0].recv(), 3)
+    finally:
+        relay.close()
+        await alice.close()
+        await bob.close()
+    assert plis_lost, "the first PLI was not seen on the wire"
+    assert frame.width == 160
+    assert any(t > plis_lost[0] for t, _ in alice.received(KeyframeRequest))
