@@ -12,13 +12,11 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sfu import aiortc_bridge as bridge
 from sfu.codecs import CodecSpec, output_codec, rtx_payload_type
-from sfu.interfaces import RtpPacketLike
-from sfu.published_track import PublishedTrack
+from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
@@ -36,13 +34,12 @@ class DownTrack:
         self.kind = kind
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
-        self.source: PublishedTrack | None = None
+        self.source: UpTrackLike | None = None
         self.needs_keyframe = False
         self.remb: int | None = None
         self.packets_sent = 0
         self.octets_sent = 0
         self.retransmitted = 0
-        self._transport = transport
         self._send = bridge.rtp_sender(transport)
         self._cname = cname
         self._ready = False
@@ -64,7 +61,7 @@ class DownTrack:
         self._profile = bridge.HeaderProfile(extensions)
         self._choose_payload_types()
 
-    def attach(self, source: PublishedTrack) -> None:
+    def attach(self, source: UpTrackLike) -> None:
         if self.source is source:
             return
         self.detach()

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sfu.codecs import CodecSpec
+from sfu.rtcp_events import SenderReport
+from sfu.tracks import TrackInfo
+
 
 class RtpPacketLike(Protocol):
     """A parsed RTP packet (aiortc's RtpPacket satisfies it)."""
@@ -30,3 +34,21 @@ class DownTrackLike(Protocol):
     def source_gone(self) -> None: ...
 
     def resync(self) -> None: ...
+
+
+class UpTrackLike(Protocol):
+    """A published track as its subscribers see it."""
+
+    info: TrackInfo
+    kind: str
+    codec: CodecSpec
+    closed: bool
+    sender_report: tuple[SenderReport, float] | None  # (report, monotonic arrival)
+
+    def add_down(self, down: DownTrackLike) -> None: ...
+
+    def remove_down(self, down: DownTrackLike) -> None: ...
+
+    def packet(self, seq: int) -> Any: ...
+
+    def request_keyframe(self) -> None: ...
