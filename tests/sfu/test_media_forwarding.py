@@ -9,7 +9,7 @@ import time
 import pytest
 
 from sfu import aiortc_bridge as bridge
-from sfu.keyframe import vp8_keyframe_start
+from sfu.keyframe import is_keyframe_start
 from sfu.rtcp_events import KeyframeRequest, Nack, ReceiverReport, SenderReport
 from sfu.rtcp_stats import NTP_EPOCH_OFFSET
 from sfu_media import (FPS, VIDEO_CLOCK, EncodedVideoTrack, PatternVideoTrack,
@@ -54,11 +54,12 @@ async def test_subscriber_receives_byte_identical_frames(room, codec):
         assert data == sent[index % len(sent)], f"frame {index} differs"
 
 
-async def test_late_joiner_decodes_a_frame_within_1_5_s(room):
-    """aiortc's encoder makes one keyframe per 3000 frames, so the joiner's picture
-    can only come from the keyframe our PLI asks for."""
+@pytest.mark.parametrize("codec", ["VP8", "H264"])
+async def test_late_joiner_decodes_a_frame_within_1_5_s(room, codec):
+    """aiortc's encoders make a keyframe every 3000 (VP8) or 250 (x264) frames, so the
+    joiner's picture can only come from the keyframe our PLI asks for."""
     alice = Publisher(room, "p_alice")
-    alice.add(PatternVideoTrack(), "camera")
+    alice.add(PatternVideoTrack(), "camera", codec=codec)
     early = Subscriber(room, "p_early")
     bob = Subscriber(room, "p_bob")
     try:
@@ -76,7 +77,7 @@ async def test_late_joiner_decodes_a_frame_within_1_5_s(room):
         await bob.close()
         await early.close()
     assert frame.width == 160 and elapsed < 1.5
-    assert vp8_keyframe_start(stream.packets[0].payload), "first packet must start a keyframe"
+    assert is_keyframe_start(codec, stream.packets[0].payload), "must start at a keyframe"
     plis = [t for t, _ in alice.received(KeyframeRequest) if t >= started]
     assert plis, "the publisher got no keyframe request for the late joiner"
 
