@@ -37,6 +37,11 @@ def derive(result: dict[str, Any]) -> dict[str, Any]:
         "cpu_ms_per_1000": cpu * 1000 / (delivered / 1000) if delivered else None,
         "forwarded_pps": pps,
         "loss_pct": max(0.0, loss) * 100,
+        # Gaps in the sequence numbers subscribers see: loss after the server numbered the
+        # packets (server send path, network, load generator), as opposed to packets the
+        # server never forwarded.
+        "downstream_gap_loss_pct": result["seq_gap_loss"] * 100,
+        "udp_rcvbuf_errors": result.get("udp_rcvbuf_errors"),
         "latency_p50_ms": result["latency_p50_ms"] if forwards else None,
         "latency_p99_ms": result["latency_p99_ms"] if forwards else None,
         "server_cpu_cores": cores,

@@ -69,6 +69,14 @@ def machine_busy_seconds() -> float:
     return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
 
 
+def udp_counters() -> dict[str, int]:
+    """This network namespace's UDP counters (/proc/net/snmp): RcvbufErrors counts datagrams
+    dropped because a socket's receive buffer was full."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
+             if line.startswith("Udp:")]
+    return dict(zip(lines[0][1:], map(int, lines[1][1:])))
+
+
 def start_time(pid: int) -> int | None:
     fields = _stat_fields(pid)
     return None if fields is None else int(fields[19])

@@ -106,13 +106,13 @@ class LoadRun:
         await asyncio.sleep(cfg.warmup_s)
         window = self.recorder.window
         server0, self0 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
-        busy0 = procs.machine_busy_seconds()
+        busy0, udp0 = procs.machine_busy_seconds(), procs.udp_counters()
         window.start = time.monotonic()
         print("WINDOW_OPEN", flush=True)  # a profiler waiting for steady state starts now
         await asyncio.sleep(cfg.duration_s)
         window.end = time.monotonic()
         server1, self1 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
-        busy1 = procs.machine_busy_seconds()
+        busy1, udp1 = procs.machine_busy_seconds(), procs.udp_counters()
         await asyncio.sleep(DRAIN_S)
         window_s = window.end - window.start
         return {
@@ -123,6 +123,9 @@ class LoadRun:
             # Everything else this machine did meanwhile (other jobs, the kernel's share).
             "background_cpu_s": max(0.0, (busy1 - busy0) - (server1 - server0) - (self1 - self0)),
             "server_processes": len(procs.tree_pids(cfg.server_pid)),
+            # Machine-wide (other jobs' sockets count too): drops at full receive buffers.
+            "udp_rcvbuf_errors": udp1.get("RcvbufErrors", 0) - udp0.get("RcvbufErrors", 0),
+            "udp_sndbuf_errors": udp1.get("SndbufErrors", 0) - udp0.get("SndbufErrors", 0),
         }
 
     async def close(self) -> None:
