@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sfu import UnknownTrackError
+from sfu import RoomMedia, SfuSettings, UnknownTrackError
 from sfu import aiortc_bridge as bridge
 from sfu.keyframe import vp8_keyframe_start
 from sfu.vp8_descriptor import parse_fields
@@ -195,3 +195,50 @@ async def test_idle_transceiver_carries_the_next_publisher_seamlessly(room):
     assert vp8_keyframe_start(first.payload)
     last_pid = parse_fields(last.payload).picture_id(last.payload)
     assert parse_fields(first.payload).picture_id(first.payload) == (last_pid + 1) & 0x7FFF
+
+
+async def test_public_addresses_are_advertised_and_host_candidates_still_work():
+    settings = SfuSettings(ice_host_addresses=("127.0.0.1",), ice_public_addresses=("203.0.113.7",))
+    media = RoomMedia("r_nat", settings)
+    alice = Publisher(media, "p_alice")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    bob = Subscriber(media, "p_bob")
+    try:
+        answer = await media.publish("p_alice", "Alice", await alice.offer(), {})
+        await bridge.set_remote(alice.pc, answer, "answer")
+        offer = await bob.sync()
+        await wait_for(flowing(bob.stream(bob.mid_of("video"))), 5, "video")
+    finally:
+        await alice.close()
+        await bob.close()
+        await media.close()
+    for sdp in (answer, offer.sdp):
+        host = [line for line in sdp.split("\r\n") if " typ host" in line]
+        assert [line.split()[4] for line in host] == ["127.0.0.1", "203.0.113.7"]
+        assert host[0].split()[5] == host[1].split()[5]  # same port
+
+
+async def test_whep_without_track_ids_plays_what_fits(room):
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
+    player = bridge.new_peer_connection()
+    counts = {"audio": 0, "video": 0}
+    try:
+        with pytest.raises(UnknownTrackError, match="has no tracks to play"):
+            await room.play("v=0\r\n", [])
+        await alice.publish()
+        for kind in ("audio", "video"):
+            transceiver = player.addTransceiver(kind, direction="recvonly")
+
+            async def on_rtp(packet, arrival_ms, kind=kind) -> bool:
+                counts[kind] += 1
+                return False
+
+            bridge.tap_receiver_of(transceiver, on_rtp)
+        answer, _ = await room.play(await bridge.local_offer(player, LOOPBACK), [])
+        await bridge.set_remote(player, answer, "answer")
+        await wait_for(lambda: counts["audio"] > 10 and counts["video"] > 10, 5, "both tracks")
+    finally:
+        await alice.close()
+        await player.close()
