@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 
 LOOPBACK = "127.0.0.1"
+SIOCGSTAMPNS = 0x8907  # linux/sockios.h: receive time of the socket's last datagram
 
 
 def janus_address() -> str:
@@ -75,20 +78,21 @@ async def wait_connected(pc: RTCPeerConnection, timeout_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def tap_send(pc: RTCPeerConnection, on_rtp_payload: Callable[[bytes], None]) -> None:
-    """Call `on_rtp_payload` with the payload of each RTP packet the publisher sends, just
+def tap_send(pc: RTCPeerConnection, on_rtp_payload: Callable[[str, bytes], None]) -> None:
+    """Call `on_rtp_payload(kind, payload)` for each RTP packet the publisher sends, just
     before SRTP protection (the transport is shared by the bundled senders)."""
     transport = pc.getTransceivers()[0].sender.transport
     if getattr(transport, "_bench_tapped", False):
         return
     original = transport._send_rtp
+    kinds = {t.sender._ssrc: t.kind for t in pc.getTransceivers()}
 
     async def send(data: bytes) -> None:
         if len(data) > 12 and not 192 <= data[1] <= 223:  # RTP, not RTCP
             offset = 12 + 4 * (data[0] & 0x0F)
             if data[0] & 0x10:
                 offset += 4 + 4 * int.from_bytes(data[offset + 2:offset + 4], "big")
-            on_rtp_payload(data[offset:])
+            on_rtp_payload(kinds.get(int.from_bytes(data[8:12], "big"), "?"), data[offset:])
         await original(data)
 
     transport._send_rtp = send
@@ -119,3 +123,45 @@ def tap_receiver(receiver: RTCRtpReceiver, on_packet: Callable[[Any], None]) -> 
 
     receiver._handle_rtp_packet = handle
     receiver._bench_tapped = True
+
+
+class Stamped(bytes):
+    """A received datagram carrying its kernel receive time (seconds, time.time() clock)."""
+
+    stamp: float | None = None
+
+
+def stamp_arrivals(pc: RTCPeerConnection) -> Callable[[], float | None]:
+    """Record the kernel receive time of every datagram of `pc`'s (bundled) transport, so
+    latency excludes the time the load generator's own event loop takes to get to a packet.
+    Returns a function giving the time of the datagram being handled right now."""
+    dtls = pc.getTransceivers()[0].receiver.transport
+    ice = dtls.transport
+    connection = ice._connection
+    if getattr(ice, "_bench_stamped", None):
+        return ice._bench_stamped
+    original_received = connection.data_received
+    original_recv = ice._recv
+    current: list[float | None] = [None]
+
+    def data_received(data: bytes, component: int) -> None:
+        stamped = Stamped(data)
+        protocols = connection._protocols
+        if len(protocols) == 1 and protocols[0].transport is not None:
+            fd = protocols[0].transport.get_extra_info("socket").fileno()
+            try:
+                sec, nsec = struct.unpack("qq", fcntl.ioctl(fd, SIOCGSTAMPNS, bytes(16)))
+                stamped.stamp = sec + nsec / 1e9
+            except OSError:  # no timestamp yet (the first datagram turns stamping on)
+                pass
+        original_received(stamped, component)
+
+    async def recv() -> bytes:
+        data = await original_recv()
+        current[0] = getattr(data, "stamp", None)
+        return data
+
+    connection.data_received = data_received
+    ice._recv = recv
+    ice._bench_stamped = lambda: current[0]
+    return ice._bench_stamped

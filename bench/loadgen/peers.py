@@ -45,6 +45,7 @@ class Subscriber:
         self.feedback = Feedback()
 
     def tap_all(self) -> None:
+        self._stamp = rtc.stamp_arrivals(self.pc)
         for transceiver in self.pc.getTransceivers():
             self._tap(transceiver.receiver, transceiver.kind)
 
@@ -54,11 +55,12 @@ class Subscriber:
         index = self.index
         receiving = self.receiving
         on_feedback = self.feedback.on_packet
+        stamp = self._stamp
 
         def on_packet(packet) -> None:
             if key not in receiving:
                 receiving.add(key)
-            on_received(index, kind, packet)
+            on_received(index, kind, packet, stamp())
             on_feedback(packet.ssrc, packet.sequence_number)
 
         rtc.tap_receiver(receiver, on_packet)

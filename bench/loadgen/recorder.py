@@ -1,9 +1,13 @@
 """Counting what publishers send and subscribers receive, and the send-to-arrival latency.
 
-Latency needs no clock sync and no change to the packets: publishers and subscribers live in
-one process, so the send tap stores monotonic send time under a hash of the RTP payload, and
-the receive tap looks the arriving payload up. An SFU forwards payloads byte for byte, so
-they match; a transcoding relay changes them, so it gets counts but no latency.
+Latency needs no change to the packets: publishers and subscribers live in one process, so
+the send tap stores the send time under a hash of the RTP payload, and the receive tap looks
+the arriving payload up. An SFU forwards payloads byte for byte, so they match; a
+transcoding relay changes them, so it gets counts but no latency.
+
+Times are time.time() (CLOCK_REALTIME) because that is the clock of the kernel's receive
+timestamps; `latency` ends at the kernel timestamp of the datagram, `app_latency` when the
+load generator's event loop got to it (which adds the load generator's own queueing).
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class StreamCount:
 class Recorder:
     window: Window = field(default_factory=Window)
     sent_packets: int = 0
+    sent_by_kind: dict[str, int] = field(default_factory=dict)
+    received_by_kind: dict[str, int] = field(default_factory=dict)  # by send time
     sent_video_frames: int = 0
     sent_audio_frames: int = 0
     received_by_send: int = 0     # matched packets whose send time is in the window
@@ -63,23 +69,25 @@ class Recorder:
     received_video_frames: int = 0  # marker bits arriving in the window
     received_audio_packets: int = 0
     latencies: array = field(default_factory=lambda: array("d"))
+    app_latencies: array = field(default_factory=lambda: array("d"))
     streams: dict[tuple[int, int], StreamCount] = field(default_factory=dict)
     _log: dict[int, float] = field(default_factory=dict)
     _old_log: dict[int, float] = field(default_factory=dict)
-    _log_born: float = field(default_factory=time.monotonic)
+    _log_born: float = field(default_factory=time.time)
 
     # --- publisher side ---------------------------------------------------------------
 
-    def on_sent(self, payload: bytes) -> None:
-        now = time.monotonic()
+    def on_sent(self, kind: str, payload: bytes) -> None:
+        now = time.time()
         if now - self._log_born > SEND_LOG_GENERATION_S:
             self._old_log, self._log, self._log_born = self._log, {}, now
         self._log[hash(payload)] = now
         if self.window.holds(now):
             self.sent_packets += 1
+            self.sent_by_kind[kind] = self.sent_by_kind.get(kind, 0) + 1
 
     def on_frame(self, kind: str) -> None:
-        if self.window.holds(time.monotonic()):
+        if self.window.holds(time.time()):
             if kind == "video":
                 self.sent_video_frames += 1
             else:
@@ -87,8 +95,9 @@ class Recorder:
 
     # --- subscriber side --------------------------------------------------------------
 
-    def on_received(self, subscriber: int, kind: str, packet: Any) -> None:
-        now = time.monotonic()
+    def on_received(self, subscriber: int, kind: str, packet: Any,
+                    stamp: float | None) -> None:
+        now = time.time()
         key = hash(packet.payload)
         sent = self._log.get(key)
         if sent is None:
@@ -97,7 +106,10 @@ class Recorder:
         arrived_in = window.holds(now)
         if sent is not None and window.holds(sent):
             self.received_by_send += 1
-            self.latencies.append(now - sent)
+            self.received_by_kind[kind] = self.received_by_kind.get(kind, 0) + 1
+            self.app_latencies.append(now - sent)
+            if stamp is not None:
+                self.latencies.append(stamp - sent)
         if not arrived_in:
             return
         self.received_by_arrival += 1
@@ -121,12 +133,15 @@ class Recorder:
 
     def summary(self, subscribers: int) -> dict[str, Any]:
         lat = sorted(self.latencies)
+        app = sorted(self.app_latencies)
         arrivals = self.received_by_arrival
         return {
             "sent_packets": self.sent_packets,
             "sent_video_frames": self.sent_video_frames,
             "sent_audio_frames": self.sent_audio_frames,
             "expected_packets": self.sent_packets * subscribers,
+            "sent_by_kind": self.sent_by_kind,
+            "received_by_kind": self.received_by_kind,
             "received_by_send": self.received_by_send,
             "received_by_arrival": arrivals,
             "match_ratio": self.matched_in_window_arrivals / arrivals if arrivals else 0.0,
@@ -136,7 +151,10 @@ class Recorder:
             "latency_samples": len(lat),
             "latency_p50_ms": _percentile(lat, 0.50) * 1000 if lat else None,
             "latency_p99_ms": _percentile(lat, 0.99) * 1000 if lat else None,
+            "latency_p999_ms": _percentile(lat, 0.999) * 1000 if lat else None,
             "latency_max_ms": lat[-1] * 1000 if lat else None,
+            "app_latency_p50_ms": _percentile(app, 0.50) * 1000 if app else None,
+            "app_latency_p99_ms": _percentile(app, 0.99) * 1000 if app else None,
         }
 
 
