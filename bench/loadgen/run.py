@@ -4,6 +4,7 @@ for a fixed window while reading the server's CPU from /proc."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -18,6 +19,28 @@ from bench.loadgen.peers import Publisher, Subscriber
 from bench.loadgen.recorder import Recorder
 
 SUBSCRIBE_CONCURRENCY = 4
+
+
+class DropCounter(logging.Handler):
+    """Counts packets aiortc drops on the load generator's side ("x SRTP unprotect failed",
+    "x RTP parsing failed"), so such losses are not blamed on the server."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "unprotect failed" in record.getMessage() or "parsing failed" in record.getMessage():
+            self.count += 1
+
+    @classmethod
+    def install(cls) -> DropCounter:
+        handler = cls()
+        log = logging.getLogger("aiortc.rtcdtlstransport")
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        log.addHandler(handler)
+        return handler
 DRAIN_S = 0.5  # packets sent just before the window closed are still counted on arrival
 CLOSE_TIMEOUT_S = 15.0
 
@@ -65,6 +88,7 @@ class LoadRun:
         self.publishers: list[Publisher] = []
         self.subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.drops = DropCounter.install()
 
     async def connect(self) -> None:
         cfg = self.config
@@ -107,10 +131,11 @@ class LoadRun:
         window = self.recorder.window
         server0, self0 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
         busy0, udp0 = procs.machine_busy_seconds(), procs.udp_counters()
-        window.start = time.monotonic()
+        drops0 = self.drops.count
+        window.start = time.time()
         print("WINDOW_OPEN", flush=True)  # a profiler waiting for steady state starts now
         await asyncio.sleep(cfg.duration_s)
-        window.end = time.monotonic()
+        window.end = time.time()
         server1, self1 = procs.tree_cpu_seconds(cfg.server_pid), procs.cpu_seconds(os.getpid())
         busy1, udp1 = procs.machine_busy_seconds(), procs.udp_counters()
         await asyncio.sleep(DRAIN_S)
@@ -120,6 +145,7 @@ class LoadRun:
             "window_s": window_s,
             "server_cpu_s": server1 - server0,
             "loadgen_cpu_s": self1 - self0,
+            "loadgen_dropped_packets": self.drops.count - drops0,
             # Everything else this machine did meanwhile (other jobs, the kernel's share).
             "background_cpu_s": max(0.0, (busy1 - busy0) - (server1 - server0) - (self1 - self0)),
             "server_processes": len(procs.tree_pids(cfg.server_pid)),
