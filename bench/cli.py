@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {s: metrics.medians([r["metrics"] for r in runs[s] if "metrics" in r])
                for s in args.server_list}
     ratios = metrics.ratios(summary)
+    ratios["relay_unloaded"] = metrics.relay_unloaded(ramps, summary)
     document = {
         "date": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now().isoformat(timespec="seconds"),

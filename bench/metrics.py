@@ -78,5 +78,20 @@ def ratios(summary: dict[str, dict[str, Any]], base: str = "janus") -> dict[str,
     return out
 
 
+def relay_unloaded(ramps: dict[str, Any], summary: dict[str, dict[str, Any]]
+                   ) -> dict[str, Any] | None:
+    """The relay at its ramp's first step (fewest subscribers): at the main load it drops
+    most video frames, and dropped frames cost it nothing, which flatters its CPU per
+    packet; this is its cost when it does all the work."""
+    points = [p for p in ramps.get("relay", {}).get("points", []) if "error" not in p]
+    if not points:
+        return None
+    first = points[0]
+    cp = summary.get("commandpost", {}).get("cpu_ms_per_1000")
+    return {"subscribers": first["subscribers"], "cpu_ms_per_1000": first["cpu_ms_per_1000"],
+            "loss_pct": first["loss_pct"],
+            "over_commandpost": _ratio(first["cpu_ms_per_1000"], cp)}
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None

@@ -37,7 +37,13 @@ def table(summary: dict[str, dict[str, Any]], ratios: dict[str, Any],
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     relay = ratios.get("relay_cpu_per_packet_over_commandpost")
     if relay:
-        lines.append(f"relay CPU per packet / CommandPost CPU per packet: {relay:.0f}x")
+        lines.append(f"relay CPU per packet / CommandPost CPU per packet: {relay:.0f}x "
+                     "(same load)")
+    unloaded = ratios.get("relay_unloaded")
+    if unloaded and unloaded.get("over_commandpost"):
+        lines.append(f"relay at S={unloaded['subscribers']}: {unloaded['cpu_ms_per_1000']:.0f} "
+                     f"ms/1000 pkt, loss {unloaded['loss_pct']:.1f}% = "
+                     f"{unloaded['over_commandpost']:.0f}x CommandPost's CPU per packet")
     return "\n".join(lines)
 
 
