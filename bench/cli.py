@@ -22,7 +22,7 @@ from bench.runner import measure
 from bench.servers import SERVERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_RAMP = "1,2,4,8,12,16,24,32"
+DEFAULT_RAMP = "1,2,4,8,12,16,24,32,40"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

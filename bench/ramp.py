@@ -41,4 +41,22 @@ def ramp(kind: str, steps: list[int], publishers: int, warmup_s: float, duration
                     f"S={subscribers}: the server's limit is higher")
             break
     return {"largest_subscribers": largest, "lower_bound": lower_bound, "stop": stop,
-            "points": points}
+            **marginal_cost(points), "points": points}
+
+
+def marginal_cost(points: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Least-squares line through (forwarded packets/s, server cores) of the ramp: the slope
+    is the CPU each extra forwarded packet costs, the intercept what the server burns with
+    the publishers connected but nobody to forward to (timers, RTCP, heartbeats)."""
+    good = [(p["forwarded_pps"], p["server_cpu_cores"]) for p in points
+            if "error" not in p and p["loss_pct"] <= 1.0]
+    if len(good) < 3:
+        return {"marginal_cpu_ms_per_1000": None, "fixed_cpu_cores": None}
+    n = len(good)
+    mean_x = sum(x for x, _ in good) / n
+    mean_y = sum(y for _, y in good) / n
+    var = sum((x - mean_x) ** 2 for x, _ in good)
+    if var == 0:
+        return {"marginal_cpu_ms_per_1000": None, "fixed_cpu_cores": None}
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in good) / var
+    return {"marginal_cpu_ms_per_1000": slope * 1e6, "fixed_cpu_cores": mean_y - slope * mean_x}

@@ -39,6 +39,11 @@ def table(summary: dict[str, dict[str, Any]], ratios: dict[str, Any],
     if relay:
         lines.append(f"relay CPU per packet / CommandPost CPU per packet: {relay:.0f}x "
                      "(same load)")
+    for server, ramp in ramps.items():
+        if ramp.get("marginal_cpu_ms_per_1000") is not None:
+            lines.append(f"{server} ramp: {ramp['marginal_cpu_ms_per_1000']:.1f} ms CPU per "
+                         f"1000 extra packets + {ramp['fixed_cpu_cores']:.2f} cores fixed; "
+                         f"stopped: {ramp['stop']}")
     unloaded = ratios.get("relay_unloaded")
     if unloaded and unloaded.get("over_commandpost"):
         lines.append(f"relay at S={unloaded['subscribers']}: {unloaded['cpu_ms_per_1000']:.0f} "
@@ -64,7 +69,8 @@ def write_chart(path: Path, summary: dict[str, dict[str, Any]],
 
     servers = list(summary)
     colours = {"commandpost": "#1f77b4", "janus": "#2ca02c", "relay": "#d62728"}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, grid = plt.subplots(2, 2, figsize=(13, 8))
+    axes = grid.flatten()
     cpu = [summary[s].get("cpu_ms_per_1000") or 0 for s in servers]
     axes[0].bar(servers, cpu, color=[colours.get(s, "grey") for s in servers])
     axes[0].set_yscale("log")
@@ -77,22 +83,31 @@ def write_chart(path: Path, summary: dict[str, dict[str, Any]],
         axes[1].bar([i + offset for i in range(len(sfus))],
                     [summary[s][key] or 0 for s in sfus], width, label=key.split("_")[1])
     axes[1].set_xticks(range(len(sfus)), sfus)
-    axes[1].set_title("added latency, ms (send to arrival)")
+    axes[1].set_title("added latency, ms (publisher send to kernel arrival)")
     axes[1].legend()
     for server, ramp in ramps.items():
         points = [p for p in ramp["points"] if "error" not in p]
-        axes[2].plot([p["subscribers"] for p in points],
-                     [p["server_cpu_cores"] for p in points], marker="o",
-                     color=colours.get(server, "grey"), label=f"{server} CPU (cores)")
-        axes[2].plot([p["subscribers"] for p in points], [p["loss_pct"] for p in points],
-                     linestyle="--", color=colours.get(server, "grey"),
-                     label=f"{server} loss %")
-    axes[2].set_title("ramp over subscribers")
-    axes[2].set_xlabel("subscribers")
-    if ramps:
-        axes[2].legend(fontsize=7)
-    else:
-        axes[2].text(0.5, 0.5, "ramp skipped", ha="center", transform=axes[2].transAxes)
+        xs = [p["subscribers"] for p in points]
+        colour = colours.get(server, "grey")
+        axes[2].plot(xs, [p["server_cpu_cores"] for p in points], marker="o", color=colour,
+                     label=f"{server} server")
+        axes[2].plot(xs, [p["loadgen_cpu_cores"] for p in points], linestyle=":",
+                     color=colour, label=f"load generator ({server} run)")
+        axes[3].plot(xs, [p["cpu_ms_per_1000"] for p in points], marker="o", color=colour,
+                     label=server)
+        for p in points:
+            if p["loss_pct"] > 0.1:
+                axes[3].annotate(f"{p['loss_pct']:.1f}% loss", (p["subscribers"],
+                                 p["cpu_ms_per_1000"]), fontsize=7)
+    axes[2].set_title("ramp: CPU cores vs subscribers")
+    axes[3].set_title("ramp: CPU ms per 1000 packets vs subscribers (log)")
+    axes[3].set_yscale("log")
+    for ax in axes[2:]:
+        ax.set_xlabel("subscribers")
+        if ramps:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "ramp skipped", ha="center", transform=ax.transAxes)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
