@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--duration-s", type=float, default=20.0)
     parser.add_argument("--native", action="store_true", help="include C frames (py-spy)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
@@ -122,18 +123,18 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         collapsed = raw.read_text()
     m = derive(result)
-    stem = datetime.date.today().isoformat() + "-profile"
+    stem = f"{datetime.date.today().isoformat()}-profile-p{args.publishers}s{args.subscribers}"
     header = (f"CommandPost under P={args.publishers} x S={args.subscribers} "
               f"({m['forwarded_pps']:.0f} forwarded packets/s, server "
               f"{m['server_cpu_cores']:.2f} cores incl. py-spy's pauses, "
               f"{m['cpu_ms_per_1000']:.1f} ms CPU per 1000 packets while sampled)\n")
     text = header + summarise(collapsed)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{stem}.txt").write_text(text)
-    with gzip.open(RESULTS / f"{stem}.collapsed.gz", "wt") as out:
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{stem}.txt").write_text(text)
+    with gzip.open(args.out / f"{stem}.collapsed.gz", "wt") as out:
         out.write(collapsed)
     print(text)
-    print(f"wrote {RESULTS / (stem + '.txt')}")
+    print(f"wrote {args.out / (stem + '.txt')}")
     return 0
 
 
