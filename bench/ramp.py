@@ -14,34 +14,54 @@ def ramp(kind: str, steps: list[int], publishers: int, warmup_s: float, duration
          clip_path: Path, workdir: Path, max_loss_pct: float, cpu_limit_cores: float,
          log: Any = print) -> dict[str, Any]:
     points: list[dict[str, Any]] = []
-    largest = 0
-    stop = "ramp ended (no limit reached)"
-    lower_bound = True
     for subscribers in steps:
         result = measure(kind, publishers, subscribers, warmup_s, duration_s, clip_path,
                          workdir / f"ramp-{kind}-{subscribers}")
         if "error" in result:
             points.append({"subscribers": subscribers, "error": result["error"]})
-            stop, lower_bound = f"run failed at S={subscribers}: {result['error']}", False
+        else:
+            m = derive(result)
+            points.append({"subscribers": subscribers, **m})
+            log(f"  ramp {kind} S={subscribers}: loss {m['loss_pct']:.2f}%, server "
+                f"{m['server_cpu_cores']:.2f} cores, load generator "
+                f"{m['loadgen_cpu_cores']:.2f}")
+        if judge(points, max_loss_pct, cpu_limit_cores)["stop"] is not None:
             break
-        m = derive(result)
-        points.append({"subscribers": subscribers, **m})
-        log(f"  ramp {kind} S={subscribers}: loss {m['loss_pct']:.2f}%, server "
-            f"{m['server_cpu_cores']:.2f} cores, load generator {m['loadgen_cpu_cores']:.2f}")
-        if m["loss_pct"] > max_loss_pct:
-            stop, lower_bound = f"loss {m['loss_pct']:.2f}% at S={subscribers}", False
-            break
-        if m["server_cpu_cores"] >= cpu_limit_cores:
-            stop, lower_bound = (f"server CPU {m['server_cpu_cores']:.2f} cores at "
-                                 f"S={subscribers}"), False
-            break
-        largest = subscribers
-        if m["loadgen_cpu_cores"] >= cpu_limit_cores:
-            stop = (f"load generator saturated ({m['loadgen_cpu_cores']:.2f} cores) at "
-                    f"S={subscribers}: the server's limit is higher")
-            break
-    return {"largest_subscribers": largest, "lower_bound": lower_bound, "stop": stop,
+    verdict = judge(points, max_loss_pct, cpu_limit_cores)
+    return {"largest_subscribers": verdict["largest"], "lower_bound": verdict["lower_bound"],
+            "stop": verdict["stop"] or "ramp ended (no limit reached)",
             **marginal_cost(points), "points": points}
+
+
+def judge(points: list[dict[str, Any]], max_loss_pct: float, cpu_limit_cores: float
+          ) -> dict[str, Any]:
+    """The largest S that passed, and why the ramp stops (None: go on). A step where the
+    load generator itself was saturated says nothing about the server: the answer is then
+    a lower bound."""
+    largest = 0
+    for point in points:
+        s = point["subscribers"]
+        if "error" in point:
+            return {"largest": largest, "lower_bound": False,
+                    "stop": f"run failed at S={s}: {point['error']}"}
+        loadgen_busy = point["loadgen_cpu_cores"] >= cpu_limit_cores
+        if point["loss_pct"] > max_loss_pct:
+            if loadgen_busy:
+                return {"largest": largest, "lower_bound": True,
+                        "stop": f"loss {point['loss_pct']:.2f}% at S={s} with the load "
+                                f"generator saturated ({point['loadgen_cpu_cores']:.2f} "
+                                "cores): the server's limit is higher"}
+            return {"largest": largest, "lower_bound": False,
+                    "stop": f"loss {point['loss_pct']:.2f}% at S={s}"}
+        if point["server_cpu_cores"] >= cpu_limit_cores:
+            return {"largest": largest, "lower_bound": False,
+                    "stop": f"server CPU {point['server_cpu_cores']:.2f} cores at S={s}"}
+        largest = s
+        if loadgen_busy:
+            return {"largest": largest, "lower_bound": True,
+                    "stop": f"load generator saturated ({point['loadgen_cpu_cores']:.2f} "
+                            f"cores) at S={s}: the server's limit is higher"}
+    return {"largest": largest, "lower_bound": True, "stop": None}
 
 
 def marginal_cost(points: list[dict[str, Any]]) -> dict[str, float | None]:
