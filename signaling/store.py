@@ -97,6 +97,15 @@ return owner
 """
 
 
+_RELEASE_LUA = """
+if redis.call('HGET', KEYS[1], 'node') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'node', '')
+  return 1
+end
+return 0
+"""
+
+
 class Store:
     """Typed access to the shared Redis state, on behalf of one node."""
 
@@ -104,6 +113,7 @@ class Store:
         self.redis = client
         self.node_id = node_id
         self._claim = client.register_script(_CLAIM_LUA)
+        self._release = client.register_script(_RELEASE_LUA)
 
     # rooms
     async def create_room(self, room_id: str, name: str) -> RoomRecord:
@@ -130,13 +140,9 @@ class Store:
 
     async def release_room(self, room_id: str) -> None:
         """Give the room up when this node no longer hosts anyone in it."""
-        key = room_key(room_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.watch(key)
-            if await pipe.hget(key, "node") == self.node_id:
-                pipe.multi()
-                pipe.hset(key, "node", "")
-                await pipe.execute()
+        # A compare-and-set in Lua: WATCH/MULTI failed with WatchError whenever another
+        # field of the room hash (lock state, a claim) changed in between.
+        await self._release(keys=[room_key(room_id)], args=[self.node_id])
 
     # participants and presence
     async def put_participant(self, room_id: str, record: ParticipantRecord,
