@@ -174,3 +174,12 @@ def server(redis_url: str, tmp_path: Path) -> Iterator[RunningServer]:
         yield running
     finally:
         stop_server(running)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as long as
+    its session-scoped fixture lives; pytest-asyncio tests collected after it would then
+    fail with "Runner.run() cannot be called from a running event loop"."""
+    items.sort(key=lambda item: "e2e" in item.path.parts)
