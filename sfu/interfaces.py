@@ -20,6 +20,7 @@ class RtpPacketLike(Protocol):
     marker: int
     payload: bytes
     padding_size: int
+    extensions: Any  # .audio_level: (voice_activity, -dBov) or None
 
 
 class DownTrackLike(Protocol):

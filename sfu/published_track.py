@@ -18,6 +18,7 @@ from sfu.packet_history import PacketHistory
 from sfu.rtcp_events import RtcpEvent, SenderReport
 from sfu.rtcp_stats import NackTracker, ReceiveStats, ReportBlock
 from sfu.settings import SfuSettings
+from sfu.speaker_detector import LevelMeter
 from sfu.tracks import TrackInfo
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class PublishedTrack:
         self._nacks = NackTracker() if nack else None
         self._keyframes = KeyframeLimiter(settings.keyframe_min_interval_s, self._send_pli)
         self._downs: list[DownTrackLike] = []
+        # Audio only: the ssrc-audio-level byte of each packet, for the room's speaker detector.
+        self.meter = LevelMeter() if self.kind == "audio" else None
 
     # --- subscribers -----------------------------------------------------------------
 
@@ -89,6 +92,10 @@ class PublishedTrack:
         if pt == self.codec.payload_type:
             self.media_ssrc = packet.ssrc
             self._stats.add(packet.sequence_number, packet.timestamp, now)
+            if self.meter is not None:
+                level = packet.extensions.audio_level
+                if level is not None:
+                    self.meter.add(level[1])
         elif pt == self.rtx_payload_type:
             if len(packet.payload) < 2 or self.media_ssrc is None:
                 return  # padding-only bandwidth probe, or RTX before any media

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from sfu.downstream import DownstreamConnection
@@ -10,6 +12,7 @@ from sfu.errors import SdpError, UnknownTrackError
 from sfu.published_track import PublishedTrack
 from sfu.publisher import PublisherConnection
 from sfu.settings import SfuSettings
+from sfu.speaker_detector import SpeakerDetector, loudness
 from sfu.subscriber import SubscriberConnection
 from sfu.tasks import TaskSet
 from sfu.tracks import SubscribeOffer, TrackInfo
@@ -18,6 +21,8 @@ from sfu.whep import WhepSession, new_session_id
 logger = logging.getLogger(__name__)
 
 KINDS = ("audio", "video")
+SPEAKER_INTERVAL_S = 0.25  # level smoothing and speaker decisions; also the update rate cap
+SpeakerCallback = Callable[[str | None, dict[str, float]], None]
 
 
 class RoomMedia:
@@ -31,6 +36,10 @@ class RoomMedia:
         self.room_id = room_id
         self.settings = settings or SfuSettings()
         self.on_tracks_changed: Callable[[], None] | None = None
+        self.on_speaker_update: SpeakerCallback | None = None
+        self.speakers = SpeakerDetector()
+        self._reported_levels: dict[str, float] = {}
+        self._speaker_loop: asyncio.Task[None] | None = None
         self._publishers: dict[str, PublisherConnection] = {}
         self._subscribers: dict[str, SubscriberConnection] = {}
         self._sessions: dict[str, WhepSession] = {}
@@ -60,6 +69,8 @@ class RoomMedia:
             self._drop_track(track)
         for track in added:
             self._tracks[track.info.track_id] = track
+        if self._speaker_loop is None and any(t.kind == "audio" for t in added):
+            self._speaker_loop = self._tasks.spawn(self._watch_speakers())
         if added or removed:
             self._notify()
         return answer
@@ -167,6 +178,34 @@ class RoomMedia:
         for session_id in list(self._sessions):
             await self.stop_session(session_id)
         await self._tasks.cancel_all()
+
+    # --- active speaker ---------------------------------------------------------------
+
+    async def _watch_speakers(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(SPEAKER_INTERVAL_S)
+            self.speaker_tick(time.monotonic())
+
+    def speaker_tick(self, now: float) -> None:
+        """Fold the levels heard since the last tick; report a new speaker or new levels."""
+        raw: dict[str, float] = {}
+        for track in list(self._tracks.values()):
+            if track.meter is None:
+                continue
+            value = loudness(track.meter.take())
+            if not track.muted and not track.closed:  # a host-muted voice is not heard
+                pid = track.info.participant_id
+                raw[pid] = max(raw.get(pid, 0.0), value)
+        changed = self.speakers.update(raw, now)
+        levels = {pid: round(v, 2) for pid, v in self.speakers.levels.items()}
+        if not changed and levels == self._reported_levels:
+            return
+        self._reported_levels = levels
+        if self.on_speaker_update is not None:
+            try:
+                self.on_speaker_update(self.speakers.dominant, dict(levels))
+            except Exception:  # noqa: BLE001 - a signalling bug must not break media
+                logger.exception("on_speaker_update callback failed")
 
     # --- internals -----------------------------------------------------------------------
 

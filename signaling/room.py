@@ -47,7 +47,10 @@ class Room:
         self._lock = asyncio.Lock()
         self._tracks_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active_speaker: str | None = None
+        self._levels: dict[str, float] = {}
         media.on_tracks_changed = self._tracks_changed
+        media.on_speaker_update = self._speaker_update
 
     @property
     def limits(self) -> LimitsConfig:
@@ -145,6 +148,8 @@ class Room:
                      "ice_servers": [],
                      "participants": [m.record.public() for m in self.visible_members(member.id)],
                      "tracks": self.tracks_json()})
+        if self._active_speaker is not None:
+            member.send({"type": "active_speaker", "participant_id": self._active_speaker})
 
     def _announce(self, member: Member) -> None:
         member.announced = True
@@ -238,6 +243,21 @@ class Room:
             if member.record.kind == "whip" and member.announced and member.id not in publishing:
                 # A WHIP publisher has no socket: its peer connection ending is its leaving.
                 self._spawn(self.remove(member.id, "left"))
+
+    def _speaker_update(self, dominant: str | None, levels: dict[str, float]) -> None:
+        """From the SFU's speaker timer (at most one call per tick, only on change)."""
+        if self.closed:
+            return
+        visible = {m.id for m in self.members.values() if m.visible}
+        if dominant not in visible:
+            dominant = None  # a hidden participant is never named
+        if dominant != self._active_speaker:
+            self._active_speaker = dominant
+            self.broadcast({"type": "active_speaker", "participant_id": dominant})
+        levels = {pid: level for pid, level in levels.items() if pid in visible}
+        if levels != self._levels:
+            self._levels = levels
+            self.broadcast({"type": "audio_levels", "levels": levels})
 
     # state and host controls
     async def set_state(self, member: Member, audio: bool | None, video: bool | None) -> None:

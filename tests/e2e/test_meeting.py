@@ -85,6 +85,11 @@ def test_three_participants_see_and_hear_each_other(server, people, artifacts):
         person.wait_until("(id) => commandpost.activeSpeaker() === id && commandpost.tiles().some("
                           "t => t.participantId === id && t.source === 'camera' && t.speaking)",
                           f"{trio[2].name} highlighted as the active speaker", 8, arg=speaker)
+    # ...as decided by the server (ssrc-audio-level), with a level bar on the speaker's tile.
+    for person in trio:
+        person.wait_until("(id) => commandpost.speakerSource() === 'server' && commandpost.activeSpeaker() === id"
+                          " && commandpost.tiles().some(t => t.participantId === id && t.source === 'camera'"
+                          " && t.level > 0)", f"the server names {trio[2].name} and shows a level", 8, arg=speaker)
 
     for person in trio:
         m = person.js("commandpost.metrics")

@@ -32,6 +32,8 @@ export function exposeDebugHandle({ session, grid, i18n, toasts, speaker }) {
     tiles: () => grid.tiles(),
     toasts: () => toasts.log.slice(),
     activeSpeaker: () => speaker()?.current ?? null,
+    /** "server" once the server's active_speaker drives the highlight, else "local". */
+    speakerSource: () => (speaker()?.server ? "server" : "local"),
     /** Inbound streams of the subscribe connection, labelled with who sends them. */
     async inbound() {
       const sub = session.subscriber;

@@ -152,6 +152,13 @@ export class Grid {
     for (const tile of this.tileMap.values()) tile.setSpeaking(tile.source === "camera" && tile.participantId === participantId);
   }
 
+  /** levels: {participantId: 0..1} from the server; anyone not named is silent. */
+  setLevels(levels) {
+    for (const tile of this.tileMap.values()) {
+      if (tile.source === "camera") tile.setLevel(levels[tile.participantId] ?? 0);
+    }
+  }
+
   relabel() {
     const t = (key, params) => this.i18n.t(key, params);
     const labels = { micOff: t("meeting.micOff"), camOff: t("meeting.camOff"), host: t("meeting.host") };

@@ -50,6 +50,7 @@ function main() {
       hostMenu?.refresh();
       status();
     },
+    activeSpeaker: (id) => speaker?.fromServer(id),
     ended: (reason, detail) => {
       speaker?.stop();
       grid.clear();

@@ -121,6 +121,8 @@ export class MeetingSession {
     on("participant_left", (msg) => this.onParticipantLeft(msg));
     on("participant_state", ({ participant_id: id, audio, video }) => this.ui.grid.setState(id, { audio, video }));
     on("muted", (msg) => this.onMutedByHost(msg));
+    on("active_speaker", ({ participant_id: id }) => this.ui.activeSpeaker?.(id ?? null));
+    on("audio_levels", ({ levels }) => this.ui.grid.setLevels(levels || {}));
     on("kicked", () => this.end("kicked"));
     on("room_locked", ({ locked }) => {
       this.locked = Boolean(locked);

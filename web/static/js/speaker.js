@@ -1,4 +1,5 @@
-// Active speaker: audio levels from getStats (remote: inbound-rtp by mid; self: media-source),
+// Active speaker: the server's `active_speaker` once it arrives; until then (or from an
+// older server) audio levels from getStats (remote: inbound-rtp by mid; self: media-source),
 // smoothed, with hysteresis so the highlight does not flicker between people.
 const POLL_MS = 200;
 const SMOOTHING = 0.5; // weight of the previous smoothed value
@@ -71,11 +72,22 @@ export class ActiveSpeaker {
     this.timer = setInterval(() => this.poll().catch(() => {}), POLL_MS);
   }
 
+  /** The server's dominant speaker (active_speaker) replaces local detection for good. */
+  fromServer(participantId) {
+    clearInterval(this.timer);
+    this.server = true;
+    if (participantId !== this.current) {
+      this.current = participantId;
+      this.onChange(participantId);
+    }
+  }
+
   async poll() {
+    if (this.server) return; // a poll that was already under way
     const levels = new Map();
     await Promise.all([this.remoteLevels(levels), this.localLevel(levels)]);
     const speaker = this.tracker.update(levels);
-    if (speaker !== this.current) {
+    if (!this.server && speaker !== this.current) {
       this.current = speaker;
       this.onChange(speaker);
     }

@@ -40,7 +40,10 @@ export class Tile {
     this.hostBadge = el("span", "tile-icon tile-host", { role: "img" });
     setIcon(this.hostBadge, "host");
     this.label = el("span", "tile-name");
-    bar.append(this.hostBadge, this.label, this.micIcon, this.camIcon);
+    // Audio level from the server (audio_levels), a bar beside the name; decorative.
+    this.level = el("span", "tile-level", { "aria-hidden": "true" });
+    this.level.append(el("span", "tile-level-fill"));
+    bar.append(this.hostBadge, this.label, this.level, this.micIcon, this.camIcon);
     this.root.append(this.video, this.avatar, bar);
     this.render();
   }
@@ -80,6 +83,14 @@ export class Tile {
     this.root.classList.toggle("speaking", speaking);
   }
 
+  /** level: 0..1 loudness of this participant's microphone. */
+  setLevel(level) {
+    const value = Math.max(0, Math.min(1, Number(level) || 0));
+    if (String(value) === this.root.dataset.level) return;
+    this.root.dataset.level = String(value);
+    this.root.style.setProperty("--level", String(value));
+  }
+
   /** Host menu button; onOpen(anchorButton) shows the menu. */
   enableHostMenu(label, onOpen) {
     if (!this.menuButton) {
@@ -117,6 +128,7 @@ export class Tile {
       hasTrack: Boolean(this.track),
       trackId: this.track ? this.track.id : null,
       speaking: this.root.classList.contains("speaking"),
+      level: Number(this.root.dataset.level || 0),
       videoWidth: this.video.videoWidth,
       videoHeight: this.video.videoHeight,
     };
