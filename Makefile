@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # Debian packages the tests drive for real: Redis, Chromium, media tools.
-TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei
+TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei coturn
 RUN_DEBS := redis-server
 # `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
 BENCH_DEBS := janus

@@ -12,6 +12,7 @@ from signaling.appkeys import CONFIG, IDENTITY, NODE
 from signaling.errors import SignalingError
 from signaling.http_util import json_response, read_json, room_claims
 from signaling.rooms import check_room_id, create_room
+from signaling.turn import ice_servers
 
 HEALTH_TIMEOUT_S = 2.0
 
@@ -94,9 +95,24 @@ async def delete_share(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def get_ice_servers(request: web.Request) -> web.Response:
+    """Fresh TURN credentials for a client that needs them outside the WebSocket (WHIP/WHEP
+    players, or a page whose credentials from `joined` expired)."""
+    room_id = check_room_id(request.match_info["room_id"])
+    claims = room_claims(request, request.app[IDENTITY].secret, room_id)
+    if await request.app[NODE].services.store.get_room(room_id) is None:
+        raise SignalingError("room_not_found", f"no room {room_id!r}")
+    turn = request.app[CONFIG].turn
+    # A token identity may hold ":", which the TURN username reserves for the expiry.
+    servers = ice_servers(turn, claims.identity.replace(":", "_"))
+    return json_response({"ice_servers": servers,
+                          "ttl_s": turn.credential_ttl_s if servers else None})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/rooms", post_room)
     app.router.add_get("/api/rooms/{room_id}", get_room)
+    app.router.add_get("/api/rooms/{room_id}/ice-servers", get_ice_servers)
     app.router.add_post("/api/rooms/{room_id}/shares", post_share)
     app.router.add_delete("/api/rooms/{room_id}/shares/{code}", delete_share)

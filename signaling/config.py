@@ -97,6 +97,22 @@ class SfuConfig:
 
 
 @dataclass(frozen=True)
+class TurnConfig:
+    # Each URL is checked on its own ("items"): a typo such as "turn//host" must not reach
+    # browsers, which would reject the whole RTCPeerConnection config.
+    urls: tuple[str, ...] = field(default=(), metadata={"items": _pattern(
+        r"(turns?|stun):[^\s?/]+(\?transport=(udp|tcp))?",
+        "a turn:, turns: or stun: URL such as turn:turn.example.org:3478?transport=udp")})
+    secret: str = field(default="", metadata=_pattern(
+        r"(\S{8,})?", "empty (TURN off) or at least 8 characters without spaces", secret=True))
+    credential_ttl_s: int = field(default=3600, metadata=_range(60, 7 * 86400))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.urls and self.secret)
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="info", metadata={"choices": LOG_LEVELS})
 
@@ -108,6 +124,7 @@ class Config:
     tokens: TokensConfig = field(default_factory=TokensConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     sfu: SfuConfig = field(default_factory=SfuConfig)
+    turn: TurnConfig = field(default_factory=TurnConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 
@@ -231,6 +248,10 @@ def _check(meta: Mapping[str, Any], value: Any, name: str) -> None:
     if pattern is not None and not re.fullmatch(pattern, value):
         shown = "the value" if meta.get("secret") else repr(value)
         raise ConfigError(f"{name}: {shown} is invalid, must be {meta['expect']}")
+    items = meta.get("items")
+    if items is not None:
+        for item in value:
+            _check(items, item, name)
     if meta.get("ip"):
         for item in value:
             try:

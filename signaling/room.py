@@ -23,6 +23,7 @@ from signaling.participant import Client, Member, SubscribeLoop
 from signaling.services import Services
 from signaling.store import ParticipantRecord
 from signaling.tokens import Claims
+from signaling.turn import ice_servers
 
 log = logging.getLogger(__name__)
 TRACKS_DEBOUNCE_S = 0.05
@@ -145,7 +146,7 @@ class Room:
         member.send({"type": "joined", "room_id": self.room_id, "participant_id": member.id,
                      "name": member.record.name, "grants": member.record.grants,
                      "resume_token": member.resume_token, "locked": self.locked,
-                     "ice_servers": [],
+                     "ice_servers": ice_servers(self.services.config.turn, member.id),
                      "participants": [m.record.public() for m in self.visible_members(member.id)],
                      "tracks": self.tracks_json()})
         if self._active_speaker is not None:
