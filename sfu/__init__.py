@@ -6,7 +6,7 @@ Only sfu/aiortc_bridge.py touches aiortc internals; see docs/ARCHITECTURE.md.
 from sfu.errors import SdpError, UnknownTrackError
 from sfu.room import RoomMedia
 from sfu.settings import SfuSettings
-from sfu.tracks import SubscribeOffer, TrackInfo
+from sfu.tracks import SubscribeOffer, TrackInfo, TrackView
 
 __all__ = ["RoomMedia", "SdpError", "SfuSettings", "SubscribeOffer", "TrackInfo",
-           "UnknownTrackError"]
+           "TrackView", "UnknownTrackError"]

@@ -20,6 +20,7 @@ from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
+from sfu.tracks import TrackView
 from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_header_length
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ class DownTrack:
         self.source: UpTrackLike | None = None
         self.needs_keyframe = False
         self.remb: int | None = None
+        self.paused = False  # video the subscriber has not on screen: not fed at all
+        self.view_width: int | None = None  # the subscriber's tile, in device pixels
+        self.view_height: int | None = None
         self.packets_sent = 0
         self.octets_sent = 0
         self.retransmitted = 0
@@ -70,9 +74,10 @@ class DownTrack:
         self.needs_keyframe = self.kind == "video"
         self._choose_payload_types()
         self._vp8 = (self._vp8 or PictureIdRewriter()) if source.codec.label == "VP8" else None
-        source.add_down(self)
-        if self._ready:
-            source.request_keyframe()
+        if not self.paused:
+            source.add_down(self)
+            if self._ready:
+                source.request_keyframe()
 
     def detach(self) -> None:
         if self.source is not None:
@@ -80,11 +85,35 @@ class DownTrack:
         self.source = None
         self._rewriter.unanchor()
 
+    def set_view(self, view: TrackView | None) -> None:
+        """How the subscriber shows the current source (None: on screen, size unknown).
+
+        A paused video down track leaves its source's fan-out list, so it costs nothing per
+        packet. Resuming is a source switch: it waits for a keyframe (asked for through the
+        source's rate limiter) and re-bases numbering, so the output has no sequence gap.
+        """
+        view = view or TrackView()
+        self.view_width, self.view_height = view.width, view.height
+        paused = self.kind == "video" and not view.visible
+        if paused == self.paused:
+            return
+        self.paused = paused
+        source = self.source
+        if paused:
+            if source is not None:
+                source.remove_down(self)
+            return
+        self.resync()
+        if source is not None:
+            source.add_down(self)
+            if self._ready:
+                source.request_keyframe()
+
     def set_ready(self) -> None:
         """The transport is connected and the answer applied: packets may flow."""
         if not self._ready:
             self._ready = True
-            if self.source is not None:
+            if self.source is not None and not self.paused:
                 self.source.request_keyframe()
 
     def source_gone(self) -> None:

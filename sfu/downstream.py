@@ -16,6 +16,7 @@ from sfu.down_track import DownTrack
 from sfu.published_track import PublishedTrack
 from sfu.settings import SfuSettings
 from sfu.tasks import TaskSet
+from sfu.tracks import TrackView
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class DownstreamConnection:
         self.lock = asyncio.Lock()
         self.closed = False
         self.slots: list[Slot] = []
+        # track id -> how the client shows it; kept across renegotiations and slot reuse
+        self.views: dict[str, TrackView] = {}
         self._settings = settings
         self._on_gone = on_gone
         self._pc = bridge.new_peer_connection()
@@ -64,12 +67,26 @@ class DownstreamConnection:
             active = slot.track is not None and not slot.track.closed
             if active and bridge.current_direction(slot.transceiver) in ("sendonly", "sendrecv"):
                 down.attach(slot.track)  # type: ignore[arg-type]
+                down.set_view(self.views.get(slot.track.info.track_id))  # type: ignore[union-attr]
                 if bridge.is_connected(bridge.transport(slot.transceiver)):
                     down.set_ready()
             else:
                 down.detach()
         if self._sr_loop is None:
             self._sr_loop = self._tasks.spawn(self._send_reports())
+
+    def set_view(self, track_id: str, view: TrackView) -> None:
+        """Remember the client's view of a track; apply it now if the track is flowing
+        (otherwise the next negotiation applies it)."""
+        self.views[track_id] = view
+        for slot in self.slots:
+            track = slot.track
+            if track is not None and track.info.track_id == track_id \
+                    and slot.down.source is track:
+                slot.down.set_view(view)
+
+    def forget_view(self, track_id: str) -> None:
+        self.views.pop(track_id, None)
 
     def forget_track(self, track: PublishedTrack) -> None:
         for slot in self.slots:

@@ -15,7 +15,7 @@ from sfu.settings import SfuSettings
 from sfu.speaker_detector import SpeakerDetector, loudness
 from sfu.subscriber import SubscriberConnection
 from sfu.tasks import TaskSet
-from sfu.tracks import SubscribeOffer, TrackInfo
+from sfu.tracks import SubscribeOffer, TrackInfo, TrackView
 from sfu.whep import WhepSession, new_session_id
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class RoomMedia:
         self._sessions: dict[str, WhepSession] = {}
         self._tracks: dict[str, PublishedTrack] = {}  # track id -> track, in publish order
         self._muted: set[tuple[str, str]] = set()
+        self._early_views: dict[str, dict[str, TrackView]] = {}  # before a subscriber exists
         self._tasks = TaskSet()
         self._closed = False
 
@@ -113,6 +114,7 @@ class RoomMedia:
         if subscriber is None or subscriber.closed:
             subscriber = SubscriberConnection(participant_id, self.settings,
                                               self._downstream_gone)
+            subscriber.views.update(self._early_views.pop(participant_id, {}))
             self._subscribers[participant_id] = subscriber
         async with subscriber.lock:
             wanted = [t for t in self._tracks.values()
@@ -125,6 +127,24 @@ class RoomMedia:
             raise SdpError("no subscribe offer is waiting for an answer")
         async with subscriber.lock:
             await subscriber.answer(answer_sdp)
+
+    def set_track_view(self, participant_id: str, track_id: str, visible: bool,
+                       width: int | None = None, height: int | None = None) -> None:
+        """The subscriber shows `track_id` (visible or not, tile size in device pixels).
+
+        Hidden video is not forwarded to this subscriber; audio is never paused. The size
+        is kept on the subscriber's down track for layer selection. Raises
+        UnknownTrackError for a track the room does not have, ValueError for a bad size.
+        """
+        if track_id not in self._tracks:
+            raise UnknownTrackError(f"no track {track_id!r} in room {self.room_id}")
+        view = TrackView(bool(visible), width, height)
+        subscriber = self._subscribers.get(participant_id)
+        if subscriber is None or subscriber.closed:
+            # The view waits for the connection that subscribe_offer will create.
+            self._early_views.setdefault(participant_id, {})[track_id] = view
+            return
+        subscriber.set_view(track_id, view)
 
     # --- WHEP ---------------------------------------------------------------------------
 
@@ -160,6 +180,7 @@ class RoomMedia:
     async def remove_participant(self, participant_id: str) -> None:
         publisher = self._publishers.pop(participant_id, None)
         subscriber = self._subscribers.pop(participant_id, None)
+        self._early_views.pop(participant_id, None)
         if subscriber is not None:
             async with subscriber.lock:  # let a negotiation in progress finish first
                 await subscriber.close()
@@ -214,7 +235,12 @@ class RoomMedia:
             raise RuntimeError(f"room {self.room_id} media is closed")
 
     def _drop_track(self, track: PublishedTrack) -> None:
-        self._tracks.pop(track.info.track_id, None)
+        track_id = track.info.track_id
+        self._tracks.pop(track_id, None)
+        for subscriber in self._subscribers.values():
+            subscriber.forget_view(track_id)
+        for views in self._early_views.values():
+            views.pop(track_id, None)
         track.close()
 
     def _notify(self) -> None:

@@ -35,3 +35,26 @@ class SubscribeOffer:
 
     sdp: str
     tracks: dict[str, TrackInfo] = field(default_factory=dict)
+
+
+MAX_VIEW_PIXELS = 16384  # one side of a tile, in device pixels
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """How a subscriber shows one track: on screen or not, and the tile's device-pixel
+    size when known (for layer selection)."""
+
+    visible: bool = True
+    width: int | None = None
+    height: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height, or neither")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or not 1 <= value <= MAX_VIEW_PIXELS):
+                raise ValueError(f"{name} must be an integer 1..{MAX_VIEW_PIXELS}, "
+                                 f"got {value!r}")

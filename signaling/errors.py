@@ -30,6 +30,7 @@ HTTP_STATUS: dict[str, int] = {
     "session_not_found": 404,
     "unknown_share": 404,
     "unknown_participant": 404,
+    "unknown_track": 404,
     "room_locked": 423,
     "room_full": 409,
     "wrong_node": 307,

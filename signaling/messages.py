@@ -14,6 +14,8 @@ from signaling.errors import SignalingError
 
 SOURCES = ("camera", "microphone", "screen")
 KINDS = ("audio", "video")
+MAX_TRACK_ID = 128
+MAX_VIEW_PIXELS = 16384  # one side of a tile in device pixels (sfu.tracks.MAX_VIEW_PIXELS)
 
 _STR, _BOOL, _NUM, _DICT = (str,), (bool,), (int, float), (dict,)
 
@@ -29,6 +31,8 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "lock": {"locked": (_BOOL, True)},
     "revoke_share": {"code": (_STR, True)},
     "ping": {"t": (_NUM, False)},
+    "track_view": {"track_id": (_STR, True), "visible": (_BOOL, True), "width": (_NUM, False),
+                   "height": (_NUM, False)},
     "leave": {},
 }
 
@@ -81,9 +85,26 @@ def _check_values(msg: dict[str, Any]) -> None:
         raise SignalingError("bad_message", "join: give exactly one of 'token' or 'code'")
     if kind == "mute" and msg["kind"] not in KINDS:
         raise SignalingError("bad_message", "mute: 'kind' must be 'audio' or 'video'")
+    if kind == "track_view":
+        _check_track_view(msg)
     if kind == "publish":
         for mid, source in msg.get("sources", {}).items():
             if len(mid) > 32 or source not in SOURCES:
                 raise SignalingError(
                     "bad_message", f"publish: source of mid {mid[:32]!r} must be one of "
                     f"{', '.join(SOURCES)}")
+
+
+def _check_track_view(msg: dict[str, Any]) -> None:
+    if not 0 < len(msg["track_id"]) <= MAX_TRACK_ID:
+        raise SignalingError("bad_message",
+                             f"track_view: 'track_id' must be 1..{MAX_TRACK_ID} characters")
+    if ("width" in msg) != ("height" in msg):
+        raise SignalingError("bad_message", "track_view: give both 'width' and 'height', "
+                             "or neither")
+    for name in ("width", "height"):
+        value = msg.get(name)
+        if value is not None and (not isinstance(value, int)
+                                  or not 1 <= value <= MAX_VIEW_PIXELS):
+            raise SignalingError("bad_message", f"track_view: {name!r} must be an integer "
+                                 f"1..{MAX_VIEW_PIXELS} (device pixels)")

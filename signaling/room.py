@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sfu import SdpError
+from sfu import SdpError, UnknownTrackError
 
 from signaling.config import LimitsConfig
 from signaling.errors import SignalingError
@@ -224,6 +224,19 @@ class Room:
             await member.subscriber.answer(sdp)
         except SdpError as exc:
             raise SignalingError("bad_sdp", str(exc)) from None
+
+    def set_track_view(self, member: Member, track_id: str, visible: bool,
+                       width: int | None, height: int | None) -> None:
+        """The client shows (or hides) a track in a tile of width x height device pixels."""
+        if member.subscriber is None:
+            raise SignalingError("forbidden", "your grants do not include subscribe")
+        try:
+            self.media.set_track_view(member.id, track_id, visible, width, height)
+        except UnknownTrackError:
+            raise SignalingError("unknown_track",
+                                 f"no track {track_id[:64]!r} in this room") from None
+        except ValueError as exc:
+            raise SignalingError("bad_message", f"track_view: {exc}") from None
 
     def _foreign_tracks(self, participant_id: str) -> frozenset[str]:
         return frozenset(t.track_id for t in self.media.tracks()

@@ -204,6 +204,9 @@ class Session:
             await room.mute(member, msg["participant_id"], msg["kind"])
         elif kind == "kick":
             await room.kick(member, msg["participant_id"])
+        elif kind == "track_view":
+            room.set_track_view(member, msg["track_id"], msg["visible"], msg.get("width"),
+                                msg.get("height"))
         elif kind == "lock":
             await room.set_locked(msg["locked"])
         elif kind == "revoke_share":

@@ -5,6 +5,7 @@ import { FirstFrameProbe } from "./metrics.js";
 import { Publisher } from "./publisher.js";
 import { SignalingClient } from "./signaling.js";
 import { Subscriber } from "./subscriber.js";
+import { TrackViewReporter } from "./track-view.js";
 
 const JOIN_TIMEOUT_MS = 10000;
 // Retries fit inside the server's presence timeout (15 s), so a resume keeps our place.
@@ -104,6 +105,7 @@ export class MeetingSession {
     this.subscriber?.close();
     this.publisher = null;
     this.subscriber = null;
+    this.trackViews?.reset();
     this.ui.grid.setTracks([]);
   }
 
@@ -130,7 +132,9 @@ export class MeetingSession {
       this.ui.changed();
     });
     on("error", (msg) => {
-      if (msg.ref !== "join") this.ui.notifyError(msg.code, msg.message);
+      // track_view is advisory (a track may leave as we report it): nothing to tell the user.
+      if (msg.ref === "track_view") console.warn("track_view refused", msg.code, msg.message);
+      else if (msg.ref !== "join") this.ui.notifyError(msg.code, msg.message);
     });
     on("close", ({ byUs }) => {
       if (byUs || this.state === "ended" || this.state === "reconnecting") return;
@@ -166,11 +170,21 @@ export class MeetingSession {
   onOffer(msg) {
     if (!this.subscriber) {
       this.subscriber = new Subscriber(this.signaling, this.iceServers, {
-        onTracks: (entries) => this.ui.grid.setTracks(entries),
+        onTracks: (entries) => this.onTracks(entries),
         onStateChange: (state) => this.onSubscribeState(state),
       });
     }
     this.subscriber.handleOffer(msg).catch((err) => this.ui.notify("toast.mediaFailed", { reason: err.message }, "error"));
+  }
+
+  onTracks(entries) {
+    const grid = this.ui.grid;
+    grid.setTracks(entries);
+    this.trackViews ??= new TrackViewReporter((msg) => Boolean(this.signaling?.send(msg)));
+    this.trackViews.sync(entries.filter(({ info }) => info.kind === "video").map(({ info }) => {
+      const source = info.source === "screen" ? "screen" : "camera";
+      return [info.track_id, grid.tileMap.get(`${info.participant_id}:${source}`)?.root];
+    }));
   }
 
   onSubscribeState(state) {
@@ -307,6 +321,7 @@ export class MeetingSession {
     this.probe?.stop();
     this.publisher?.close();
     this.subscriber?.close();
+    this.trackViews?.close();
     this.signaling?.close();
     for (const track of Object.values(this.tracks)) track?.stop();
     this.ui.ended(reason, detail);
