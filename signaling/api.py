@@ -26,8 +26,15 @@ async def healthz(request: web.Request) -> web.Response:
         redis_state = f"error: {exc or type(exc).__name__}"
     ok = redis_state == "ok"
     return json_response({"status": "ok" if ok else "degraded", "node_id": node.node_id,
-                          "redis": redis_state, "rooms": len(node.rooms)},
+                          "redis": redis_state, "rooms": len(node.rooms),
+                          "event_loop": _loop_name()},
                          status=200 if ok else 503)
+
+
+def _loop_name() -> str:
+    """The running loop's implementation ("asyncio", "uvloop"), so an operator (and the
+    tests) can see that `server.event_loop` took effect."""
+    return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
 async def post_room(request: web.Request) -> web.Response:

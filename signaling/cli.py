@@ -9,8 +9,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -93,9 +94,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=config.log.level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     identity = prepare_data_dir(config)
+    run = _loop_runner(config.server.event_loop)
     with _redis_for_serve(config, identity) as redis_url:
-        asyncio.run(_serve(config, identity, redis_url, args.demo_room))
+        run(_serve(config, identity, redis_url, args.demo_room))
     return 0
+
+
+def _loop_runner(event_loop: str) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """`asyncio.run`, or uvloop's equivalent when `server.event_loop` asks for it. A missing
+    uvloop package is a configuration error, not a silent fall-back: the operator chose it."""
+    if event_loop == "asyncio":
+        return asyncio.run
+    try:
+        import uvloop
+    except ImportError:
+        raise ConfigError("[server] event_loop: 'uvloop' is chosen but the uvloop package is "
+                          "not installed (pip install uvloop)") from None
+    return uvloop.run
 
 
 async def _serve(config: Config, identity: NodeIdentity, redis_url: str,

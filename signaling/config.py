@@ -23,6 +23,7 @@ from signaling.tokens import GRANTS
 
 ENV_PREFIX = "COMMANDPOST_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+EVENT_LOOPS = ("asyncio", "uvloop")
 
 
 class ConfigError(ValueError):
@@ -49,6 +50,7 @@ class ServerConfig:
     secret: str = field(default="", metadata=_pattern(
         r"(.{16,})?", "empty (generated) or at least 16 characters", secret=True))
     api_key: str = ""
+    event_loop: str = field(default="asyncio", metadata={"choices": EVENT_LOOPS})
 
     @property
     def base_url(self) -> str:
