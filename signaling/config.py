@@ -50,7 +50,8 @@ class ServerConfig:
     secret: str = field(default="", metadata=_pattern(
         r"(.{16,})?", "empty (generated) or at least 16 characters", secret=True))
     api_key: str = ""
-    event_loop: str = field(default="asyncio", metadata={"choices": EVENT_LOOPS})
+    # uvloop measured 7-9 % less CPU per forwarded packet than asyncio (docs/PERFORMANCE.md).
+    event_loop: str = field(default="uvloop", metadata={"choices": EVENT_LOOPS})
 
     @property
     def base_url(self) -> str:

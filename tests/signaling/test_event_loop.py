@@ -27,12 +27,12 @@ def health(server: Any) -> dict:
 
 
 def test_event_loop_key_parses_and_refuses_bad_values(tmp_path: Path) -> None:
-    assert load_config(None, env={}).server.event_loop == "asyncio"
+    assert load_config(None, env={}).server.event_loop == "uvloop"
     path = tmp_path / "config.toml"
-    path.write_text('[server]\nevent_loop = "uvloop"\n', encoding="utf-8")
-    assert load_config(path, env={}).server.event_loop == "uvloop"
-    env = {"COMMANDPOST_SERVER_EVENT_LOOP": "asyncio"}
-    assert load_config(path, env=env).server.event_loop == "asyncio"
+    path.write_text('[server]\nevent_loop = "asyncio"\n', encoding="utf-8")
+    assert load_config(path, env={}).server.event_loop == "asyncio"
+    env = {"COMMANDPOST_SERVER_EVENT_LOOP": "uvloop"}
+    assert load_config(path, env=env).server.event_loop == "uvloop"
     path.write_text('[server]\nevent_loop = "trio"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[server\] event_loop: 'trio' is not one of "
                        r"asyncio, uvloop"):
@@ -44,8 +44,11 @@ def test_event_loop_key_parses_and_refuses_bad_values(tmp_path: Path) -> None:
         load_config(None, env={"COMMANDPOST_SERVER_EVENT_LOOP": "UVLOOP"})
 
 
-def test_default_server_reports_asyncio(server: Any) -> None:
-    assert health(server)["event_loop"] == "asyncio"
+def test_default_server_runs_uvloop_and_asyncio_can_be_chosen(
+        server: Any, redis_url: str, start_commandpost) -> None:
+    assert health(server)["event_loop"] == "uvloop"
+    chosen = start_commandpost(redis_url, {"COMMANDPOST_SERVER_EVENT_LOOP": "asyncio"})
+    assert health(chosen)["event_loop"] == "asyncio"
 
 
 async def offer_of(pc: RTCPeerConnection) -> str:
