@@ -92,6 +92,9 @@ def test_dropped_connection_resumes_with_same_id_and_media(server, people, proxy
     mobile.wait_until("commandpost.state === 'reconnecting'", "noticing the drop", 5)
     mobile.wait_until("commandpost.state === 'joined'", "rejoined", 15)
     assert mobile.participant_id == mobile_id, "the resume token did not keep the participant id"
+    # The new subscribe connection appears with the server's first offer, which may come
+    # just after 'joined'.
+    mobile.wait_until("!!commandpost.subscribePc", "a subscribe connection", 10)
     assert mobile.js("commandpost.subscribePc.e2eTag") is None, "the old subscribe connection was kept"
 
     # Fresh counters on the new subscribe connection prove media flows again both ways.
