@@ -98,12 +98,15 @@ class PatternVideoTrack(VideoStreamTrack):
 
 
 class ToneAudioTrack(MediaStreamTrack):
-    """20 ms frames of a 440 Hz tone (aiortc encodes them to opus)."""
+    """20 ms frames of a sine tone (aiortc encodes them to opus); `amplitude` may change
+    while it plays, which is how speaker tests make someone loud or silent."""
 
     kind = "audio"
 
-    def __init__(self) -> None:
+    def __init__(self, amplitude: int = 8000, frequency_hz: int = 440) -> None:
         super().__init__()
+        self.amplitude = amplitude
+        self.frequency_hz = frequency_hz
         self._pts = 0
         self._start: float | None = None
 
@@ -114,8 +117,8 @@ class ToneAudioTrack(MediaStreamTrack):
         if wait > 0:
             await asyncio.sleep(wait)
         t = (np.arange(960) + self._pts) / 48000
-        samples = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        samples = (np.sin(2 * np.pi * self.frequency_hz * t) * self.amplitude).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = 48000
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, 48000)

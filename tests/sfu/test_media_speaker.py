@@ -4,41 +4,10 @@ ssrc-audio-level extension from the audio it encodes (a loud tone vs zeros)."""
 from __future__ import annotations
 
 import asyncio
-import fractions
 import time
 
-import av
-import numpy as np
-from aiortc.mediastreams import MediaStreamTrack
-
+from sfu_media import ToneAudioTrack
 from sfu_peers import Publisher, wait_for
-
-
-class VoiceTrack(MediaStreamTrack):
-    """20 ms frames of a 300 Hz tone whose amplitude can change while it plays."""
-
-    kind = "audio"
-
-    def __init__(self, amplitude: int) -> None:
-        super().__init__()
-        self.amplitude = amplitude
-        self._pts = 0
-        self._start: float | None = None
-
-    async def recv(self) -> av.AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        wait = self._start + self._pts / 48000 - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        t = (np.arange(960) + self._pts) / 48000
-        samples = (np.sin(2 * np.pi * 300 * t) * self.amplitude).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = 48000
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, 48000)
-        self._pts += 960
-        return frame
 
 
 LOUD, SILENT = 12000, 0
@@ -47,7 +16,7 @@ LOUD, SILENT = 12000, 0
 async def _two_speakers(room):
     updates: list[tuple[float, str | None, dict[str, float]]] = []
     room.on_speaker_update = lambda d, levels: updates.append((time.monotonic(), d, levels))
-    voices = {"p_alice": VoiceTrack(LOUD), "p_bob": VoiceTrack(SILENT)}
+    voices = {"p_alice": ToneAudioTrack(LOUD), "p_bob": ToneAudioTrack(SILENT)}
     publishers = []
     for pid, voice in voices.items():
         publisher = Publisher(room, pid)
