@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 from local_node import LocalServer
 from rtc_peer import MediaPeer
@@ -11,7 +14,11 @@ from rtc_peer import MediaPeer
 FRAMES = 10
 
 
-async def test_track_view_pauses_and_resumes_video(local: LocalServer) -> None:
+@contextlib.asynccontextmanager
+async def alice_publishes_to_bob(
+        local: LocalServer) -> AsyncIterator[tuple[str, str, MediaPeer, Any]]:
+    """Alice publishes and Bob receives her video; yields (Alice's id, her video track id,
+    Bob's peer, Bob's socket)."""
     room = await local.create_room()
     alice_ws, alice_joined = await local.joined_client(room, "Alice")
     bob_ws, _ = await local.joined_client(room, "Bob")
@@ -22,6 +29,14 @@ async def test_track_view_pauses_and_resumes_video(local: LocalServer) -> None:
         await bob.wait_frames(a, "video", FRAMES)
         video_id = next(t["track_id"] for t in bob.offer_tracks.values()
                         if t["kind"] == "video")
+        yield a, video_id, bob, bob_ws
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_track_view_pauses_and_resumes_video(local: LocalServer) -> None:
+    async with alice_publishes_to_bob(local) as (a, video_id, bob, bob_ws):
         await bob_ws.send({"type": "track_view", "track_id": video_id, "visible": False})
         await asyncio.sleep(0.5)  # packets in flight drain
         before = bob.frames_of(a, "video")
@@ -32,9 +47,6 @@ async def test_track_view_pauses_and_resumes_video(local: LocalServer) -> None:
                            "width": 640, "height": 360})
         await bob.wait_frames(a, "video", FRAMES, timeout=3)
         assert not bob_ws.of_type("error")
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 BAD = [
@@ -59,16 +71,7 @@ BAD = [
 
 
 async def test_bad_track_view_gets_errors_and_the_session_lives(local: LocalServer) -> None:
-    room = await local.create_room()
-    alice_ws, alice_joined = await local.joined_client(room, "Alice")
-    bob_ws, _ = await local.joined_client(room, "Bob")
-    alice, bob = MediaPeer(alice_ws), MediaPeer(bob_ws)
-    try:
-        await alice.publish()
-        a = alice_joined["participant_id"]
-        await bob.wait_frames(a, "video", FRAMES)
-        video_id = next(t["track_id"] for t in bob.offer_tracks.values()
-                        if t["kind"] == "video")
+    async with alice_publishes_to_bob(local) as (a, video_id, bob, bob_ws):
         for message, code in BAD:
             if message.get("track_id") == "VIDEO":
                 message = message | {"track_id": video_id}
@@ -79,6 +82,3 @@ async def test_bad_track_view_gets_errors_and_the_session_lives(local: LocalServ
         await bob_ws.send({"type": "ping", "t": 1})
         await bob_ws.recv("pong")
         assert not bob_ws.closed.is_set()
-    finally:
-        await alice.close()
-        await bob.close()
