@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from signaling import api, pages, whip
+from signaling import api, field_api, pages, whip
 from signaling.appkeys import CONFIG, IDENTITY, NODE, REDIS_URL
 from signaling.config import Config
 from signaling.datadir import NodeIdentity
@@ -35,6 +35,7 @@ def create_app(config: Config, identity: NodeIdentity, redis_url: str) -> web.Ap
     app.cleanup_ctx.append(_node_ctx)
     app.on_shutdown.append(_close_clients)
     api.add_routes(app)
+    field_api.add_routes(app)
     whip.add_routes(app)
     app.router.add_get("/ws", websocket)
     pages.add_routes(app)

@@ -116,6 +116,14 @@ class TurnConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    max_photo_bytes: int = field(default=8 * 1024 * 1024,
+                                 metadata=_range(1024, 256 * 1024 * 1024))
+    max_note_chars: int = field(default=2000, metadata=_range(0, 100000))
+    photo_url_ttl_s: int = field(default=3600, metadata=_range(60, 7 * 86400))
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="info", metadata={"choices": LOG_LEVELS})
 
@@ -128,6 +136,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     sfu: SfuConfig = field(default_factory=SfuConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 

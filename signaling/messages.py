@@ -33,6 +33,8 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "ping": {"t": (_NUM, False)},
     "track_view": {"track_id": (_STR, True), "visible": (_BOOL, True), "width": (_NUM, False),
                    "height": (_NUM, False)},
+    "location": {"lat": (_NUM, True), "lon": (_NUM, True), "accuracy_m": (_NUM, False),
+                 "heading": (_NUM, False), "speed_mps": (_NUM, False)},
     "leave": {},
 }
 

@@ -36,7 +36,15 @@ async def join_page(request: web.Request) -> web.FileResponse:
     return _page("join.html")
 
 
+async def field_page(request: web.Request) -> web.FileResponse:
+    """The phone page of field staff: one tap streams the back camera with GPS."""
+    if not _CODE_RE.fullmatch(request.match_info["code"]):
+        raise SignalingError("not_found", "malformed field link")
+    return _page("field.html")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", landing)
     app.router.add_get("/j/{code}", join_page)
+    app.router.add_get("/f/{code}", field_page)
     app.router.add_static("/static/", Path(STATIC_DIR), append_version=False)

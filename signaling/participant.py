@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from signaling.errors import SignalingError
+from signaling.locations import Location
 from signaling.media import track_json
 from signaling.store import ParticipantRecord
 
@@ -34,6 +35,8 @@ class Member:
         self.announced = False  # visible to others only once its join has succeeded
         self.subscriber: SubscribeLoop | None = None
         self.removal: asyncio.Task[None] | None = None
+        self.location: Location | None = None  # latest `location` (kept across a resume)
+        self.expires_at = 0  # when the credentials it joined with expire (unix s)
 
     @property
     def id(self) -> str:

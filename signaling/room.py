@@ -7,6 +7,7 @@ see the same story. Admission is serialised by one lock; media work happens outs
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import logging
 import secrets
@@ -18,11 +19,12 @@ from sfu import SdpError, UnknownTrackError
 
 from signaling.config import LimitsConfig
 from signaling.errors import SignalingError
+from signaling.locations import LocationStore, parse_location
 from signaling.media import check_sdp, sources_from_sdp, track_json
 from signaling.participant import Client, Member, SubscribeLoop
 from signaling.services import Services
 from signaling.store import ParticipantRecord
-from signaling.tokens import Claims
+from signaling.tokens import Claims, mint_token
 from signaling.turn import ice_servers
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Room:
         self._tasks: set[asyncio.Task[None]] = set()
         self._active_speaker: str | None = None
         self._levels: dict[str, float] = {}
+        self._locations = LocationStore(services.store.redis)
         media.on_tracks_changed = self._tracks_changed
         media.on_speaker_update = self._speaker_update
 
@@ -78,6 +81,10 @@ class Room:
     def info(self) -> dict[str, Any]:
         return {"participants": [m.record.public() for m in self.visible_members()],
                 "tracks": self.tracks_json(), "locked": self.locked}
+
+    def locations_json(self) -> list[dict[str, Any]]:
+        found = [m.location for m in self.visible_members() if m.location is not None]
+        return [loc.to_json() for loc in sorted(found, key=lambda loc: loc.ts)]
 
     # admission
     async def admit(self, client: Client, claims: Claims, name: str,
@@ -113,6 +120,7 @@ class Room:
                                    grants=sorted(claims.grants), node=self.services.node_id,
                                    kind=kind)
         member = Member(record, client)
+        member.expires_at = claims.expires_at
         self.members[member.id] = member
         return member
 
@@ -130,7 +138,10 @@ class Room:
             old_client.close(1000, "replaced by a resumed connection")
         member.stop_loops()
         member.record.name = name
+        if member.location is not None:
+            member.location = dataclasses.replace(member.location, name=name)
         member.record.grants = sorted(claims.grants)
+        member.expires_at = claims.expires_at
         member.last_alive = time.time()
         member.resume_token = secrets.token_urlsafe(24)
         # aiortc has no ICE restart: the client brings new peer connections.
@@ -145,12 +156,22 @@ class Room:
     def _send_joined(self, member: Member) -> None:
         member.send({"type": "joined", "room_id": self.room_id, "participant_id": member.id,
                      "name": member.record.name, "grants": member.record.grants,
-                     "resume_token": member.resume_token, "locked": self.locked,
+                     "resume_token": member.resume_token, "token": self._session_token(member),
+                     "locked": self.locked,
                      "ice_servers": ice_servers(self.services.config.turn, member.id),
                      "participants": [m.record.public() for m in self.visible_members(member.id)],
-                     "tracks": self.tracks_json()})
+                     "tracks": self.tracks_json(), "locations": self.locations_json()})
         if self._active_speaker is not None:
             member.send({"type": "active_speaker", "participant_id": self._active_speaker})
+
+    def _session_token(self, member: Member) -> str | None:
+        """A token for the REST API (reports, locations) naming this participant, so a page
+        that joined with a share code can authenticate too; it ends with the credentials."""
+        ttl = int(member.expires_at - time.time())
+        if ttl <= 0:
+            return None
+        return mint_token(self.services.identity.secret, self.room_id, member.id,
+                          member.record.grants, ttl, name=member.record.name)
 
     def _announce(self, member: Member) -> None:
         member.announced = True
@@ -302,6 +323,17 @@ class Room:
             target.client.close(1000, "kicked")
             target.client = None
         await self.remove(target.id, "kicked")
+
+    async def set_location(self, member: Member, msg: dict[str, Any]) -> None:
+        """A field unit's position: kept in Redis (latest only) and told to the room."""
+        if not member.allows("publish"):
+            raise SignalingError("forbidden", "your grants do not include publish")
+        if member.record.hidden:
+            raise SignalingError("forbidden", "hidden participants do not share a location")
+        location = parse_location(msg, member.id, member.record.name)
+        await self._locations.put(self.room_id, location)
+        member.location = location
+        self._broadcast_event(location.message())
 
     async def set_locked(self, locked: bool) -> None:
         await self.services.store.set_locked(self.room_id, locked)

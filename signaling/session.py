@@ -207,6 +207,8 @@ class Session:
         elif kind == "track_view":
             room.set_track_view(member, msg["track_id"], msg["visible"], msg.get("width"),
                                 msg.get("height"))
+        elif kind == "location":
+            await room.set_location(member, msg)
         elif kind == "lock":
             await room.set_locked(msg["locked"])
         elif kind == "revoke_share":

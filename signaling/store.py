@@ -25,6 +25,16 @@ def participants_key(room_id: str) -> str:
     return f"{PREFIX}room:{room_id}:participants"
 
 
+def locations_key(room_id: str) -> str:
+    """Hash participant id -> latest location JSON (signaling/locations.py)."""
+    return f"{PREFIX}room:{room_id}:locations"
+
+
+def reports_key(room_id: str) -> str:
+    """Stream of photo reports (signaling/reports.py); dispatch consumes it."""
+    return f"{PREFIX}room:{room_id}:reports"
+
+
 def presence_key(room_id: str, participant_id: str) -> str:
     return f"{PREFIX}presence:{room_id}:{participant_id}"
 
@@ -157,7 +167,8 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hdel(participants_key(room_id), participant_id)
             pipe.delete(presence_key(room_id, participant_id))
-            removed, _ = await pipe.execute()
+            pipe.hdel(locations_key(room_id), participant_id)  # positions die with participants
+            removed, _, _ = await pipe.execute()
         return bool(removed)
 
     async def participants(self, room_id: str) -> list[ParticipantRecord]:
