@@ -85,6 +85,8 @@ def start_commandpost(workdir: Path, participants: int) -> Server:
         "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
         "COMMANDPOST_LIMITS_MAX_PARTICIPANTS_PER_ROOM": str(max(50, participants + 10)),
         "COMMANDPOST_LOG_LEVEL": "warning",
+        # One process unless BENCH_COMMANDPOST_ENV says e.g. SERVER_WORKERS=2.
+        "COMMANDPOST_SERVER_WORKERS": "1",
     })
     extra = os.environ.get("BENCH_COMMANDPOST_ENV", "")  # e.g. "SFU_WORKERS=2,..."
     for item in filter(None, extra.split(",")):

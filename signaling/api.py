@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 from typing import Any
 
 from aiohttp import web
@@ -25,9 +26,10 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any failure means "not healthy", with the reason shown
         redis_state = f"error: {exc or type(exc).__name__}"
     ok = redis_state == "ok"
+    participants = sum(len(room.members) for room in list(node.rooms.values()))
     return json_response({"status": "ok" if ok else "degraded", "node_id": node.node_id,
-                          "redis": redis_state, "rooms": len(node.rooms),
-                          "event_loop": _loop_name()},
+                          "pid": os.getpid(), "redis": redis_state, "rooms": len(node.rooms),
+                          "participants": participants, "event_loop": _loop_name()},
                          status=200 if ok else 503)
 
 

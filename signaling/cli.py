@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -38,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(serve)
     serve.add_argument("--demo-room", action="store_true",
                        help="create a fresh room at start-up and print its join link")
+    # Internal: the front starts its SFU workers with this (signaling/workers.py).
+    serve.add_argument("--worker-of", type=int, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     token = sub.add_parser("token", help="mint a join token", description=(
@@ -95,8 +98,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     identity = prepare_data_dir(config)
     run = _loop_runner(config.server.event_loop)
+    front = args.worker_of is None and config.server.worker_count > 1
     with _redis_for_serve(config, identity) as redis_url:
-        run(_serve(config, identity, redis_url, args.demo_room))
+        if front:
+            from signaling.front import serve_front
+
+            config_path = str(args.config) if args.config is not None else None
+            run(serve_front(config, identity, redis_url, config_path, args.demo_room))
+        else:
+            run(_serve(config, identity, redis_url, args.demo_room, args.worker_of))
     return 0
 
 
@@ -114,7 +124,7 @@ def _loop_runner(event_loop: str) -> Callable[[Coroutine[Any, Any, None]], None]
 
 
 async def _serve(config: Config, identity: NodeIdentity, redis_url: str,
-                 demo_room: bool) -> None:
+                 demo_room: bool, worker_of: int | None = None) -> None:
     """Run until SIGINT/SIGTERM, then shut down in order: clients, rooms (peer
     connections), Redis. Our own signal handling only sets an event, so a signal that
     lands during start-up cannot be lost in a swallowed cancellation (Python 3.11's
@@ -127,22 +137,38 @@ async def _serve(config: Config, identity: NodeIdentity, redis_url: str,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if worker_of is not None:
+        # A worker's terminal Ctrl-C goes to the front, which stops it in order.
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        watch = asyncio.create_task(_watch_front(worker_of, stop))
     app = create_app(config, identity, redis_url)
     runner = web.AppRunner(app, shutdown_timeout=10,
                            access_log=log if config.log.level == "debug" else None)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.server.host, config.server.port).start()
-        print(f"CommandPost node {identity.node_id} serving {config.server.base_url}",
-              flush=True)
+        if worker_of is None:
+            print(f"CommandPost node {identity.node_id} serving {config.server.base_url}",
+                  flush=True)
         if demo_room and not stop.is_set():
             services = app[NODE].services
-            _print_room(await create_room(services.store, services.shares, config,
-                                          identity.secret, "Demo room"), as_json=False)
+            print_room(await create_room(services.store, services.shares, config,
+                                         identity.secret, "Demo room"), as_json=False)
         await stop.wait()
         log.info("shutting down")
     finally:
+        if worker_of is not None:
+            watch.cancel()
         await runner.cleanup()
+
+
+async def _watch_front(front_pid: int, stop: asyncio.Event) -> None:
+    """A worker whose front is gone (killed without tidying up) stops on its own."""
+    while os.getppid() == front_pid:
+        await asyncio.sleep(1.0)
+    log.warning("front process %d is gone; stopping this worker", front_pid)
+    stop.set()
 
 
 @contextlib.contextmanager
@@ -177,7 +203,7 @@ def cmd_room_create(args: argparse.Namespace) -> int:
     else:  # nothing serving: open the embedded Redis just long enough to write the room
         with EmbeddedRedis(identity.data_dir, config.redis.server_binary) as embedded:
             room = asyncio.run(_create(embedded.url, config, identity, args.name))
-    _print_room(room, args.json)
+    print_room(room, args.json)
     return 0
 
 
@@ -191,7 +217,7 @@ async def _create(url: str, config: Config, identity: NodeIdentity,
         await client.aclose()
 
 
-def _print_room(room: CreatedRoom, as_json: bool) -> None:
+def print_room(room: CreatedRoom, as_json: bool) -> None:
     if as_json:
         print(json.dumps(room.to_json(), indent=1), flush=True)
         return

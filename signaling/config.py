@@ -52,6 +52,8 @@ class ServerConfig:
     api_key: str = ""
     # uvloop measured 7-9 % less CPU per forwarded packet than asyncio (docs/PERFORMANCE.md).
     event_loop: str = field(default="uvloop", metadata={"choices": EVENT_LOOPS})
+    # SFU worker processes behind this front (0: one per CPU core; 1: a single process).
+    workers: int = field(default=0, metadata=_range(0, 256))
 
     @property
     def base_url(self) -> str:
@@ -60,6 +62,11 @@ class ServerConfig:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def worker_count(self) -> int:
+        """How many SFU worker processes `serve` runs: `workers`, or the CPU count for 0."""
+        return self.workers or os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

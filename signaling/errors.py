@@ -37,6 +37,7 @@ HTTP_STATUS: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "internal": 500,
+    "unavailable": 503,
 }
 
 

@@ -142,10 +142,11 @@ class Store:
     async def set_locked(self, room_id: str, locked: bool) -> None:
         await self.redis.hset(room_key(room_id), "locked", "1" if locked else "0")
 
-    async def claim_room(self, room_id: str) -> str | None:
-        """Make this node the room's home if allowed; returns the owner (None: no such room)."""
+    async def claim_room(self, room_id: str, node_id: str | None = None) -> str | None:
+        """Make this node (or `node_id`: the front assigns rooms to its workers) the room's
+        home if allowed; returns the owner (None: no such room)."""
         owner = await self._claim(keys=[room_key(room_id)],
-                                  args=[self.node_id, node_key("")])
+                                  args=[node_id or self.node_id, node_key("")])
         return owner or None
 
     async def release_room(self, room_id: str) -> None:
@@ -215,5 +216,5 @@ class Store:
         info = await self.redis.get(node_key(node_id))
         return json.loads(info).get("url") if info else None
 
-    async def drop_node(self) -> None:
-        await self.redis.delete(node_key(self.node_id))
+    async def drop_node(self, node_id: str | None = None) -> None:
+        await self.redis.delete(node_key(node_id or self.node_id))

@@ -116,6 +116,8 @@ def start_server(redis_url: str, workdir: Path,
         "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
         "COMMANDPOST_SERVER_SECRET": secret,
         "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
+        # One process unless a test asks for workers (tests/signaling/test_workers.py).
+        "COMMANDPOST_SERVER_WORKERS": "1",
         **(extra_env or {}),
     })
     workdir.mkdir(parents=True, exist_ok=True)
