@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # Debian packages the tests drive for real: Redis, Chromium, media tools.
-TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei coturn
+TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei coturn \
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+	gir1.2-gst-rtsp-server-1.0 python3-gi
 RUN_DEBS := redis-server
 # `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
 BENCH_DEBS := janus

@@ -392,6 +392,22 @@ def unwrap_rtx(packet: Any, payload_type: int, ssrc: int) -> Any:
     return rtp.unwrap_rtx(packet, payload_type=payload_type, ssrc=ssrc)
 
 
+def rtp_packet(payload_type: int, sequence_number: int, timestamp: int, ssrc: int,
+               marker: bool, payload: bytes) -> Any:
+    """A packet we originate (ingest feeds), shaped like the ones the transports parse."""
+    return rtp.RtpPacket(payload_type=payload_type, marker=int(marker),
+                         sequence_number=sequence_number & 0xFFFF,
+                         timestamp=timestamp & 0xFFFFFFFF, ssrc=ssrc, payload=payload)
+
+
+def parse_rtp(data: bytes) -> Any:
+    """A serialized RTP packet (no header extensions kept)."""
+    try:
+        return rtp.RtpPacket.parse(data)
+    except ValueError as exc:
+        raise ValueError(f"not an RTP packet: {exc}") from None
+
+
 def wrap_rtx(packet: Any, payload_type: int, sequence_number: int, ssrc: int) -> Any:
     return rtp.wrap_rtx(packet, payload_type=payload_type,
                         sequence_number=sequence_number, ssrc=ssrc)

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 
 from sfu.downstream import DownstreamConnection
 from sfu.errors import SdpError, UnknownTrackError
+from sfu.ingest.source_track import SourceTrack, source_codec
 from sfu.published_track import PublishedTrack
-from sfu.publisher import PublisherConnection
+from sfu.publisher import PublisherConnection, new_track_id
 from sfu.settings import SfuSettings
 from sfu.speaker_detector import SpeakerDetector, loudness
 from sfu.subscriber import SubscriberConnection
@@ -44,6 +45,7 @@ class RoomMedia:
         self._subscribers: dict[str, SubscriberConnection] = {}
         self._sessions: dict[str, WhepSession] = {}
         self._tracks: dict[str, PublishedTrack] = {}  # track id -> track, in publish order
+        self._sources: dict[str, list[SourceTrack]] = {}  # participant id -> feed tracks
         self._muted: set[tuple[str, str]] = set()
         self._early_views: dict[str, dict[str, TrackView]] = {}  # before a subscriber exists
         self._tasks = TaskSet()
@@ -104,6 +106,33 @@ class RoomMedia:
         for track in self._tracks.values():
             if track.info.participant_id == participant_id and track.kind == kind:
                 track.set_muted(muted)
+
+    # --- tracks fed by the server (device feeds) ---------------------------------------
+
+    def add_source_track(self, participant_id: str, name: str, kind: str, codec_label: str,
+                         source: str = "feed", profile_level_id: str | None = None
+                         ) -> SourceTrack:
+        """A track whose RTP the caller pushes (sfu/ingest); subscribers and WHEP players
+        get it like a published track. Raises ValueError for a codec we cannot forward."""
+        self._check_open()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be audio or video, got {kind!r}")
+        codec = source_codec(kind, codec_label, profile_level_id)
+        info = TrackInfo(track_id=new_track_id(), participant_id=participant_id, name=name,
+                         kind=kind, source=source, codec=codec.label)
+        track = SourceTrack(info, codec, self.settings)
+        track.published.set_muted((participant_id, kind) in self._muted)
+        self._sources.setdefault(participant_id, []).append(track)
+        self._tracks[info.track_id] = track.published
+        self._notify()
+        return track
+
+    def remove_source_tracks(self, participant_id: str) -> None:
+        tracks = self._sources.pop(participant_id, [])
+        for track in tracks:
+            self._drop_track(track.published)
+        if tracks:
+            self._notify()
 
     # --- subscribing -------------------------------------------------------------------
 
@@ -194,6 +223,8 @@ class RoomMedia:
 
     async def close(self) -> None:
         self._closed = True
+        for pid in list(self._sources):
+            self.remove_source_tracks(pid)
         for pid in list(self._publishers) + list(self._subscribers):
             await self.remove_participant(pid)
         for session_id in list(self._sessions):

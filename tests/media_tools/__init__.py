@@ -1,0 +1,1 @@
+"""Real media tools for tests: clips made by ffmpeg, a GStreamer RTSP camera, RTMP pushes."""

@@ -1,0 +1,204 @@
+"""Device feeds into a room, with real devices played by real tools: a GStreamer RTSP
+camera and an ffmpeg RTMP push, received by an aiortc subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest_helpers import (RecordingRunner, assert_contiguous_run_of, opus_tone_level,
+                            received_nal_units, slices)
+from media_tools.cameras import RtspCamera, end_process, free_port, rtmp_push
+from media_tools.clips import annexb_nal_units, make_clip
+from sfu.ingest.h264 import NAL_SPS, nal_type
+from sfu.rtcp_events import SenderReport
+from sfu.rtcp_stats import NTP_EPOCH_OFFSET
+from sfu_peers import Subscriber, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("feeds") / "cam.mp4", seconds=20, gop=25)
+
+
+@pytest.fixture(scope="module")
+def hevc_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("feeds") / "hevc.mp4", seconds=3, codec="hevc")
+
+
+@pytest.fixture
+def cameras():
+    started: list[RtspCamera] = []
+
+    def start(**kwargs) -> RtspCamera:
+        camera = RtspCamera(**kwargs)
+        camera.start()
+        started.append(camera)
+        return camera
+
+    yield start
+    for camera in started:
+        camera.stop()
+
+
+def sender_report_wall_clock(stream) -> float:
+    reports = [e for e in stream.rtcp if isinstance(e, SenderReport)]
+    assert reports, "no sender report for the feed track"
+    return reports[-1].ntp / (1 << 32) - NTP_EPOCH_OFFSET
+
+
+async def test_rtsp_camera_reaches_subscribers_without_reencoding(room, clip, cameras):
+    camera = cameras(file=clip)
+    runner = RecordingRunner(room, "cam1", camera.url)
+    bob = Subscriber(room, "p_bob")
+    try:
+        await runner.start()
+        await wait_for(lambda: len(room.tracks()) == 2, 15, "the feed's two tracks")
+        assert {(t.participant_id, t.name, t.kind, t.source, t.codec) for t in room.tracks()} == {
+            ("feed-cam1", "Camera cam1", "video", "feed", "H264"),
+            ("feed-cam1", "Camera cam1", "audio", "feed", "opus")}
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        audio = bob.stream(bob.mid_of("audio"))
+        await wait_for(lambda: len(video.frames("H264")) >= 60, 20, "60 video frames")
+        await wait_for(lambda: any(isinstance(e, SenderReport) for e in video.rtcp)
+                       and any(isinstance(e, SenderReport) for e in audio.rtcp), 5, "SRs")
+        status = runner.status
+        assert status.state == "live" and status.error is None
+        assert (status.width, status.height) == (640, 360)
+        assert (status.video_codec, status.audio_codec) == ("h264", "aac")
+        assert 20_000 < status.bitrate_bps < 5_000_000
+        assert time.time() - status.last_frame_at < 1.0
+        assert runner.states() == ["connecting", "live"]
+        for stream in (video, audio):  # lip sync needs SRs on the wall clock
+            assert abs(sender_report_wall_clock(stream) - time.time()) < 3.0
+        started = time.monotonic()
+        await runner.stop()
+        assert time.monotonic() - started < 3.0
+        assert room.tracks() == []
+    finally:
+        await runner.stop()
+        await bob.close()
+    frames = received_nal_units(video)
+    assert nal_type(frames[0][0]) == NAL_SPS, "a subscriber starts at a keyframe with its SPS"
+    received = [n for frame in frames for n in frame]
+    assert_contiguous_run_of(slices(received), slices(annexb_nal_units(clip)))
+    assert opus_tone_level(audio) > 0.02, "the AAC tone did not arrive as Opus"
+
+
+async def test_feed_goes_lost_and_comes_back_when_the_camera_restarts(room, cameras):
+    camera = cameras(live=True)
+    runner = RecordingRunner(room, "cam2", camera.url)
+    bob = Subscriber(room, "p_bob")
+    try:
+        await runner.start()
+        await wait_for(lambda: runner.status.state == "live", 15, "feed live")
+        track_ids = [t.track_id for t in room.tracks()]
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        await wait_for(lambda: len(video.frames("H264")) >= 10, 15, "frames before")
+        camera.stop()
+        await wait_for(lambda: runner.status.state == "lost", 10, "feed lost")
+        assert runner.status.error
+        assert [t.track_id for t in room.tracks()] == track_ids, "tracks stay while lost"
+        before = len(video.frames("H264"))
+        camera.start()
+        started = time.monotonic()
+        await wait_for(lambda: runner.status.state == "live", 10, "feed live again")
+        await wait_for(lambda: len(video.frames("H264")) >= before + 10, 10, "frames after")
+        assert time.monotonic() - started < 10
+        assert runner.states() == ["connecting", "live", "lost", "live"]
+        assert runner.status.retries >= 1
+    finally:
+        await runner.stop()
+        await bob.close()
+
+
+async def test_unreachable_camera_retries_without_disturbing_another_feed(room, cameras):
+    camera = cameras(live=True, audio=False)
+    good = RecordingRunner(room, "good", camera.url)
+    dead = RecordingRunner(room, "dead", f"rtsp://127.0.0.1:{free_port()}/cam")
+    bob = Subscriber(room, "p_bob")
+    try:
+        await good.start()
+        await wait_for(lambda: good.status.state == "live", 15, "good feed live")
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        await wait_for(lambda: len(video.frames("H264")) >= 5, 10, "frames")
+        await dead.start()
+        await wait_for(lambda: dead.status.retries >= 3, 10, "three retries")
+        assert dead.states() == ["connecting", "lost"]
+        assert "Connection refused" in dead.status.error
+        assert dead.status.last_frame_at is None
+        before = len(video.frames("H264"))
+        await wait_for(lambda: len(video.frames("H264")) >= before + 25, 5, "frames flowing")
+        assert {t.participant_id for t in room.tracks()} == {"feed-good"}
+        assert good.states() == ["connecting", "live"]
+    finally:
+        await dead.stop()
+        await good.stop()
+        await bob.close()
+
+
+async def test_h265_camera_gets_a_clear_error_and_no_tracks(room, hevc_clip, cameras):
+    camera = cameras(file=hevc_clip, codec="h265")
+    runner = RecordingRunner(room, "hevc", camera.url)
+    try:
+        await runner.start()
+        await wait_for(lambda: runner.status.state == "error", 15, "error state")
+        assert runner.status.error == ("H.265 (HEVC) video is not supported; "
+                                       "configure the camera for H.264")
+        assert runner.states() == ["connecting", "error"]
+        assert room.tracks() == []
+    finally:
+        await runner.stop()
+
+
+async def test_rtmp_push_reaches_subscribers_without_reencoding(room, clip):
+    port = free_port()
+    runner = RecordingRunner(room, "drone", f"rtmp://127.0.0.1:{port}/live/k3y", listen=True)
+    bob = Subscriber(room, "p_bob")
+    await runner.start()
+    pusher = rtmp_push(clip, f"rtmp://127.0.0.1:{port}/live/k3y")
+    try:
+        await wait_for(lambda: runner.status.state == "live", 15, "feed live")
+        assert (runner.status.video_codec, runner.status.audio_codec) == ("h264", "aac")
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        audio = bob.stream(bob.mid_of("audio"))
+        await wait_for(lambda: len(video.frames("H264")) >= 60, 20, "60 video frames")
+        end_process(pusher)
+        await wait_for(lambda: runner.status.state == "lost", 10, "feed lost")
+        # Listening again: a second push brings it back.
+        pusher = rtmp_push(clip, f"rtmp://127.0.0.1:{port}/live/k3y")
+        await wait_for(lambda: runner.status.state == "live", 15, "live again")
+    finally:
+        end_process(pusher)
+        started = time.monotonic()
+        await runner.stop()
+        stop_s = time.monotonic() - started
+        await bob.close()
+    assert stop_s < 3.0
+    assert room.tracks() == []
+    received = [n for frame in received_nal_units(video) for n in frame]
+    assert_contiguous_run_of(slices(received), slices(annexb_nal_units(clip)))
+    assert opus_tone_level(audio) > 0.02
+
+
+async def test_stopping_an_rtmp_feed_nobody_pushes_to_is_prompt(room):
+    runner = RecordingRunner(room, "idle", f"rtmp://127.0.0.1:{free_port()}/live/x",
+                             listen=True)
+    await runner.start()
+    await wait_for(lambda: runner._thread is not None, 2, "listening")
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    await runner.stop()
+    assert time.monotonic() - started < 3.0
+    assert not runner._thread.is_alive()
+    assert runner.states() == ["connecting"]
+
