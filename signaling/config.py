@@ -122,6 +122,22 @@ class TurnConfig:
         return bool(self.urls and self.secret)
 
 
+# Slippy-map tile URL: http(s):// or a path on this server, with {z}, {x} and {y}.
+_TILE_URL = r"((?=\S*\{z\})(?=\S*\{x\})(?=\S*\{y\})(https?://|/)\S+)?"
+
+
+@dataclass(frozen=True)
+class WallConfig:
+    map_tile_url: str = field(default="", metadata=_pattern(
+        _TILE_URL, "empty or an http(s):// URL or /path containing {z}, {x} and {y}"))
+    map_max_zoom: int = field(default=18, metadata=_range(0, 22))
+    map_attribution: str = field(default="", metadata=_pattern(
+        r".{0,200}", "at most 200 characters"))
+    frame_stale_s: float = field(default=3.0, metadata=_range(0.5, 60))
+    layout_max_bytes: int = field(default=16384, metadata=_range(256, 1024 * 1024))
+    layout_ttl_s: int = field(default=90 * 86400, metadata=_range(60, 3660 * 86400))
+
+
 @dataclass(frozen=True)
 class ReportsConfig:
     max_photo_bytes: int = field(default=8 * 1024 * 1024,
@@ -144,6 +160,7 @@ class Config:
     sfu: SfuConfig = field(default_factory=SfuConfig)
     turn: TurnConfig = field(default_factory=TurnConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    wall: WallConfig = field(default_factory=WallConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 

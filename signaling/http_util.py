@@ -20,7 +20,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
     "Access-Control-Expose-Headers": "Location, Link, ETag, Accept-Post, Accept-Patch",
-    "Access-Control-Allow-Methods": "GET, POST, DELETE, PATCH, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, PATCH, OPTIONS",
     "Access-Control-Max-Age": "600",
 }
 

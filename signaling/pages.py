@@ -43,8 +43,18 @@ async def field_page(request: web.Request) -> web.FileResponse:
     return _page("field.html")
 
 
+async def wall_page(request: web.Request) -> web.FileResponse:
+    # /wall/<share code>, or /wall?room=<id>#token=<token> for operators with a token.
+    code = request.match_info.get("code")
+    if code is not None and not _CODE_RE.fullmatch(code):
+        raise SignalingError("not_found", "malformed wall link")
+    return _page("wall.html")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", landing)
     app.router.add_get("/j/{code}", join_page)
     app.router.add_get("/f/{code}", field_page)
+    app.router.add_get("/wall", wall_page)
+    app.router.add_get("/wall/{code}", wall_page)
     app.router.add_static("/static/", Path(STATIC_DIR), append_version=False)
