@@ -1,0 +1,279 @@
+// Entry point of /wall/<share code> (or /wall?token=...): the command wall for large
+// screens. The operator names themself once (remembered), the wall joins without
+// publishing, and their layout is restored from the server or this browser.
+import { I18n } from "./i18n.js";
+import { storageGet, storageSet } from "./storage.js";
+import { Toasts } from "./toast.js";
+import { WallBoard } from "./wall-board.js";
+import { WallLayout } from "./wall-layout.js";
+import { WallMap } from "./wall-map.js";
+import { WallSession } from "./wall-session.js";
+import { LayoutStore } from "./wall-store.js";
+
+const $ = (selector) => document.querySelector(selector);
+const OPERATOR_KEY = "commandpost.wall.operator";
+const TOKEN_KEY = "commandpost.wall.token";
+const DEFAULT_SETTINGS = { map_tile_url: "", map_max_zoom: 18, map_attribution: "", frame_stale_s: 3 };
+// Keyboard: digits pick the layout ("6" for 16), m toggles the map, Escape ends a spotlight.
+const KEY_TILES = { 1: 1, 4: 4, 9: 9, 6: 16 };
+
+/** Share code from the path; a token from ?token= or #token= (kept for reloads of this tab). */
+export function readCredentials(loc = window.location) {
+  const match = loc.pathname.match(/^\/wall\/([^/]+)\/?$/);
+  const code = match ? decodeURIComponent(match[1]) : null;
+  const query = new URLSearchParams(loc.search);
+  const fragment = new URLSearchParams(loc.hash.replace(/^#/, ""));
+  let token = fragment.get("token") || query.get("token");
+  if (token) {
+    storageSet(sessionStorage, TOKEN_KEY, token);
+    query.delete("token");
+    const search = query.toString();
+    history.replaceState(null, "", loc.pathname + (search ? `?${search}` : ""));
+  } else if (!code) {
+    token = storageGet(sessionStorage, TOKEN_KEY);
+  }
+  return { code: token ? null : code, token: token || null, operator: query.get("operator") };
+}
+
+async function loadSettings() {
+  try {
+    const response = await fetch("/api/wall/config");
+    if (response.ok) return { ...DEFAULT_SETTINGS, ...(await response.json()) };
+  } catch {
+    /* the defaults draw a coordinate map and still work */
+  }
+  return DEFAULT_SETTINGS;
+}
+
+class WallPage {
+  constructor(i18n, credentials, settings) {
+    this.i18n = i18n;
+    this.credentials = credentials;
+    this.settings = settings;
+    this.toasts = new Toasts($("#toasts"));
+    this.session = null;
+    this.board = null;
+  }
+
+  async start(operator) {
+    this.operator = operator;
+    show("wall");
+    $("#wall-controls").hidden = false;
+    $("#wall-operator").textContent = operator || "";
+    this.store = new LayoutStore({ credentials: this.credentials, operator });
+    const credentials = this.credentials.token ? { token: this.credentials.token } : { code: this.credentials.code };
+    this.session = new WallSession({
+      joined: (msg) => this.onJoined(msg),
+      tracks: (entries) => this.board.setTracks(entries),
+      event: (msg) => this.board.event(msg),
+      state: () => this.renderStatus(),
+      ended: (reason, err) => this.onEnded(reason, err),
+    });
+    this.board = new WallBoard($("#wall-tiles"), {
+      i18n: this.i18n,
+      layout: new WallLayout(),
+      session: this.session,
+      staleMs: this.settings.frame_stale_s * 1000,
+      onLayoutChange: () => this.layoutChanged(),
+      onUnitsChange: (units) => this.unitsChanged(units),
+    });
+    this.map = new WallMap($("#wall-map"), {
+      i18n: this.i18n,
+      settings: this.settings,
+      onPick: (key) => this.spotlight(key),
+    });
+    this.bindControls();
+    this.i18n.onChange(() => {
+      this.board.retranslate();
+      this.map.render();
+      this.renderStatus();
+    });
+    const name = operator ? this.i18n.t("wall.participantName", { name: operator }) : undefined;
+    try {
+      await this.session.start(credentials, name);
+    } catch (err) {
+      this.onEnded("failed", err);
+    }
+  }
+
+  async onJoined(msg) {
+    if (!this.layoutLoaded) {
+      this.layoutLoaded = true;
+      const saved = await this.store.load(msg.room_id);
+      if (saved) this.board.layout = saved;
+      this.layoutReady = true;
+    }
+    this.board.joined(msg);
+    this.renderControls();
+  }
+
+  bindControls() {
+    for (const button of document.querySelectorAll("[data-tiles]")) {
+      button.addEventListener("click", () => this.setTiles(Number(button.dataset.tiles)));
+    }
+    $("#wall-map-toggle").addEventListener("click", () => this.toggleMap());
+    $("#wall-unspotlight").addEventListener("click", () => this.spotlight(null));
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest?.("input, textarea, select")) return;
+      if (event.key in KEY_TILES) this.setTiles(KEY_TILES[event.key]);
+      else if (event.key === "m" || event.key === "M") this.toggleMap();
+      else if (event.key === "Escape") this.spotlight(null);
+      else return;
+      event.preventDefault();
+    });
+  }
+
+  setTiles(count) {
+    if (this.board.layout.setTiles(count)) this.board.changed();
+  }
+
+  toggleMap() {
+    this.board.layout.toggleMap();
+    this.board.changed();
+  }
+
+  spotlight(key) {
+    if (this.board.layout.setSpotlight(key)) this.board.changed();
+  }
+
+  layoutChanged() {
+    if (this.layoutReady) this.store.save(this.board.layout);
+    this.renderControls();
+  }
+
+  renderControls() {
+    const layout = this.board.layout;
+    for (const button of document.querySelectorAll("[data-tiles]")) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.tiles) === layout.tiles));
+    }
+    $("#wall-map-toggle").setAttribute("aria-pressed", String(layout.map));
+    $("#wall-unspotlight").hidden = !layout.spotlight;
+    const mapWasHidden = $("#wall-map").hidden;
+    $("#wall-map").hidden = !layout.map;
+    $("#wall").classList.toggle("with-map", layout.map);
+    if (mapWasHidden && layout.map) this.map?.render();
+  }
+
+  unitsChanged(units) {
+    const markers = [];
+    const seen = new Set();
+    for (const unit of units.values()) {
+      if (!unit.location || seen.has(unit.participantId)) continue;
+      seen.add(unit.participantId);
+      markers.push({
+        id: unit.participantId, key: unit.key, name: unit.name || unit.participantId,
+        lat: Number(unit.location.lat), lon: Number(unit.location.lon), kind: unit.feed || unit.source === "feed" ? "feed" : "person",
+      });
+    }
+    this.map?.setMarkers(markers);
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    const state = this.session?.state;
+    const key = { joining: "wall.connecting", reconnecting: "wall.reconnecting" }[state];
+    $("#wall-status").textContent = key ? this.i18n.t(key) : state === "joined" ? this.i18n.t("wall.sources", { count: this.board?.tiles.size ?? 0 }) : "";
+  }
+
+  onEnded(reason, err) {
+    show("ended");
+    $("#ended-title").textContent = this.i18n.t(`wall.ended.${reason}`);
+    $("#ended-detail").hidden = !err;
+    if (err) $("#ended-detail").textContent = errorText(this.i18n, err.code, err.message);
+    $("#reopen").onclick = () => window.location.reload();
+  }
+}
+
+function errorText(i18n, code, message) {
+  const key = `errors.${code}`;
+  const text = i18n.t(key);
+  return text === key ? i18n.t("errors.unknown", { reason: message || code }) : text;
+}
+
+function show(section) {
+  for (const name of ["start", "wall", "ended"]) $(`#${name}`).hidden = name !== section;
+  document.body.dataset.view = section;
+}
+
+function exposeDebugHandle(page) {
+  window.commandpost = {
+    get state() {
+      return page.session?.state ?? "idle";
+    },
+    get participantId() {
+      return page.session?.participantId ?? null;
+    },
+    get roomId() {
+      return page.session?.roomId ?? null;
+    },
+    get subscribePc() {
+      return page.session?.subscriber?.pc ?? null;
+    },
+    get reconnects() {
+      return page.session?.reconnects ?? 0;
+    },
+    get operator() {
+      return page.operator ?? null;
+    },
+    layout: () => page.board?.layout.toJSON() ?? null,
+    layoutSource: () => page.store?.source ?? null,
+    layoutSaves: () => ({ saves: page.store?.saves ?? 0, failures: page.store?.failures ?? 0 }),
+    tiles: () => page.board?.describe() ?? [],
+    map: () => page.map?.describe() ?? null,
+    toasts: () => page.toasts.log.slice(),
+    async inbound() {
+      const pc = page.session?.subscriber?.pc;
+      if (!pc) return [];
+      const byMid = new Map((page.session.subscriber.current || []).map((entry) => [entry.mid, entry.info]));
+      const rows = [];
+      (await pc.getStats()).forEach((r) => {
+        if (r.type !== "inbound-rtp") return;
+        const info = byMid.get(r.mid) || {};
+        rows.push({
+          mid: r.mid, kind: r.kind, participantId: info.participant_id ?? null, source: info.source ?? null,
+          framesDecoded: r.framesDecoded ?? 0, bytesReceived: r.bytesReceived ?? 0, totalAudioEnergy: r.totalAudioEnergy ?? 0,
+        });
+      });
+      return rows;
+    },
+    page,
+  };
+}
+
+async function main() {
+  const i18n = new I18n();
+  i18n.apply();
+  i18n.bindSwitch($("#lang-switch"));
+  const credentials = readCredentials();
+  const settings = await loadSettings();
+  const page = new WallPage(i18n, credentials, settings);
+  exposeDebugHandle(page);
+  const form = $("#start-form");
+  const input = $("#operator");
+  const error = $("#start-error");
+  if (!credentials.code && !credentials.token) {
+    error.textContent = i18n.t("wall.noLink");
+    error.hidden = false;
+    $("#start-button").disabled = true;
+    form.dataset.ready = "true";
+    return;
+  }
+  if (credentials.token) return page.start(null);
+  const known = (credentials.operator || storageGet(localStorage, OPERATOR_KEY) || "").trim();
+  if (known) return page.start(known.slice(0, 64));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const operator = input.value.trim();
+    if (!operator) {
+      error.textContent = i18n.t("wall.operatorRequired");
+      error.hidden = false;
+      return;
+    }
+    storageSet(localStorage, OPERATOR_KEY, operator);
+    page.start(operator);
+  });
+  form.dataset.ready = "true";
+  input.focus();
+}
+
+main();

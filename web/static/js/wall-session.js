@@ -1,0 +1,133 @@
+// The wall's attendance: it joins as a subscriber that never publishes, receives every
+// video, and comes back by itself when the socket or the media connection drops (a wall
+// runs unattended, so it never gives up on errors another attempt can fix).
+import { SignalingClient } from "./signaling.js";
+import { Subscriber } from "./subscriber.js";
+import { TrackViewReporter } from "./track-view.js";
+
+const JOIN_TIMEOUT_MS = 10000;
+const RETRY_DELAYS_MS = [500, 1500, 3000, 5000]; // then every 5 s
+const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "forbidden"]);
+// Room events the page reacts to; each is handed on as it is (docs/protocol.md).
+const EVENTS = ["participant_joined", "participant_left", "tracks", "feed", "feed_removed", "location", "report"];
+
+export class WallSession {
+  /** ui: {joined(msg), tracks(entries), event(msg), state(state), ended(reason, err)} */
+  constructor(ui) {
+    this.ui = ui;
+    this.state = "idle";
+    this.signaling = null;
+    this.subscriber = null;
+    this.participantId = null;
+    this.roomId = null;
+    this.resumeToken = null;
+    this.iceServers = [];
+    this.reconnects = 0;
+  }
+
+  /** credentials: {code} or {token}. */
+  async start(credentials, name) {
+    this.credentials = credentials;
+    this.name = name;
+    this.setState("joining");
+    await this.connect({});
+  }
+
+  setState(state) {
+    this.state = state;
+    this.ui.state(state);
+  }
+
+  async connect(extra) {
+    const signaling = new SignalingClient();
+    this.signaling = signaling;
+    await signaling.connect();
+    this.listen(signaling);
+    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
+    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
+    await joined;
+  }
+
+  listen(s) {
+    const on = (type, fn) => s.on(type, (msg) => {
+      if (s === this.signaling) fn(msg); // a replaced socket's late messages are stale
+    });
+    on("joined", (msg) => this.onJoined(msg));
+    on("offer", (msg) => this.onOffer(msg));
+    for (const type of EVENTS) on(type, (msg) => this.ui.event(msg));
+    on("kicked", () => this.end("kicked"));
+    on("error", (msg) => {
+      if (msg.ref !== "join" && msg.ref !== "track_view") console.warn("server error", msg.code, msg.message);
+    });
+    on("close", ({ byUs }) => {
+      if (!byUs && this.state === "joined") this.reconnect();
+    });
+  }
+
+  onJoined(msg) {
+    this.participantId = msg.participant_id;
+    this.roomId = msg.room_id;
+    this.resumeToken = msg.resume_token || null;
+    this.iceServers = msg.ice_servers || [];
+    this.setState("joined");
+    this.ui.joined(msg);
+  }
+
+  onOffer(msg) {
+    if (!this.subscriber) {
+      const subscriber = new Subscriber(this.signaling, this.iceServers, {
+        onTracks: (entries) => this.ui.tracks(entries),
+        onStateChange: (state) => {
+          if (state === "failed" && subscriber === this.subscriber && this.state === "joined") this.reconnect();
+        },
+      });
+      this.subscriber = subscriber;
+    }
+    this.subscriber.handleOffer(msg).catch((err) => console.error("subscribe failed", err));
+  }
+
+  /** The server's track_view reports; the board hands it [trackId, element] pairs. */
+  trackViews() {
+    this.views ??= new TrackViewReporter((msg) => Boolean(this.signaling?.send(msg)));
+    return this.views;
+  }
+
+  /** New socket and peer connection (aiortc has no ICE restart), resuming our place. */
+  async reconnect() {
+    if (this.state === "reconnecting" || this.state === "ended") return;
+    this.setState("reconnecting");
+    const old = this.signaling;
+    this.signaling = null;
+    this.subscriber?.close();
+    this.subscriber = null;
+    this.views?.reset();
+    this.ui.tracks([]);
+    for (let attempt = 0; this.state === "reconnecting"; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]));
+      if (this.state !== "reconnecting") break;
+      try {
+        await this.connect(this.resumeToken ? { resume: this.resumeToken } : {});
+        this.reconnects += 1;
+        old?.close();
+        return;
+      } catch (err) {
+        this.signaling?.close();
+        this.signaling = null;
+        if (FINAL_ERRORS.has(err.code)) {
+          old?.close();
+          this.end("failed", err);
+          return;
+        }
+      }
+    }
+  }
+
+  end(reason, err = null) {
+    if (this.state === "ended") return;
+    this.setState("ended");
+    this.subscriber?.close();
+    this.views?.close();
+    this.signaling?.close();
+    this.ui.ended(reason, err);
+  }
+}
