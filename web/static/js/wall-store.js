@@ -42,6 +42,7 @@ export class LayoutStore {
         const body = await response.json();
         if (body.layout) {
           this.source = "server";
+          storageSet(localStorage, this.localKey(), JSON.stringify(body.layout)); // for offline reloads
           return WallLayout.fromJSON(body.layout);
         }
       }
