@@ -9,7 +9,7 @@ import pytest
 
 from web import STATIC_DIR
 
-PAGES = ["index.html", "join.html", "wall.html"]
+PAGES = ["index.html", "join.html", "wall.html", "field.html"]
 TEXT_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 
 

@@ -1,0 +1,178 @@
+"""The field page (/f/<code>) in a phone-sized Chromium with a fake camera and fake GPS: one
+tap streams, the server and the room see the position, the camera switch and the
+low-bandwidth mode keep the feed going, a cut connection brings the feed back by itself under
+the same participant, and a photo report reaches the room."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+from dropping_proxy import DroppingProxy
+
+pytestmark = pytest.mark.slow
+
+PHONE = {"width": 390, "height": 844}
+SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
+PUDONG = {"latitude": 31.2397, "longitude": 121.4998, "accuracy": 8}
+BACK_WITHIN_S = 10
+
+
+@pytest.fixture
+def proxy(server):
+    parts = urlsplit(server.base_url)
+    running = DroppingProxy((parts.hostname, parts.port))
+    yield running
+    running.close()
+
+
+def rest(server, path: str, token: str) -> dict:
+    request = urllib.request.Request(server.base_url + path,
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def server_location(server, room: dict, pid: str) -> dict | None:
+    found = rest(server, f"/api/rooms/{room['room_id']}/locations", room["host_token"])
+    return next((loc for loc in found["locations"] if loc["participant_id"] == pid), None)
+
+
+def participant(server, room: dict, pid: str) -> dict:
+    info = rest(server, f"/api/rooms/{room['room_id']}", room["host_token"])
+    return next(p for p in info["participants"] if p["id"] == pid)
+
+
+def frames_from(person, pid: str) -> int:
+    return person.media_by_sender().get(pid, {}).get("frames", 0)
+
+
+def video_rising(person, pid: str) -> bool:
+    before = frames_from(person, pid)
+    time.sleep(0.5)
+    return frames_from(person, pid) > before
+
+
+def field_unit(people, locale: str = "en-US"):
+    return people("Unit 7", locale=locale, viewport=PHONE, is_mobile=True, has_touch=True,
+                  grant=("geolocation",), geolocation=SHANGHAI)
+
+
+def start_streaming(unit, url: str, timeout_s: float = 20) -> str:
+    unit.page.goto(url)
+    unit.page.fill("#field-name", "Unit 7")
+    unit.page.click("#field-start")  # the one tap
+    return unit.wait_until("commandpost.status === 'live' ? commandpost.participantId : null",
+                           "live after one tap", timeout_s)
+
+
+def test_field_unit_streams_with_gps_and_comes_back_after_a_drop(server, people, proxy):
+    room = server.create_room("E2E field")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people)
+    pid = start_streaming(unit, f"http://127.0.0.1:{proxy.port}/f/{room['share_code']}")
+    assert unit.js("commandpost.facing") == "environment" and unit.js("commandpost.name") == "Unit 7"
+
+    # The position reaches the server and is shown on the page.
+    located = unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
+    assert (located["lat"], located["lon"], located["accuracy_m"]) == (31.2304, 121.4737, 15.0)
+    assert located["name"] == "Unit 7"
+    assert "31.23040, 121.47370" in unit.page.text_content("#field-position")
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
+
+    # Front camera: same sender and connection, no renegotiation, the feed keeps going.
+    unit.js("commandpost.publishPc.e2eTag = 'first'")
+    sdp = unit.js("commandpost.publishPc.localDescription.sdp")
+    unit.page.click("#field-switch")
+    unit.wait_until("commandpost.cameraSwitches === 1", "camera switched", 10)
+    assert unit.js("commandpost.facing") == "user"
+    assert unit.js("commandpost.publishPc.e2eTag") == "first"
+    assert unit.js("commandpost.publishPc.localDescription.sdp") == sdp, "the switch renegotiated"
+    assert unit.js("""commandpost.publishPc.getSenders().some(s => s.track
+                      && s.track === commandpost.cameraTrack && s.track.readyState === 'live')""")
+    desk.wait_for(lambda: video_rising(desk, pid), "video after the camera switch", 10)
+
+    # Low bandwidth: 320x240 at 10 fps, capped bitrate, still live.
+    unit.page.click("#field-lowbw")
+    unit.wait_until("commandpost.lowBandwidth", "low-bandwidth mode", 5)
+    settings = unit.wait_until("""(() => { const s = commandpost.cameraTrack.getSettings();
+                                  return s.width <= 320 && s.frameRate <= 10 ? s : null; })()""",
+                               "camera at 320x240@10", 5)
+    assert settings["height"] <= 240
+    encodings = unit.js("""commandpost.publishPc.getSenders()
+                           .find(s => s.track && s.track.kind === 'video').getParameters().encodings""")
+    assert [e["maxBitrate"] for e in encodings if e.get("active", True)] == [150000]
+    desk.wait_for(lambda: video_rising(desk, pid), "video in low-bandwidth mode", 10)
+
+    # The unit moves: the new position follows within a few seconds.
+    unit.context.set_geolocation(PUDONG)
+    unit.wait_for(lambda: (server_location(server, room, pid) or {}).get("lon") == 121.4998,
+                  "the new position at the server", 10)
+
+    # The network drops (connection reset, no leave): back by itself, same participant.
+    dropped_at = time.monotonic()
+    proxy.drop_all()
+    unit.wait_until("commandpost.status !== 'live'", "noticing the drop", 5)
+    unit.wait_until("commandpost.status === 'live'", "live again", BACK_WITHIN_S)
+    assert unit.participant_id == pid, "the resume token did not keep the participant id"
+    desk.wait_for(lambda: video_rising(desk, pid), "the feed back on the desk",
+                  BACK_WITHIN_S - (time.monotonic() - dropped_at))
+    back_after_s = time.monotonic() - dropped_at
+    assert back_after_s < BACK_WITHIN_S, back_after_s
+    assert unit.js("commandpost.reconnects") == 1
+    camera_tiles = [t for t in desk.tiles() if t["source"] == "camera" and t["participantId"] == pid]
+    assert len(camera_tiles) == 1 and camera_tiles[0]["label"].startswith("Unit 7")
+    # The location was kept across the resume and is sent again; the modes survived.
+    unit.wait_for(lambda: (server_location(server, room, pid) or {}).get("lon") == 121.4998,
+                  "the position after the reconnect", 5)
+    assert unit.js("commandpost.lowBandwidth") and unit.js("commandpost.facing") == "user"
+    print(f"feed back on the desk {back_after_s:.1f} s after the drop")
+
+
+def test_photo_report_audio_only_and_chinese(server, people, artifacts):
+    room = server.create_room("E2E field report")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people, locale="zh-CN")
+    unit.page.goto(f"{server.base_url}/f/{room['share_code']}")
+    assert unit.page.text_content("#field-start") == "开始直播"
+    pid = start_streaming(unit, f"{server.base_url}/f/{room['share_code']}")
+    assert unit.page.text_content("#field-status") == "● 直播中"
+    unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
+
+    # A frame of the live camera, a note, the position -> POST reports.
+    unit.page.click("#field-snap")
+    unit.wait_until("!document.querySelector('#field-photo-preview').hidden", "photo preview", 5)
+    unit.page.fill("#field-note", "水管破裂，路面积水")
+    unit.page.click("#field-send")
+    unit.wait_until("commandpost.reports.length === 1", "report sent", 10)
+    assert unit.page.text_content("#field-report-result") == "上报已发送"
+    [report] = rest(server, f"/api/rooms/{room['room_id']}/reports", room["host_token"])["reports"]
+    assert report["participant_id"] == pid and report["name"] == "Unit 7"
+    assert report["note"] == "水管破裂，路面积水" and report["lat"] == 31.2304
+    with urllib.request.urlopen(server.base_url + report["photo_url"], timeout=5) as response:
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert response.read(3) == b"\xff\xd8\xff"
+
+    # A file from the camera app (here: not an image) is refused with the server's reason.
+    unit.page.set_input_files("#field-photo-input", files=[
+        {"name": "x.jpg", "mimeType": "image/jpeg", "buffer": b"GIF89a not a photo"}])
+    unit.page.click("#field-send")
+    unit.wait_until("document.querySelector('#field-report-result').dataset.kind === 'error'",
+                    "the refusal shown", 10)
+    assert unit.js("commandpost.reports.length") == 1
+
+    # Audio only: the camera is released, the voice stays, the room is told.
+    unit.page.click("#field-audio")
+    unit.wait_until("commandpost.audioOnly && !commandpost.cameraTrack", "audio only", 5)
+    assert unit.js("""commandpost.publishPc.getSenders().every(s => !s.track || s.track.kind === 'audio')""")
+    unit.wait_for(lambda: not participant(server, room, pid)["video"], "the room told video is off", 5)
+    unit.page.click("#field-audio")
+    unit.wait_until("!commandpost.audioOnly && !!commandpost.cameraTrack", "video again", 10)
+    desk.wait_for(lambda: video_rising(desk, pid), "video after audio only", 10)
+    unit.page.screenshot(path=str(artifacts / "field-zh.png"))
