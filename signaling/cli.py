@@ -104,7 +104,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from signaling.front import serve_front
 
             config_path = str(args.config) if args.config is not None else None
-            run(serve_front(config, identity, redis_url, config_path, args.demo_room))
+            from signaling.workers import WorkerStartError
+
+            try:
+                run(serve_front(config, identity, redis_url, config_path, args.demo_room))
+            except WorkerStartError as exc:
+                print(f"commandpost: {exc}", file=sys.stderr)
+                return 1
         else:
             run(_serve(config, identity, redis_url, args.demo_room, args.worker_of))
     return 0

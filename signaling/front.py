@@ -195,9 +195,11 @@ async def serve_front(config: Config, identity: NodeIdentity, redis_url: str,
     runner = web.AppRunner(create_front_app(config, identity, pool, router),
                            shutdown_timeout=10,
                            access_log=log if config.log.level == "debug" else None)
+    started = False
     try:
         await pool.start()
         await runner.setup()
+        started = True
         await web.TCPSite(runner, config.server.host, config.server.port).start()
         print(f"CommandPost node {identity.node_id} serving {config.server.base_url} "
               f"with {len(pool.workers)} SFU workers", flush=True)
@@ -207,6 +209,7 @@ async def serve_front(config: Config, identity: NodeIdentity, redis_url: str,
         await stop.wait()
         log.info("shutting down")
     finally:
-        await runner.cleanup()
+        if started:
+            await runner.cleanup()
         await pool.stop()
         await client.aclose()

@@ -33,6 +33,11 @@ RESTART_MIN_S = 0.5
 RESTART_MAX_S = 30.0
 STABLE_AFTER_S = 10.0  # a worker that lived this long restarts without back-off
 STOP_TIMEOUT_S = 15.0
+START_ATTEMPTS = 3  # a worker that never came up this often fails `serve` at start-up
+
+
+class WorkerStartError(RuntimeError):
+    """The SFU workers could not be started (the log says why)."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -91,6 +96,7 @@ class WorkerPool:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
+        self._broken = asyncio.Event()  # a worker keeps failing before it is ever ready
 
     # lifecycle
     async def start(self) -> None:
@@ -100,13 +106,16 @@ class WorkerPool:
             self._tasks.append(asyncio.create_task(self._keep_running(worker),
                                                    name=f"worker-{worker.index}"))
         self._tasks.append(asyncio.create_task(self._poll_loop(), name="worker-poll"))
-        waits = [asyncio.create_task(w.ready_event.wait()) for w in self.workers]
-        done, pending = await asyncio.wait(waits, timeout=READY_TIMEOUT_S)
-        for task in pending:
-            task.cancel()
-        if pending:
-            raise RuntimeError(f"{len(pending)} of {len(self.workers)} SFU workers did not "
-                               f"start within {READY_TIMEOUT_S:g} s (see the log above)")
+        all_ready = asyncio.gather(*(w.ready_event.wait() for w in self.workers))
+        broken = asyncio.ensure_future(self._broken.wait())
+        await asyncio.wait([all_ready, broken], timeout=READY_TIMEOUT_S,
+                           return_when=asyncio.FIRST_COMPLETED)
+        all_ready.cancel()
+        broken.cancel()
+        missing = [w.index for w in self.workers if w.state != "ready"]
+        if missing:
+            raise WorkerStartError(f"SFU workers {missing} of {len(self.workers)} did not start "
+                               "(see the log above)")
 
     async def stop(self) -> None:
         """SIGTERM every worker (they shut down cleanly), SIGKILL what hangs."""
@@ -150,12 +159,19 @@ class WorkerPool:
     # one slot
     async def _keep_running(self, worker: Worker) -> None:
         backoff = RESTART_MIN_S
+        failed_starts = 0
         while not self._stopping:
             await self._spawn(worker)
             assert worker.proc is not None
             ready = asyncio.create_task(self._await_ready(worker))
             code = await worker.proc.wait()
             ready.cancel()
+            if worker.state != "ready":
+                failed_starts += 1
+                if failed_starts >= START_ATTEMPTS:
+                    self._broken.set()
+            else:
+                failed_starts = 0
             worker.state, worker.rooms, worker.participants = "dead", 0, 0
             worker.ready_event.clear()
             if self._stopping:

@@ -235,3 +235,29 @@ async def test_bad_input_gets_the_single_process_errors(redis_url, start_command
         assert (await client.recv("pong"))["t"] == 7
     finally:
         await client.close()
+
+
+async def test_a_socket_follows_its_join_to_the_rooms_worker(redis_url, start_commandpost):
+    """A refused first join lands on one worker; the next join, for a room pinned to the
+    other worker, moves the socket there (the client sees one socket throughout)."""
+    server = start_commandpost(redis_url, TWO_WORKERS)
+    room = server.create_room()
+    host = await WsClient.connect(server.base_url)
+    late = await WsClient.connect(server.base_url)
+    try:
+        await host.join(token=room["host_token"], name="Host")  # pins the room
+        owner = room_node(server, room)
+        await late.send({"type": "join", "token": "not-a-token"})
+        await late.error("auth_failed")  # answered by the less loaded, other worker
+        joined = await late.join(code=room["share_code"], name="Late")
+        assert [p["name"] for p in joined["participants"]] == ["Host"]
+        assert (await host.recv("participant_joined"))["participant"]["name"] == "Late"
+        assert room_node(server, room) == owner
+        for _ in range(200):  # flooding is still refused by the worker: close 1008
+            await late.send_raw("{")
+        assert await late.wait_closed(timeout=10) == 1008
+        left = await host.recv("participant_left")
+        assert left["participant_id"] == joined["participant_id"]
+    finally:
+        await host.close()
+        await late.close()
