@@ -72,7 +72,8 @@ def start(kind: str, workdir: Path, participants: int) -> Server:
     raise ValueError(f"unknown server {kind!r}; choose from {', '.join(SERVERS)}")
 
 
-def start_commandpost(workdir: Path, participants: int) -> Server:
+def start_commandpost(workdir: Path, participants: int,
+                      overrides: dict[str, str] | None = None) -> Server:
     """`commandpost serve` with its private redis-server (a child, so its CPU counts too)."""
     port = free_port()
     secret = secrets.token_urlsafe(32)
@@ -88,10 +89,11 @@ def start_commandpost(workdir: Path, participants: int) -> Server:
         # One process unless BENCH_COMMANDPOST_ENV says e.g. SERVER_WORKERS=2.
         "COMMANDPOST_SERVER_WORKERS": "1",
     })
-    extra = os.environ.get("BENCH_COMMANDPOST_ENV", "")  # e.g. "SFU_WORKERS=2,..."
+    extra = os.environ.get("BENCH_COMMANDPOST_ENV", "")  # e.g. "SERVER_WORKERS=2,..."
     for item in filter(None, extra.split(",")):
         key, _, value = item.partition("=")
         env[f"COMMANDPOST_{key.strip()}"] = value.strip()
+    env.update({f"COMMANDPOST_{k}": v for k, v in (overrides or {}).items()})
     proc = Proc("commandpost", [sys.executable, "-m", "signaling.cli", "serve"],
                 workdir / "commandpost.log", env=env, cwd=REPO_ROOT)
     server = Server("commandpost", f"http://127.0.0.1:{port}", proc, secret)

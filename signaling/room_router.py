@@ -60,11 +60,11 @@ class RoomRouter:
         chosen = self.pool.least_loaded()
         if not assign or chosen is None:
             return self.any_worker()
+        chosen.assigned += 1  # before the await: concurrent joins must spread out
         claimed = await self.store.claim_room(room_id, chosen.node_id)
         if claimed == chosen.node_id:
-            if record.node != chosen.node_id:
-                chosen.assigned += 1
             return chosen
+        chosen.assigned = max(0, chosen.assigned - 1)
         # Another front or node won the race: follow the winner if it is ours, else let a
         # worker answer `wrong_node` with the owner's URL as a single node would.
         return await self._live_owner(claimed or "") or self.any_worker()
