@@ -299,6 +299,15 @@ def _deliver(packet: Any, on_rtcp: RtcpHandler) -> None:
         logger.exception("handling RTCP failed")
 
 
+def rtcp_events(data: bytes) -> list[RtcpEvent]:
+    """Parse a (compound) RTCP datagram into events; aiortc's parser raises ValueError on
+    a malformed one."""
+    events: list[RtcpEvent] = []
+    for packet in rtp.RtcpPacket.parse(data):
+        events.extend(_events(packet))
+    return events
+
+
 def _events(packet: Any) -> list[RtcpEvent]:
     if isinstance(packet, rtp.RtcpSrPacket):
         info = packet.sender_info

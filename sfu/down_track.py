@@ -20,7 +20,7 @@ from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
-from sfu.tracks import TrackView
+from sfu.tracks import LayerInfo, TrackView
 from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_header_length
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,12 @@ class DownTrack:
         self.source: UpTrackLike | None = None
         self.needs_keyframe = False
         self.remb: int | None = None
-        self.paused = False  # video the subscriber has not on screen: not fed at all
+        self.paused = False  # video not fed at all: hidden by the client or by bandwidth
+        self.view_paused = False  # the subscriber has it off screen (track_view)
+        self.bw_paused = False  # the subscriber's downlink cannot carry it (bandwidth allocator)
+        self.budget_bps: int | None = None  # contract A: the most this down track may use
+        self.current_layer = 0
+        self.target_layer = 0
         self.view_width: int | None = None  # the subscriber's tile, in device pixels
         self.view_height: int | None = None
         self.packets_sent = 0
@@ -86,15 +91,38 @@ class DownTrack:
         self._rewriter.unanchor()
 
     def set_view(self, view: TrackView | None) -> None:
-        """How the subscriber shows the current source (None: on screen, size unknown).
-
-        A paused video down track leaves its source's fan-out list, so it costs nothing per
-        packet. Resuming is a source switch: it waits for a keyframe (asked for through the
-        source's rate limiter) and re-bases numbering, so the output has no sequence gap.
-        """
+        """How the subscriber shows the current source (None: on screen, size unknown)."""
         view = view or TrackView()
         self.view_width, self.view_height = view.width, view.height
-        paused = self.kind == "video" and not view.visible
+        self.view_paused = self.kind == "video" and not view.visible
+        self._apply_pause()
+
+    def set_bw_paused(self, paused: bool) -> None:
+        """Contract A: the bandwidth allocator stops (or resumes) this video for lack of
+        downlink; it behaves exactly like a track the subscriber hides."""
+        self.bw_paused = self.kind == "video" and paused
+        self._apply_pause()
+
+    def set_budget(self, bps: int | None) -> None:
+        """Contract A: the most this down track may use (None: unlimited). Without
+        simulcast there is one layer, which is kept whatever the budget."""
+        self.budget_bps = bps
+
+    def layers_available(self) -> list[LayerInfo]:
+        """Contract A: the layers of the current source, lowest first."""
+        source = self.source
+        if source is None or self.kind != "video":
+            return []
+        rate = getattr(source, "bitrate_bps", None)
+        bitrate = rate(time.monotonic()) if callable(rate) else 0
+        return [LayerInfo(0, None, None, None, bitrate)]
+
+    def _apply_pause(self) -> None:
+        """A paused video down track leaves its source's fan-out list, so it costs nothing
+        per packet. Resuming is a source switch: it waits for a keyframe (asked for through
+        the source's rate limiter) and re-bases numbering, so the output has no sequence gap.
+        """
+        paused = self.view_paused or self.bw_paused
         if paused == self.paused:
             return
         self.paused = paused

@@ -14,6 +14,7 @@ from typing import Any
 from sfu import aiortc_bridge as bridge
 from sfu.down_track import DownTrack
 from sfu.published_track import PublishedTrack
+from sfu.rtcp_events import RtcpEvent
 from sfu.settings import SfuSettings
 from sfu.tasks import TaskSet
 from sfu.tracks import TrackView
@@ -53,10 +54,14 @@ class DownstreamConnection:
         ssrc, rtx_ssrc = bridge.sender_ssrcs(transceiver)
         down = DownTrack(kind, ssrc, rtx_ssrc, bridge.transport(transceiver),
                          bridge.cname(self._pc))
-        bridge.prepare_sender(transceiver, down.on_rtcp, down.set_ready)
+        bridge.prepare_sender(transceiver, lambda event: self._on_rtcp(down, event),
+                              down.set_ready)
         slot = Slot(transceiver=transceiver, kind=kind, down=down)
         self.slots.append(slot)
         return slot
+
+    def _on_rtcp(self, down: DownTrack, event: RtcpEvent) -> None:
+        down.on_rtcp(event)
 
     def _apply_negotiation(self) -> None:
         """After an answer: configure every slot and start forwarding to active ones."""

@@ -15,6 +15,7 @@ from sfu.interfaces import DownTrackLike, RtpPacketLike
 from sfu.keyframe import is_keyframe_start
 from sfu.keyframe_limiter import KeyframeLimiter
 from sfu.packet_history import PacketHistory
+from sfu.rate_meter import RateMeter
 from sfu.rtcp_events import RtcpEvent, SenderReport
 from sfu.rtcp_stats import NackTracker, ReceiveStats, ReportBlock
 from sfu.settings import SfuSettings
@@ -36,6 +37,8 @@ class PublishedTrack:
         self.muted = False
         self.closed = False
         self.sender_report: tuple[SenderReport, float] | None = None
+        self.octets_received = 0  # media payload bytes, for the up-stream bit rate
+        self._rate = RateMeter()
         self._send_rtcp = send_rtcp
         self.rtcp_ssrc = rtcp_ssrc
         self._history: PacketHistory[Any] = PacketHistory(settings.packet_history_ms)
@@ -92,6 +95,7 @@ class PublishedTrack:
         if pt == self.codec.payload_type:
             self.media_ssrc = packet.ssrc
             self._stats.add(packet.sequence_number, packet.timestamp, now)
+            self.octets_received += len(packet.payload)
             if self.meter is not None:
                 level = packet.extensions.audio_level
                 if level is not None:
@@ -120,6 +124,10 @@ class PublishedTrack:
             return None
         block = self._stats.report(now)
         return None if block is None else (self.media_ssrc, block)
+
+    def bitrate_bps(self, now: float) -> int:
+        """The publisher's media bit rate (payload), measured over the last second or so."""
+        return self._rate.sample(self.octets_received, now)
 
     def bitrate_estimate(self) -> int | None:
         """The lowest bitrate any subscriber's receiver estimated (REMB), if known."""

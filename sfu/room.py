@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
+from sfu.downlink import BandwidthReport
 from sfu.downstream import DownstreamConnection
 from sfu.errors import SdpError, UnknownTrackError
 from sfu.ingest.source_track import SourceTrack, source_codec
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("audio", "video")
 SPEAKER_INTERVAL_S = 0.25  # level smoothing and speaker decisions; also the update rate cap
 SpeakerCallback = Callable[[str | None, dict[str, float]], None]
+BandwidthCallback = Callable[[str, int, bool], None]  # participant, estimate_bps, video_paused
 
 
 class RoomMedia:
@@ -38,6 +40,7 @@ class RoomMedia:
         self.settings = settings or SfuSettings()
         self.on_tracks_changed: Callable[[], None] | None = None
         self.on_speaker_update: SpeakerCallback | None = None
+        self.on_bandwidth: BandwidthCallback | None = None
         self.speakers = SpeakerDetector()
         self._reported_levels: dict[str, float] = {}
         self._speaker_loop: asyncio.Task[None] | None = None
@@ -142,7 +145,8 @@ class RoomMedia:
         subscriber = self._subscribers.get(participant_id)
         if subscriber is None or subscriber.closed:
             subscriber = SubscriberConnection(participant_id, self.settings,
-                                              self._downstream_gone)
+                                              self._downstream_gone, self._bandwidth_report,
+                                              lambda: self.speakers.dominant)
             subscriber.views.update(self._early_views.pop(participant_id, {}))
             self._subscribers[participant_id] = subscriber
         async with subscriber.lock:
@@ -260,6 +264,10 @@ class RoomMedia:
                 logger.exception("on_speaker_update callback failed")
 
     # --- internals -----------------------------------------------------------------------
+
+    def _bandwidth_report(self, participant_id: str, report: BandwidthReport) -> None:
+        if self.on_bandwidth is not None:
+            self.on_bandwidth(participant_id, report.estimate_bps, report.video_paused)
 
     def _check_open(self) -> None:
         if self._closed:

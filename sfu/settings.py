@@ -21,6 +21,10 @@ class SfuSettings:
     packet_history_ms: int = 1000
     max_sdp_bytes: int = 65536
     max_m_sections: int = 16
+    # Downlink estimate per subscriber (sfu/bandwidth_estimator.py), bits per second.
+    bwe_start_bps: int = 1_000_000
+    bwe_min_bps: int = 50_000
+    bwe_max_bps: int = 20_000_000
 
     def __post_init__(self) -> None:
         for name in ("ice_host_addresses", "ice_public_addresses"):
@@ -36,6 +40,9 @@ class SfuSettings:
             raise ValueError(f"packet_history_ms is {self.packet_history_ms}, minimum is 1000")
         if self.max_sdp_bytes < 1024:
             raise ValueError(f"max_sdp_bytes is {self.max_sdp_bytes}, minimum is 1024")
+        if not 10_000 <= self.bwe_min_bps <= self.bwe_start_bps <= self.bwe_max_bps:
+            raise ValueError("need 10000 <= bwe_min_bps <= bwe_start_bps <= bwe_max_bps, got "
+                             f"{self.bwe_min_bps}, {self.bwe_start_bps}, {self.bwe_max_bps}")
         if self.max_m_sections < 1:
             raise ValueError(f"max_m_sections is {self.max_m_sections}, minimum is 1")
 

@@ -37,6 +37,19 @@ class SubscribeOffer:
     tracks: dict[str, TrackInfo] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer a video down track can forward (index 0 = lowest). A track without
+    simulcast has exactly one. Sizes are None until known; bitrate_bps is measured on the
+    up-stream (0 before anything arrived)."""
+
+    index: int
+    rid: str | None
+    width: int | None
+    height: int | None
+    bitrate_bps: int
+
+
 MAX_VIEW_PIXELS = 16384  # one side of a tile, in device pixels
 
 

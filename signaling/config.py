@@ -104,6 +104,14 @@ class SfuConfig:
     ice_public_addresses: tuple[str, ...] = field(default=(), metadata={"ip": True})
     keyframe_min_interval_s: float = field(default=1.0, metadata=_range(0.0, 60))
     packet_history_ms: int = field(default=1000, metadata=_range(1000, 60000))
+    bwe_start_bps: int = field(default=1_000_000, metadata=_range(10_000, 100_000_000))
+    bwe_min_bps: int = field(default=50_000, metadata=_range(10_000, 100_000_000))
+    bwe_max_bps: int = field(default=20_000_000, metadata=_range(10_000, 100_000_000))
+
+    def __post_init__(self) -> None:
+        if not self.bwe_min_bps <= self.bwe_start_bps <= self.bwe_max_bps:
+            raise ConfigError("[sfu] needs bwe_min_bps <= bwe_start_bps <= bwe_max_bps, got "
+                              f"{self.bwe_min_bps}, {self.bwe_start_bps}, {self.bwe_max_bps}")
 
 
 @dataclass(frozen=True)

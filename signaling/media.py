@@ -24,6 +24,9 @@ def sfu_settings(config: Config) -> sfu.SfuSettings:
         ice_public_addresses=tuple(config.sfu.ice_public_addresses),
         keyframe_min_interval_s=config.sfu.keyframe_min_interval_s,
         packet_history_ms=config.sfu.packet_history_ms,
+        bwe_start_bps=config.sfu.bwe_start_bps,
+        bwe_min_bps=config.sfu.bwe_min_bps,
+        bwe_max_bps=config.sfu.bwe_max_bps,
         max_sdp_bytes=config.limits.max_sdp_bytes,
         max_m_sections=config.limits.max_m_sections,
     )

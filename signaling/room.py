@@ -55,6 +55,7 @@ class Room:
         self._locations = LocationStore(services.store.redis)
         media.on_tracks_changed = self._tracks_changed
         media.on_speaker_update = self._speaker_update
+        media.on_bandwidth = self._bandwidth_update
 
     @property
     def limits(self) -> LimitsConfig:
@@ -293,6 +294,15 @@ class Room:
         if levels != self._levels:
             self._levels = levels
             self.broadcast({"type": "audio_levels", "levels": levels})
+
+    def _bandwidth_update(self, participant_id: str, estimate_bps: int,
+                          video_paused: bool) -> None:
+        """From the SFU: this member's downlink estimate, and whether its video is paused
+        for lack of bandwidth (the client shows a notice)."""
+        member = self.members.get(participant_id)
+        if member is not None and member.announced and not self.closed:
+            member.send({"type": "bandwidth", "estimate_bps": int(estimate_bps),
+                         "video_paused": bool(video_paused)})
 
     # state and host controls
     async def set_state(self, member: Member, audio: bool | None, video: bool | None) -> None:

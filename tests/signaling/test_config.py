@@ -106,3 +106,11 @@ def test_base_url_defaults_to_host_and_port() -> None:
     assert config.server.base_url == "https://meet.example"
     with pytest.raises(ConfigError, match="PUBLIC_URL.*http"):
         load_config(None, env={"COMMANDPOST_SERVER_PUBLIC_URL": "meet.example"})
+
+
+def test_bandwidth_estimate_range_must_be_ordered() -> None:
+    with pytest.raises(ConfigError, match=r"bwe_min_bps <= bwe_start_bps <= bwe_max_bps, "
+                                          r"got 50000, 20000, 20000000"):
+        load_config(None, {"COMMANDPOST_SFU_BWE_START_BPS": "20000"})
+    with pytest.raises(ConfigError, match=r"BWE_MAX_BPS: 5000 is below the minimum"):
+        load_config(None, {"COMMANDPOST_SFU_BWE_MAX_BPS": "5000"})

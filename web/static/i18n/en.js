@@ -45,6 +45,7 @@ export default {
   "meeting.locked": "Locked",
   "meeting.participants": "{count} in meeting",
   "meeting.alone": "You are the only one here. Share the link to invite others.",
+  "meeting.videoPausedBandwidth": "Video paused: your connection is too slow. Audio continues.",
   "meeting.connecting": "Connecting…",
   "meeting.reconnecting": "Reconnecting…",
 

@@ -45,6 +45,7 @@ export default {
   "meeting.locked": "已锁定",
   "meeting.participants": "{count} 人参会",
   "meeting.alone": "目前只有您一人。分享链接邀请其他人加入。",
+  "meeting.videoPausedBandwidth": "网络带宽不足，视频已暂停，语音继续。",
   "meeting.connecting": "正在连接…",
   "meeting.reconnecting": "正在重新连接…",
 

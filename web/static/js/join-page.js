@@ -51,6 +51,8 @@ function main() {
       status();
     },
     activeSpeaker: (id) => speaker?.fromServer(id),
+    // The server paused our incoming video for lack of downlink: say why the tiles froze.
+    bandwidth: ({ videoPaused }) => { $("#bandwidth-notice").hidden = !videoPaused; },
     ended: (reason, detail) => {
       speaker?.stop();
       grid.clear();

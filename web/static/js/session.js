@@ -28,6 +28,7 @@ export class MeetingSession {
     this.publisher = null;
     this.subscriber = null;
     this.signaling = null;
+    this.bandwidth = null; // the server's last `bandwidth` message about our downlink
   }
 
   isAdmin() {
@@ -107,6 +108,8 @@ export class MeetingSession {
     this.subscriber = null;
     this.trackViews?.reset();
     this.ui.grid.setTracks([]);
+    this.bandwidth = null;
+    this.ui.bandwidth?.({ videoPaused: false });
   }
 
   listen(s) {
@@ -125,6 +128,10 @@ export class MeetingSession {
     on("muted", (msg) => this.onMutedByHost(msg));
     on("active_speaker", ({ participant_id: id }) => this.ui.activeSpeaker?.(id ?? null));
     on("audio_levels", ({ levels }) => this.ui.grid.setLevels(levels || {}));
+    on("bandwidth", (msg) => {
+      this.bandwidth = { estimateBps: msg.estimate_bps, videoPaused: Boolean(msg.video_paused) };
+      this.ui.bandwidth?.(this.bandwidth);
+    });
     on("kicked", () => this.end("kicked"));
     on("room_locked", ({ locked }) => {
       this.locked = Boolean(locked);

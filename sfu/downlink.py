@@ -1,0 +1,113 @@
+"""Bandwidth adaptation of one subscriber connection: feeds the estimator with the RTCP the
+subscriber sends and with what we send it, and applies the allocator's split to the down
+tracks (contract A: set_budget / set_bw_paused)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sfu.bandwidth_allocator import AUDIO_FLOOR_BPS, Allocation, BandwidthAllocator, VideoDemand
+from sfu.bandwidth_estimator import BandwidthEstimator, EstimatorLimits
+from sfu.down_track import DownTrack
+from sfu.rate_meter import RateMeter
+from sfu.rtcp_events import ReceiverReport, Remb, RtcpEvent
+
+logger = logging.getLogger(__name__)
+
+REPORT_CHANGE = 0.2  # tell the client when the estimate moved by this fraction ...
+REPORT_MIN_INTERVAL_S = 2.0  # ... at most this often (a pause change is told at once)
+
+
+@dataclass(frozen=True)
+class BandwidthReport:
+    """What the subscriber is told (docs/protocol.md `bandwidth`)."""
+
+    estimate_bps: int
+    video_paused: bool
+
+
+class Downlink:
+    def __init__(self, limits: EstimatorLimits | None = None) -> None:
+        self.estimator = BandwidthEstimator(limits)
+        self.allocator = BandwidthAllocator()
+        self.sent = RateMeter()
+        self.allocation = Allocation()
+        self.video_paused = False
+        self._told: BandwidthReport | None = None
+        self._told_at = float("-inf")
+
+    def on_rtcp(self, down: DownTrack, event: RtcpEvent, now: float) -> None:
+        """RTCP that reached `down`'s sender. A compound report reaches every sender it
+        names, so a block counts only at the sender it is about."""
+        if isinstance(event, ReceiverReport):
+            if event.ssrc == down.ssrc:
+                self.estimator.on_report_block(event.ssrc, event.highest_sequence,
+                                               event.packets_lost, now)
+        elif isinstance(event, Remb) and down.ssrc in event.ssrcs:
+            self.estimator.on_remb(event.bitrate, now)
+
+    def tick(self, downs: Iterable[DownTrack], dominant: str | None,
+             now: float) -> BandwidthReport | None:
+        """Measure, re-split, apply; return a report when the client should hear of it."""
+        downs = [d for d in downs if d.source is not None and not d.source.closed]
+        sent = self.sent.sample(sum(d.octets_sent for d in downs), now)
+        self.estimator.set_sent(sent, self.allocation.next_step_bps)
+        audio = sum(max(AUDIO_FLOOR_BPS, _source_bps(d, now)) for d in downs
+                    if d.kind == "audio")
+        videos = [_demand(d, dominant) for d in downs if d.kind == "video" and not d.view_paused]
+        estimate = self.estimator.estimate_bps
+        self.allocation = self.allocator.allocate(estimate, audio, videos, now)
+        _apply(self.allocation, videos)
+        if self.allocation.video_paused != self.video_paused:
+            logger.info("downlink estimate %d bit/s (sending %d, loss %.2f): video %s",
+                        estimate, sent, self.estimator.loss,
+                        "paused" if self.allocation.video_paused else "resumed")
+        self.video_paused = self.allocation.video_paused
+        return self._report(BandwidthReport(estimate, self.video_paused), now)
+
+    def _report(self, report: BandwidthReport, now: float) -> BandwidthReport | None:
+        told = self._told
+        if told is not None and told.video_paused == report.video_paused:
+            moved = abs(report.estimate_bps - told.estimate_bps) / max(1, told.estimate_bps)
+            if moved < REPORT_CHANGE or now - self._told_at < REPORT_MIN_INTERVAL_S:
+                return None
+        self._told, self._told_at = report, now
+        return report
+
+
+def _source_bps(down: DownTrack, now: float) -> int:
+    rate: Callable[[float], int] | None = getattr(down.source, "bitrate_bps", None)
+    return rate(now) if callable(rate) else 0
+
+
+def _demand(down: DownTrack, dominant: str | None) -> VideoDemand:
+    layers = down.layers_available()
+    bitrates = tuple(layer.bitrate_bps for layer in layers) or (0,)
+    wanted = len(bitrates) - 1
+    if down.view_width is not None and down.view_height is not None:
+        for layer in layers:
+            if layer.width is not None and layer.height is not None \
+                    and layer.width >= down.view_width and layer.height >= down.view_height:
+                wanted = layer.index
+                break
+    area = None if down.view_width is None or down.view_height is None \
+        else down.view_width * down.view_height
+    source = down.source
+    speaker = source is not None and dominant is not None \
+        and source.info.participant_id == dominant
+    return VideoDemand(key=down, layer_bitrates=bitrates, wanted_layer=wanted, area=area,
+                       speaker=speaker)
+
+
+def _apply(allocation: Allocation, videos: list[VideoDemand]) -> None:
+    for video in videos:
+        down = video.key
+        assert isinstance(down, DownTrack)
+        budget = allocation.budgets.get(down)
+        if budget is None:
+            down.set_bw_paused(True)
+        else:
+            down.set_budget(budget)
+            down.set_bw_paused(False)

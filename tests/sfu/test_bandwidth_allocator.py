@@ -1,0 +1,98 @@
+"""Splitting a subscriber's estimate: audio first, ranked video, audio-only, hysteresis."""
+
+from __future__ import annotations
+
+from sfu.bandwidth_allocator import DEFAULT_LAYER_BPS, BandwidthAllocator, VideoDemand
+
+LAYERS = (150_000, 500_000, 1_500_000)  # a browser's three simulcast layers
+AUDIO = 50_000
+
+
+def video(key: str, area: int | None = 640 * 360, speaker: bool = False,
+          layers: tuple[int, ...] = LAYERS, wanted: int | None = None) -> VideoDemand:
+    return VideoDemand(key=key, layer_bitrates=layers,
+                       wanted_layer=len(layers) - 1 if wanted is None else wanted,
+                       area=area, speaker=speaker)
+
+
+def test_plenty_gives_every_track_the_layer_its_tile_needs():
+    alloc = BandwidthAllocator()
+    small = video("small", area=160 * 90, wanted=0)
+    big = video("big", area=1280 * 720)
+    result = alloc.allocate(5_000_000, AUDIO, [small, big], 0.0)
+    assert not result.paused and not result.video_paused
+    assert result.budgets["small"] == 150_000  # a thumbnail never gets more than layer 0
+    assert result.budgets["big"] >= 1_500_000  # the leftover goes to the first in rank
+
+
+def test_speaker_and_bigger_tiles_go_first():
+    alloc = BandwidthAllocator()
+    tracks = [video("a", area=320 * 180), video("b", area=1280 * 720),
+              video("c", area=320 * 180, speaker=True)]
+    # Audio + 3 x layer 0 = 500 k; 900 k leaves 400 k: one upgrade to layer 1 (+350 k).
+    result = alloc.allocate(950_000, AUDIO, tracks, 0.0)
+    assert result.budgets["c"] >= 500_000  # the speaker is upgraded first
+    assert result.budgets["b"] == 150_000 and result.budgets["a"] == 150_000
+    # Only two lowest layers fit: the small non-speaker tile is paused.
+    alloc = BandwidthAllocator()
+    result = alloc.allocate(AUDIO + 320_000, AUDIO, tracks, 0.0)
+    assert set(result.budgets) == {"c", "b"} and result.paused == ["a"]
+    assert not result.video_paused
+
+
+def test_audio_only_when_audio_plus_the_lowest_layer_does_not_fit():
+    alloc = BandwidthAllocator()
+    result = alloc.allocate(AUDIO + 140_000, AUDIO, [video("v")], 0.0)
+    assert result.video_paused and result.paused == ["v"] and not result.budgets
+    # The next step the estimator may grow to: resuming video, with the margin.
+    assert result.next_step_bps == AUDIO + int(150_000 * alloc.resume_margin)
+
+
+def test_unmeasured_layers_count_as_a_default():
+    alloc = BandwidthAllocator()
+    result = alloc.allocate(AUDIO + DEFAULT_LAYER_BPS - 1, AUDIO,
+                            [video("v", layers=(0,))], 0.0)
+    assert result.video_paused
+
+
+def test_drop_is_immediate_resume_needs_margin_and_hold():
+    alloc = BandwidthAllocator(resume_margin=1.2, resume_hold_s=2.0)
+    tracks = [video("v")]
+    assert not alloc.allocate(1_000_000, AUDIO, tracks, 0.0).video_paused
+    assert alloc.allocate(AUDIO + 100_000, AUDIO, tracks, 1.0).video_paused  # at once
+    # Enough for layer 0 but not with the margin: stays paused however long.
+    for t in range(2, 10):
+        assert alloc.allocate(AUDIO + 170_000, AUDIO, tracks, float(t)).video_paused
+    # With the margin: resumes after the hold, not before.
+    assert alloc.allocate(AUDIO + 200_000, AUDIO, tracks, 40.0).video_paused
+    assert alloc.allocate(AUDIO + 200_000, AUDIO, tracks, 41.0).video_paused
+    result = alloc.allocate(AUDIO + 200_000, AUDIO, tracks, 42.0)
+    assert not result.video_paused and result.budgets["v"] == 200_000
+
+
+def test_a_failed_resume_doubles_the_hold():
+    alloc = BandwidthAllocator(resume_margin=1.0, resume_hold_s=2.0, max_hold_s=8.0)
+    tracks = [video("v")]
+    good, bad = AUDIO + 300_000, AUDIO + 100_000
+    alloc.allocate(good, AUDIO, tracks, 0.0)
+    alloc.allocate(bad, AUDIO, tracks, 1.0)
+    t = 1.0
+    holds = []
+    for _ in range(4):
+        started = t
+        while alloc.allocate(good, AUDIO, tracks, t).video_paused:
+            t += 0.5
+        holds.append(t - started)
+        t += 1.0
+        assert alloc.allocate(bad, AUDIO, tracks, t).video_paused  # the probe failed
+        t += 0.5
+    assert holds == [2.0, 4.0, 8.0, 8.0]
+
+
+def test_next_step_is_one_layer_up_when_everything_runs():
+    alloc = BandwidthAllocator(resume_margin=1.0)
+    result = alloc.allocate(AUDIO + 200_000, AUDIO, [video("v")], 0.0)
+    assert result.budgets == {"v": 200_000}
+    assert result.next_step_bps == AUDIO + 500_000  # layer 1 of the only track
+    result = alloc.allocate(AUDIO + 2_000_000, AUDIO, [video("v")], 1.0)
+    assert result.next_step_bps == 0  # at the top: nothing to probe for

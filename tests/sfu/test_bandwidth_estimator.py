@@ -1,0 +1,146 @@
+"""The downlink estimator, fed with RTCP datagrams as a subscriber sends them."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from sfu import aiortc_bridge as bridge
+from sfu.bandwidth_estimator import BandwidthEstimator, EstimatorLimits
+from sfu.rtcp_events import ReceiverReport, Remb
+
+OUR_SSRC = 0x22222222
+THEIR_SSRC = 0x11111111
+
+# RR (PT 201) from 0x11111111 with one block about 0x22222222: fraction 64/256,
+# cumulative lost 100, extended highest sequence 0x00010064, jitter 5, no LSR.
+RR_BYTES = bytes.fromhex("81c90007" "11111111" "22222222" "40000064" "00010064"
+                         "00000005" "00000000" "00000000")
+# REMB (PSFB PT 206, FMT 15) from 0x11111111: 'REMB', one SSRC, exp 1 mantissa 0x2ab98
+# (350000 bps), about 0x22222222.
+REMB_BYTES = bytes.fromhex("8fce0005" "11111111" "00000000" "52454d42" "0106ab98"
+                           "22222222")
+
+
+def block(highest: int, lost: int, fraction: int = 0, ssrc: int = OUR_SSRC) -> bytes:
+    return struct.pack("!IB3sIIII", ssrc, fraction, (lost & 0xFFFFFF).to_bytes(3, "big"),
+                       highest, 0, 0, 0)
+
+
+def rr(highest: int, lost: int, fraction: int = 0, ssrc: int = OUR_SSRC) -> bytes:
+    """A receiver report datagram laid out by hand (RFC 3550 6.4.2)."""
+    return rr_blocks([block(highest, lost, fraction, ssrc)])
+
+
+def rr_blocks(blocks: list[bytes]) -> bytes:
+    length = 1 + 6 * len(blocks)  # in 32-bit words, minus one
+    return struct.pack("!BBHI", 0x80 | len(blocks), 201, length, THEIR_SSRC) + b"".join(blocks)
+
+
+def feed(estimator: BandwidthEstimator, data: bytes, now: float) -> None:
+    for event in bridge.rtcp_events(data):
+        if isinstance(event, ReceiverReport):
+            estimator.on_report_block(event.ssrc, event.highest_sequence, event.packets_lost,
+                                      now)
+        elif isinstance(event, Remb):
+            estimator.on_remb(event.bitrate, now)
+
+
+def test_fixture_bytes_parse_to_the_fields_we_rely_on():
+    [report] = bridge.rtcp_events(RR_BYTES)
+    assert report == ReceiverReport(OUR_SSRC, 64, 100, 0x00010064, 5, 0, 0)
+    assert rr(0x00010064, 100, 64)[:20] == RR_BYTES[:20]
+    [remb] = bridge.rtcp_events(REMB_BYTES)
+    assert remb == Remb(350_000, (OUR_SSRC,))
+
+
+def test_malformed_rtcp_raises_value_error():
+    with pytest.raises(ValueError):
+        bridge.rtcp_events(RR_BYTES[:20])
+
+
+def test_heavy_loss_decreases_by_half_the_loss_fraction():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 25), 1.0)  # 25 of 100 lost
+    assert est.loss == pytest.approx(0.25)
+    assert est.estimate_bps == int(1_000_000 * (1 - 0.5 * 0.25))
+
+
+def test_moderate_loss_holds_and_low_loss_grows_8_percent_per_second():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=500_000))
+    est.set_sent(2_000_000)  # plenty sent: growth not capped
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 5), 1.0)  # 5 %: hold
+    assert est.estimate_bps == 500_000
+    feed(est, rr(1200, 5), 2.0)  # 0 %: one second of growth
+    assert est.estimate_bps == int(500_000 * 1.08)
+    feed(est, rr(1300, 5), 2.5)  # half a second
+    assert est.estimate_bps == int(500_000 * 1.08 * 1.08 ** 0.5)
+
+
+def test_growth_is_capped_by_what_is_sent_or_the_next_step():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=100_000))
+    est.set_sent(70_000)
+    seq = 0
+    for second in range(1, 30):
+        seq += 100
+        feed(est, rr(seq, 0), float(second))
+    assert est.estimate_bps == 70_000 * 1.5 + 10_000
+    est.set_sent(70_000, next_step_bps=400_000)  # the allocator wants to try more
+    for second in range(30, 60):
+        seq += 100
+        feed(est, rr(seq, 0), float(second))
+    assert est.estimate_bps == 400_000
+
+
+def test_remb_below_the_send_rate_caps_at_once_and_above_it_bounds_nothing():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(600_000)
+    feed(est, REMB_BYTES, 0.0)
+    assert est.estimate_bps == 350_000
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(200_000)
+    feed(est, REMB_BYTES, 0.0)  # the receiver gets everything we send
+    assert est.estimate_bps == 1_000_000
+
+
+def test_low_remb_also_stops_loss_based_growth_while_fresh():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=340_000))
+    est.set_sent(400_000)
+    feed(est, REMB_BYTES, 0.0)
+    feed(est, rr(1000, 0), 0.5)
+    feed(est, rr(1100, 0), 1.5)
+    assert est.estimate_bps == 350_000  # REMB 350 k < sent: growth stops there
+    feed(est, rr(1200, 0), 5.0)  # REMB stale now
+    assert est.estimate_bps == int(350_000 * 1.08)
+
+
+def test_loss_is_aggregated_over_streams_and_small_samples_wait():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    feed(est, rr_blocks([block(500, 0, ssrc=1), block(500, 0, ssrc=2)]), 0.0)
+    feed(est, rr(505, 3, ssrc=1), 1.0)  # 5 packets: too few to judge yet
+    assert est.estimate_bps == 1_000_000
+    feed(est, rr(600, 20, ssrc=2), 1.1)  # together 20 + 3 lost of 105
+    assert est.loss == pytest.approx(23 / 105)
+    assert est.estimate_bps == int(1_000_000 * (1 - 0.5 * 23 / 105))
+
+
+def test_sequence_wrap_counts_and_reordered_reports_are_ignored():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    feed(est, rr(0x0000FFF0, 0), 0.0)
+    feed(est, rr(0x00010050, 40), 1.0)  # 96 expected across the wrap, 40 lost
+    assert est.loss == pytest.approx(40 / 96)
+    before = est.estimate_bps
+    feed(est, rr(0x00010000, 40), 2.0)  # older than the last: no effect
+    assert est.estimate_bps == before
+
+
+def test_limits_bound_the_estimate():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=60_000, min_bps=50_000))
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 90), 1.0)
+    assert est.estimate_bps == 50_000
+    with pytest.raises(ValueError, match="min_bps <= start_bps"):
+        EstimatorLimits(start_bps=10, min_bps=50_000)

@@ -1,0 +1,76 @@
+"""Downlink adaptation on a real congested link: a subscriber behind a rate-limited relay
+loses its video (audio-only) while the link is narrow, keeps its audio, and gets video back
+when the link recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
+from sfu_peers import Publisher, Subscriber, wait_for
+from sfu_shaper import ShapedRelay
+
+# Opus from aiortc is ~96 kbit/s and the video 300 kbit/s; 220 kbit/s on the wire carries
+# the audio with its headers, not both.
+NARROW_BPS = 220_000
+
+
+def video_down(room, pid: str):
+    [slot] = [s for s in room._subscribers[pid].slots if s.kind == "video"]
+    return slot.down
+
+
+async def test_throttled_subscriber_drops_to_audio_only_and_recovers(room):
+    reports: list[tuple[float, str, int, bool]] = []
+    room.on_bandwidth = lambda pid, bps, paused: reports.append(
+        (time.monotonic(), pid, bps, paused))
+    alice = Publisher(room, "p_alice")
+    alice.add(ToneAudioTrack(), "microphone")
+    alice.add(EncodedVideoTrack(encoded_frames("vp8", 60, 30)), "camera", codec="VP8")
+    relay = ShapedRelay()
+    await relay.start()
+    bob = Subscriber(room, "p_bob", relay=relay)
+    try:
+        await alice.publish()
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        audio = bob.stream(bob.mid_of("audio"))
+        down = video_down(room, "p_bob")
+        await wait_for(lambda: len(video.frames("VP8")) >= 30 and len(audio.packets) >= 50,
+                       10, "video and audio flowing on the open link")
+        assert not down.bw_paused
+
+        relay.rate_bps = NARROW_BPS
+        narrowed = time.monotonic()
+        await wait_for(lambda: down.bw_paused, 10, "video paused on the narrow link")
+        paused_at = time.monotonic()
+        await wait_for(lambda: any(r[3] and r[0] >= narrowed for r in reports), 2,
+                       "a bandwidth report with video_paused")
+        # Audio keeps flowing while video is off (aiortc sends 50 packets/s).
+        await asyncio.sleep(0.5)
+        before = len(audio.packets)
+        window_start = time.monotonic()
+        await asyncio.sleep(3.0)
+        audio_rate = (len(audio.packets) - before) / (time.monotonic() - window_start)
+        estimate_narrow = room._subscribers["p_bob"].downlink.estimator.estimate_bps
+
+        relay.rate_bps = None
+        opened = time.monotonic()
+        frames_before = len(video.frames("VP8"))
+        await wait_for(lambda: not down.bw_paused, 40, "video resumed on the open link")
+        resumed_at = time.monotonic()
+        await wait_for(lambda: len(video.frames("VP8")) >= frames_before + 30, 5,
+                       "video frames again after the link recovered")
+        await wait_for(lambda: any(not r[3] and r[0] >= opened for r in reports), 3,
+                       "a bandwidth report with video_paused false")
+    finally:
+        await alice.close()
+        await bob.close()
+        relay.close()
+    print(f"paused {paused_at - narrowed:.1f} s after narrowing, estimate "
+          f"{estimate_narrow} bps; resumed {resumed_at - opened:.1f} s after opening; "
+          f"audio {audio_rate:.0f} packets/s while paused")
+    assert all(r[1] == "p_bob" for r in reports)
+    assert audio_rate >= 40, f"audio must keep flowing while video is paused ({audio_rate}/s)"
+    assert estimate_narrow < NARROW_BPS * 2
