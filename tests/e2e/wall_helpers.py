@@ -117,3 +117,54 @@ class Sources:
                 pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+
+
+def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid PNG of one colour (what a tile server returns for open water)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+class TileServer:
+    """A slippy-map tile server on loopback (aiohttp, its own thread): every /{z}/{x}/{y}.png
+    is a 256x256 PNG; requested paths are recorded."""
+
+    def __init__(self) -> None:
+        from aiohttp import web
+
+        self.requested: list[tuple[int, int, int]] = []
+        self.png = solid_png(256, 256, (40, 70, 90))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def tile(request: web.Request) -> web.Response:
+            z, x, y = (int(request.match_info[k]) for k in ("z", "x", "y"))
+            self.requested.append((z, x, y))
+            return web.Response(body=self.png, content_type="image/png")
+
+        async def start() -> Any:
+            app = web.Application()
+            app.router.add_get(r"/{z:\d+}/{x:\d+}/{y:\d+}.png", tile)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            return runner, site._server.sockets[0].getsockname()[1]
+
+        self.runner, self.port = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.template = f"http://127.0.0.1:{self.port}/{{z}}/{{x}}/{{y}}.png"
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
