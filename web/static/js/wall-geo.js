@@ -4,6 +4,7 @@
 export const TILE_SIZE = 256;
 const EARTH_RADIUS_M = 6378137;
 const MAX_LAT = 85.05112878; // Web Mercator stops here
+const DEFAULT_PAD = { left: 48, right: 160, top: 40, bottom: 56 };
 
 function clampLat(lat) {
   return Math.max(-MAX_LAT, Math.min(MAX_LAT, lat));
@@ -32,27 +33,33 @@ export function metresPerPixel(lat, zoom) {
 }
 
 /**
- * The view that shows every point inside width x height with `pad` pixels to spare:
- * {zoom, center: {lat, lon}}. `integer` rounds the zoom down (tile servers only have whole
- * zoom levels). One point gets `singleZoom`; none gets the whole world.
+ * The view that shows every point inside width x height, keeping `pad` pixels free on each
+ * side ({left, right, top, bottom}: marker labels extend to the right, the scale bar sits at
+ * the bottom): {zoom, center: {lat, lon}}. `integer` rounds the zoom down (tile servers only
+ * have whole zoom levels). One point gets `singleZoom`; none gets the whole world.
  */
-export function fitView(points, width, height, { maxZoom = 18, singleZoom = 16, pad = 48, integer = false } = {}) {
-  if (!points.length || width <= 0 || height <= 0) return { zoom: integer ? 1 : 1, center: { lat: 20, lon: 0 } };
+export function fitView(points, width, height, { maxZoom = 18, singleZoom = 16, pad = DEFAULT_PAD, integer = false } = {}) {
+  if (!points.length || width <= 0 || height <= 0) return { zoom: 1, center: { lat: 20, lon: 0 } };
   const at0 = points.map((p) => project(p.lat, p.lon, 0));
   const xs = at0.map((p) => p.x);
   const ys = at0.map((p) => p.y);
   const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const center = unproject((minX + maxX) / 2, (minY + maxY) / 2, 0);
   const spanX = maxX - minX;
   const spanY = maxY - minY;
+  const innerW = Math.max(1, width - pad.left - pad.right);
+  const innerH = Math.max(1, height - pad.top - pad.bottom);
   let zoom = Math.min(maxZoom, singleZoom);
   if (spanX > 0 || spanY > 0) {
-    const fitX = spanX > 0 ? Math.log2(Math.max(1, width - 2 * pad) / spanX) : Infinity;
-    const fitY = spanY > 0 ? Math.log2(Math.max(1, height - 2 * pad) / spanY) : Infinity;
+    const fitX = spanX > 0 ? Math.log2(innerW / spanX) : Infinity;
+    const fitY = spanY > 0 ? Math.log2(innerH / spanY) : Infinity;
     zoom = Math.max(0, Math.min(maxZoom, fitX, fitY));
   }
   if (integer) zoom = Math.floor(zoom);
-  return { zoom, center };
+  // Centre the points in the padded inner box, not in the whole panel.
+  const scale = 2 ** zoom;
+  const cx = ((minX + maxX) / 2) * scale + (pad.right - pad.left) / 2;
+  const cy = ((minY + maxY) / 2) * scale + (pad.bottom - pad.top) / 2;
+  return { zoom, center: unproject(cx, cy, zoom) };
 }
 
 /** The largest "nice" length (1, 2 or 5 x 10^n metres) that is at most maxMetres. */

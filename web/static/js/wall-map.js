@@ -113,7 +113,8 @@ export class WallMap {
     const latStep = gridStep(topLeft.lat - bottomRight.lat);
     const lonDigits = stepDecimals(lonStep);
     const latDigits = stepDecimals(latStep);
-    for (let lon = Math.ceil(topLeft.lon / lonStep) * lonStep; lon <= bottomRight.lon; lon += lonStep) {
+    const [west, east] = [Math.max(-180, topLeft.lon), Math.min(180, bottomRight.lon)];
+    for (let lon = Math.ceil(west / lonStep) * lonStep; lon <= east; lon += lonStep) {
       const x = this.toScreen(topLeft.lat, lon).x;
       this.gridEl.append(svg("line", { x1: x, y1: 0, x2: x, y2: height, class: "map-grid-line" }));
       const label = svg("text", { x: x + 3, y: height - 6, class: "map-grid-label" });
