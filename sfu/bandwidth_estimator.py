@@ -93,9 +93,6 @@ class BandwidthEstimator:
                 self._lost += max(0, min(expected, packets_lost - stream.lost))
         self._update(now)
 
-    def forget_stream(self, ssrc: int) -> None:
-        self._streams.pop(ssrc, None)
-
     def _update(self, now: float) -> None:
         if self._expected < MIN_LOSS_SAMPLE:
             return

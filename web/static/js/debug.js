@@ -25,6 +25,10 @@ export function exposeDebugHandle({ session, grid, i18n, toasts, speaker }) {
     get metrics() {
       return { ...session.metrics };
     },
+    /** The server's last `bandwidth` message: { estimateBps, videoPaused } or null. */
+    get bandwidth() {
+      return session.bandwidth ? { ...session.bandwidth } : null;
+    },
     get lang() {
       return i18n.lang;
     },
