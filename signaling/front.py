@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 import signal
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,7 @@ async def serve_front(config: Config, identity: NodeIdentity, redis_url: str,
     from signaling.cli import print_room
     from signaling.rooms import create_room
 
+    _raise_fd_limit()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -213,3 +215,15 @@ async def serve_front(config: Config, identity: NodeIdentity, redis_url: str,
             await runner.cleanup()
         await pool.stop()
         await client.aclose()
+
+
+def _raise_fd_limit() -> None:
+    """Each client costs the front two sockets (client and worker side): lift the soft
+    descriptor limit (often 1024) to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open file limit from %d: %s", soft, exc)
+

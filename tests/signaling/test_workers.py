@@ -91,8 +91,8 @@ async def test_rooms_on_two_workers_carry_media_at_once(redis_url, start_command
     rooms = [server.create_room("Room A"), server.create_room("Room B")]
     meetings = [Meeting(), Meeting()]
     try:
-        for meeting, room in zip(meetings, rooms):
-            await meeting.start(server.base_url, room)
+        # Both rooms' first joins arrive together: they must still spread over the workers.
+        await asyncio.gather(*(m.start(server.base_url, r) for m, r in zip(meetings, rooms)))
         nodes = [room_node(server, room) for room in rooms]
         assert set(nodes) == set(pids), nodes  # one room on each worker process
         # Both rooms forward video at the same time, each by its own process.
