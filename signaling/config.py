@@ -65,8 +65,13 @@ class ServerConfig:
 
     @property
     def worker_count(self) -> int:
-        """How many SFU worker processes `serve` runs: `workers`, or the CPU count for 0."""
-        return self.workers or os.cpu_count() or 1
+        """How many SFU worker processes `serve` runs: `workers`, or for 0 the cores this
+        process may run on (a container's cpuset, not the whole machine's count)."""
+        if self.workers:
+            return self.workers
+        if hasattr(os, "sched_getaffinity"):
+            return max(1, len(os.sched_getaffinity(0)))
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

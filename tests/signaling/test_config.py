@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,11 @@ def test_bandwidth_estimate_range_must_be_ordered() -> None:
         load_config(None, {"COMMANDPOST_SFU_BWE_START_BPS": "20000"})
     with pytest.raises(ConfigError, match=r"BWE_MAX_BPS: 5000 is below the minimum"):
         load_config(None, {"COMMANDPOST_SFU_BWE_MAX_BPS": "5000"})
+
+
+def test_workers_zero_means_every_usable_core() -> None:
+    assert load_config(env={}).server.workers == 0
+    assert load_config(env={}).server.worker_count == len(os.sched_getaffinity(0))
+    assert load_config(env={"COMMANDPOST_SERVER_WORKERS": "3"}).server.worker_count == 3
+    with pytest.raises(ConfigError, match="COMMANDPOST_SERVER_WORKERS: -1 is below"):
+        load_config(env={"COMMANDPOST_SERVER_WORKERS": "-1"})
