@@ -79,10 +79,10 @@ class WsBridge:
 
     async def _route(self, msg: aiohttp.WSMessage) -> bool:
         """Point the upstream at the worker for this message's room; False if none."""
-        room_id = None
-        if msg.type is WSMsgType.TEXT:
-            room_id = await self.router.room_of_join(msg.data)
         try:
+            room_id = None
+            if msg.type is WSMsgType.TEXT:
+                room_id = await self.router.room_of_join(msg.data)
             worker = await self.router.for_room(room_id, assign=True)
             if worker is self.worker and self.upstream is not None:
                 return True
@@ -96,6 +96,11 @@ class WsBridge:
             log.warning("cannot reach worker for a WebSocket: %s", exc)
             await self._refuse("unavailable", "the room's SFU worker is not reachable; try "
                                "again shortly", 1013, "try again later")
+            return False
+        except Exception:  # e.g. Redis unreachable: what a worker would answer, too
+            log.exception("routing a WebSocket join failed")
+            await self._refuse("internal", "the server failed to handle this message", 1011,
+                               "internal error")
             return False
         old, self.upstream, self.worker = self.upstream, upstream, worker
         pump = asyncio.create_task(self._upstream_to_client(upstream))
