@@ -64,7 +64,9 @@ class Worker:
     participants: int = 0
     assigned: int = 0  # rooms handed to it since its last health poll
     started_at: float = 0.0
+    cpu: float = 0.0  # cores used over the last poll interval
     ready_event: asyncio.Event = field(default_factory=asyncio.Event)
+    _cpu_mark: tuple[float, float] | None = None  # (monotonic time, CPU seconds)
 
     @property
     def url(self) -> str:
@@ -81,7 +83,28 @@ class Worker:
     def report(self) -> dict[str, Any]:
         return {"index": self.index, "node_id": self.node_id, "pid": self.pid,
                 "port": self.port, "state": self.state, "rooms": self.rooms,
-                "participants": self.participants, "restarts": self.restarts}
+                "participants": self.participants, "cpu": round(self.cpu, 3),
+                "restarts": self.restarts}
+
+    def sample_cpu(self) -> None:
+        """Cores this worker used since the last sample (Linux /proc; 0 elsewhere)."""
+        used = process_cpu_s(self.pid) if self.pid else None
+        now = time.monotonic()
+        if used is None:
+            self.cpu, self._cpu_mark = 0.0, None
+            return
+        if self._cpu_mark is not None and now > self._cpu_mark[0]:
+            self.cpu = max(0.0, (used - self._cpu_mark[1]) / (now - self._cpu_mark[0]))
+        self._cpu_mark = (now, used)
+
+
+def process_cpu_s(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class WorkerPool:
@@ -239,6 +262,7 @@ class WorkerPool:
             return False
         if health.get("pid") not in (None, pid):
             return False  # another process on that port
+        worker.sample_cpu()
         worker.rooms = int(health.get("rooms", 0))
         worker.participants = int(health.get("participants", 0))
         worker.assigned = 0
