@@ -17,6 +17,7 @@ class DroppingProxy:
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.stalled = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -25,6 +26,11 @@ class DroppingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.stalled.is_set():  # connecting during an outage hangs
+                with self.lock:
+                    self.sockets.append(client)
+                threading.Thread(target=self._sink, args=(client,), daemon=True).start()
+                continue
             server = socket.create_connection(self.upstream)
             with self.lock:
                 self.sockets += [client, server]
@@ -32,10 +38,18 @@ class DroppingProxy:
                 threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
 
     @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _sink(sock: socket.socket) -> None:
+        try:
+            while sock.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if not self.stalled.is_set():
+                    dst.sendall(data)
         except OSError:
             pass
         finally:
@@ -51,6 +65,16 @@ class DroppingProxy:
         for sock in doomed:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
             sock.close()
+
+    def stall(self) -> None:
+        """The network goes silent: bytes vanish, nothing is closed, nobody is told."""
+        self.stalled.set()
+
+    def heal(self) -> None:
+        """The network is back; connections from before the outage are gone (as after a
+        mobile network change), new ones work."""
+        self.stalled.clear()
+        self.drop_all()
 
     def close(self) -> None:
         self.listener.close()

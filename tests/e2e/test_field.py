@@ -5,11 +5,14 @@ the same participant, and a photo report reaches the room."""
 
 from __future__ import annotations
 
+import fractions
 import json
 import time
 import urllib.request
 from urllib.parse import urlsplit
 
+import av
+import numpy as np
 import pytest
 from dropping_proxy import DroppingProxy
 
@@ -27,6 +30,16 @@ def proxy(server):
     running = DroppingProxy((parts.hostname, parts.port))
     yield running
     running.close()
+
+
+def png_picture() -> bytes:
+    """A real 64x48 PNG, as a phone's camera app might hand over (PyAV's encoder)."""
+    pixels = np.zeros((48, 64, 3), dtype=np.uint8)
+    pixels[:, :32] = (30, 90, 200)
+    context = av.CodecContext.create("png", "w")
+    context.width, context.height, context.pix_fmt = 64, 48, "rgb24"
+    context.time_base = fractions.Fraction(1, 25)
+    return bytes(context.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24"))[0])
 
 
 def rest(server, path: str, token: str) -> dict:
@@ -133,6 +146,62 @@ def test_field_unit_streams_with_gps_and_comes_back_after_a_drop(server, people,
     print(f"feed back on the desk {back_after_s:.1f} s after the drop")
 
 
+def test_silent_network_loss_is_noticed_and_the_feed_comes_back(server, people, proxy):
+    """No reset, no close: bytes just stop (a tunnel). The page notices by itself and,
+    once the network is back, the feed returns under the same participant within 10 s."""
+    room = server.create_room("E2E field stall")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people)
+    pid = start_streaming(unit, f"http://127.0.0.1:{proxy.port}/f/{room['share_code']}")
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
+    stalled_at = time.monotonic()
+    proxy.stall()
+    unit.wait_until("commandpost.status === 'reconnecting'", "noticing the silent drop", 8)
+    noticed_after_s = time.monotonic() - stalled_at
+    time.sleep(2)  # still in the tunnel: attempts time out, the page keeps trying
+    assert unit.js("commandpost.status") == "reconnecting"
+    healed_at = time.monotonic()
+    proxy.heal()
+    unit.wait_until("commandpost.status === 'live'", "live again", BACK_WITHIN_S)
+    desk.wait_for(lambda: video_rising(desk, pid), "the feed back on the desk",
+                  BACK_WITHIN_S - (time.monotonic() - healed_at))
+    assert unit.participant_id == pid
+    print(f"silence noticed after {noticed_after_s:.1f} s; feed back "
+          f"{time.monotonic() - healed_at:.1f} s after the network returned")
+
+
+def test_after_a_long_outage_the_feed_returns_under_the_same_name(redis_url, start_commandpost,
+                                                                  people):
+    """Out longer than the server keeps a place for a resume: the page joins afresh (a new
+    participant id) under the same name, with no operator action."""
+    server = start_commandpost(redis_url, {"COMMANDPOST_LIMITS_PRESENCE_TIMEOUT_S": "3"})
+    parts = urlsplit(server.base_url)
+    proxy = DroppingProxy((parts.hostname, parts.port))
+    try:
+        room = server.create_room("E2E field outage")
+        desk = people("Desk")
+        desk.join(room["join_url"])
+        unit = field_unit(people)
+        old_pid = start_streaming(unit, f"http://127.0.0.1:{proxy.port}/f/{room['share_code']}")
+        desk.wait_for(lambda: frames_from(desk, old_pid) > 0, "the field unit's video", 20)
+        proxy.stall()
+        desk.wait_until(f"!commandpost.tiles().some(t => t.participantId === '{old_pid}')",
+                        "the server giving up the unit's place", 15)
+        healed_at = time.monotonic()
+        proxy.heal()
+        new_pid = unit.wait_until("commandpost.status === 'live' ? commandpost.participantId : null",
+                                  "live again", BACK_WITHIN_S)
+        assert new_pid != old_pid
+        desk.wait_for(lambda: video_rising(desk, new_pid), "the feed back on the desk",
+                      BACK_WITHIN_S - (time.monotonic() - healed_at))
+        [tile] = [t for t in desk.tiles() if t["participantId"] == new_pid and t["source"] == "camera"]
+        assert tile["label"].startswith("Unit 7")
+        unit.wait_for(lambda: server_location(server, room, new_pid), "the position re-sent", 5)
+    finally:
+        proxy.close()
+
+
 def test_photo_report_audio_only_and_chinese(server, people, artifacts):
     room = server.create_room("E2E field report")
     desk = people("Desk")
@@ -159,13 +228,24 @@ def test_photo_report_audio_only_and_chinese(server, people, artifacts):
         assert response.headers["Content-Type"] == "image/jpeg"
         assert response.read(3) == b"\xff\xd8\xff"
 
-    # A file from the camera app (here: not an image) is refused with the server's reason.
+    # A picture from the phone's camera app (file input with capture=environment).
+    unit.page.set_input_files("#field-photo-input", files=[
+        {"name": "IMG_0001.png", "mimeType": "image/png", "buffer": png_picture()}])
+    unit.wait_until("!document.querySelector('#field-send').disabled", "photo ready to send", 5)
+    unit.page.click("#field-send")
+    unit.wait_until("commandpost.reports.length === 2", "second report sent", 10)
+    second = unit.js("commandpost.reports[1]")
+    assert second["note"] == "" and second["lon"] == 121.4737
+    with urllib.request.urlopen(server.base_url + second["photo_url"], timeout=5) as response:
+        assert response.headers["Content-Type"] == "image/png"
+
+    # A file from the camera app that is not an image is refused with the server's reason.
     unit.page.set_input_files("#field-photo-input", files=[
         {"name": "x.jpg", "mimeType": "image/jpeg", "buffer": b"GIF89a not a photo"}])
     unit.page.click("#field-send")
     unit.wait_until("document.querySelector('#field-report-result').dataset.kind === 'error'",
                     "the refusal shown", 10)
-    assert unit.js("commandpost.reports.length") == 1
+    assert unit.js("commandpost.reports.length") == 2
 
     # Audio only: the camera is released, the voice stays, the room is told.
     unit.page.click("#field-audio")
@@ -176,3 +256,19 @@ def test_photo_report_audio_only_and_chinese(server, people, artifacts):
     unit.wait_until("!commandpost.audioOnly && !!commandpost.cameraTrack", "video again", 10)
     desk.wait_for(lambda: video_rising(desk, pid), "video after audio only", 10)
     unit.page.screenshot(path=str(artifacts / "field-zh.png"))
+
+
+def test_landing_page_offers_the_field_link(server, people):
+    host = people("Host")
+    host.page.goto(server.base_url + "/")
+    host.page.fill("#room-name", "E2E field link")
+    host.page.click("#create-button")
+    host.page.wait_for_selector("#created:not([hidden])", timeout=10_000)
+    join_link = host.page.input_value("#join-link")
+    field_link = host.page.input_value("#field-link")
+    assert field_link == join_link.replace("/j/", "/f/"), (join_link, field_link)
+    host.page.goto(field_link)
+    assert host.page.text_content("#field-start") == "Start streaming"
+    assert host.page.is_hidden("#field-error")
+    host.page.goto(server.base_url + "/f/bad!code")
+    assert host.page.text_content("body").count("not_found") == 1

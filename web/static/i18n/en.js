@@ -14,6 +14,7 @@ export default {
   "landing.creating": "Creating…",
   "landing.created": "Your meeting is ready. Anyone with this link can join:",
   "landing.copy": "Copy link",
+  "landing.fieldLink": "Field staff open this link on a phone to stream the camera and GPS position:",
   "landing.enter": "Enter as host",
   "landing.joinTitle": "Join a meeting",
   "landing.joinPlaceholder": "Paste a link or meeting code",

@@ -5,18 +5,25 @@ import { AudioOnlyGrid } from "./field-audio.js";
 import { GeoWatcher } from "./geo.js";
 import { LinkMonitor } from "./link-monitor.js";
 import { MeetingSession } from "./session.js";
+import { SignalingClient, SignalingError } from "./signaling.js";
 
 export const VIDEO_NORMAL = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
 export const VIDEO_LOW = { width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { ideal: 10, max: 10 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 const LOW_BITRATE_BPS = 150000;
 const LOW_FRAMERATE = 10;
-// Resume quickly first (the server keeps our place for 15 s), then keep trying every 5 s:
+// Resume quickly first (the server keeps our place for 15 s), then keep trying every 2 s:
 // after that a normal join brings the feed back under the same name.
-const RETRY_DELAYS_MS = [300, 1000, 2000, 3000, 5000];
-const SILENCE_LIMIT_MS = 8000; // no pong to our pings (every 5 s) for this long: the socket is dead
+const RETRY_DELAYS_MS = [300, 1000, 2000];
+// Our own pings every 2 s (on top of signaling.js's 5 s ones) let a silent socket (the network
+// vanished without a reset) show up within SILENCE_LIMIT_MS: two lost pongs and a margin.
+const PING_INTERVAL_MS = 2000;
+const SILENCE_LIMIT_MS = 5000;
+// A WebSocket that cannot open on a dead link may hang for minutes before its error.
+const CONNECT_TIMEOUT_MS = 4000;
+const JOIN_TIMEOUT_MS = 10000;
 const DISCONNECTED_GRACE_MS = 4000; // ICE "disconnected" this long: rebuild (no ICE restart)
-const LIVENESS_CHECK_MS = 1000;
+const LIVENESS_CHECK_MS = 500;
 const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "room_locked", "room_full", "forbidden"]);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,6 +82,24 @@ export class FieldSession extends MeetingSession {
   }
 
   // signalling
+  async connectAndJoin(extra) {
+    const signaling = new SignalingClient();
+    this.signaling = signaling;
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new SignalingError("timeout", "cannot reach the server")), CONNECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([signaling.connect(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.listen(signaling);
+    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
+    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
+    await joined;
+  }
+
   listen(s) {
     super.listen(s);
     s.on("*", () => {
@@ -217,7 +242,15 @@ export class FieldSession extends MeetingSession {
 
   // staying connected
   checkLiveness() {
-    if (this.state === "joined" && Date.now() - this.lastMessageAt > SILENCE_LIMIT_MS) this.reconnect();
+    if (this.state !== "joined") return;
+    if (Date.now() - this.lastMessageAt > SILENCE_LIMIT_MS) {
+      this.reconnect();
+      return;
+    }
+    if (Date.now() - (this.lastPingAt || 0) >= PING_INTERVAL_MS) {
+      this.lastPingAt = Date.now();
+      this.signaling?.send({ type: "ping", t: this.lastPingAt });
+    }
   }
 
   /** Like MeetingSession.reconnect, but it never gives up: resume while the server keeps our
@@ -231,8 +264,12 @@ export class FieldSession extends MeetingSession {
     this.dropMedia();
     this.ui.notify("toast.reconnecting", {}, "warning");
     this.ui.changed();
+    let lastTry = 0;
     for (let attempt = 0; ; attempt += 1) {
-      await sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]);
+      // An attempt that hung until its timeout already waited: retry at once after it.
+      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+      await sleep(Math.max(100, delay - (Date.now() - lastTry)));
+      lastTry = Date.now();
       if (this.state === "ended") return old?.close();
       try {
         await this.connectAndJoin(this.resumeToken ? { resume: this.resumeToken } : {});

@@ -66,14 +66,15 @@ function main() {
     }
   });
 
-  $("#copy-button").addEventListener("click", async () => {
-    const input = $("#join-link");
-    try {
-      await navigator.clipboard.writeText(input.value);
-    } catch {
-      input.select(); // the user copies by hand
-    }
-  });
+  for (const [button, input] of [["#copy-button", "#join-link"], ["#copy-field-button", "#field-link"]]) {
+    $(button).addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText($(input).value);
+      } catch {
+        $(input).select(); // the user copies by hand
+      }
+    });
+  }
 
   $("#join-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -86,6 +87,8 @@ function main() {
 function showCreated(room, entry) {
   $("#created").hidden = false;
   $("#join-link").value = new URL(room.join_url, window.location.href).href;
+  // Same share code, the phone page for field staff (camera + GPS, photo reports).
+  $("#field-link").value = new URL(`/f/${encodeURIComponent(room.share_code)}`, $("#join-link").value).href;
   $("#enter-link").href = entry;
   $("#enter-link").focus();
 }
