@@ -132,8 +132,12 @@ def test_field_unit_streams_with_gps_and_comes_back_after_a_drop(server, people,
     unit.wait_until("commandpost.status !== 'live'", "noticing the drop", 5)
     unit.wait_until("commandpost.status === 'live'", "live again", BACK_WITHIN_S)
     assert unit.participant_id == pid, "the resume token did not keep the participant id"
-    desk.wait_for(lambda: video_rising(desk, pid), "the feed back on the desk",
-                  BACK_WITHIN_S - (time.monotonic() - dropped_at))
+    try:
+        desk.wait_for(lambda: video_rising(desk, pid), "the feed back on the desk",
+                      BACK_WITHIN_S - (time.monotonic() - dropped_at))
+    except AssertionError:
+        print("desk downlink as the server sees it:", desk.js("commandpost.bandwidth"))
+        raise
     back_after_s = time.monotonic() - dropped_at
     assert back_after_s < BACK_WITHIN_S, back_after_s
     assert unit.js("commandpost.reconnects") == 1
