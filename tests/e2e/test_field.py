@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fractions
 import json
+import re
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import av
 import numpy as np
 import pytest
 from dropping_proxy import DroppingProxy
+from test_turn_relay import SELECTED_LOCAL_TYPE, coturn  # noqa: F401 (the coturn fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -276,3 +278,21 @@ def test_landing_page_offers_the_field_link(server, people):
     assert host.page.is_hidden("#field-error")
     host.page.goto(server.base_url + "/f/bad!code")
     assert host.page.text_content("body").count("not_found") == 1
+
+
+def test_field_page_streams_relay_only_through_coturn(coturn, start_commandpost,  # noqa: F811
+                                                      redis_url, people):
+    """A phone on a mobile network that only gets out through TURN (relay-only ICE)."""
+    server = start_commandpost(redis_url, {"COMMANDPOST_TURN_URLS": coturn.url,
+                                           "COMMANDPOST_TURN_SECRET": coturn.secret})
+    room = server.create_room("E2E field relay")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people)
+    pid = start_streaming(unit, f"{server.base_url}/f/{room['share_code']}?relay=1", 30)
+    selected = unit.wait_until(SELECTED_LOCAL_TYPE, "publish pair selected", 10, "publish")
+    assert selected["type"] == "relay", selected
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the unit's video via TURN", 25)
+    unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
+    assert re.search(rf"user <\d+:{pid}>: incoming packet ALLOCATE processed, success",
+                     coturn.log()), coturn.log()[-3000:]
