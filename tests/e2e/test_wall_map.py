@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from wall_helpers import Sources, TileServer
+from wall_helpers import Sources, TileServer, post_report
 
 pytestmark = pytest.mark.slow
 WALL = {"width": 1920, "height": 1080}
@@ -130,3 +130,30 @@ def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371008.8 * math.asin(math.sqrt(h))
+
+
+def test_photo_reports_appear_on_the_wall_and_the_map(server, people):
+    room = server.create_room("E2E wall reports")
+    post_report(server, room, "Unit 7", "Water main burst", *PEOPLE_SQUARE)
+    wall = people("Wall", viewport=WALL)
+    open_wall(wall, server.base_url, room)
+    wall.wait_for(lambda: len(wall.js("commandpost.reports()")) == 1, "the earlier report listed", 10)
+
+    post_report(server, room, "Unit 9", "Road blocked by a fallen tree", *BUND)
+    post_report(server, room, "Unit 9", "No position with this one")
+    reports = wall.wait_for(lambda: (r := wall.js("commandpost.reports()")) and len(r) == 3 and r,
+                            "live reports listed", 10)
+    assert [r["note"] for r in reports] == ["No position with this one",
+                                            "Road blocked by a fallen tree", "Water main burst"]
+    assert "Unit 9" in reports[1]["text"] and "31.24000°N 121.49000°E" in reports[1]["text"]
+    assert "no position" in reports[0]["text"]
+    wall.wait_for(lambda: all(r["photoLoaded"] for r in wall.js("commandpost.reports()")),
+                  "report photos loaded", 10)
+    assert any("Report from Unit 9: Road blocked" in t["text"] for t in wall.js("commandpost.toasts()"))
+    names = {m["name"] for m in wall.js("commandpost.map().markers")}
+    assert names == {"📷 Water main burst", "📷 Road blocked by a fallen tree"}
+
+    wall.page.click("[data-report-id] .wall-report-photo >> nth=1")
+    wall.wait_until("document.querySelector('#report-dialog').open", "photo dialog")
+    assert wall.js("document.querySelector('#report-dialog p').textContent") == \
+        "Unit 9: Road blocked by a fallen tree"

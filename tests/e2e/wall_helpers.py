@@ -168,3 +168,30 @@ class TileServer:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+
+
+def post_report(server: Any, room: dict[str, Any], name: str, note: str,
+                lat: float | None = None, lon: float | None = None) -> dict[str, Any]:
+    """POST a photo report (multipart, like the field page) as `name`; returns its JSON."""
+    import json
+    import secrets
+    import urllib.request
+
+    token = mint_token(server.secret, room["room_id"], "reporter-" + name,
+                       ["join", "publish_data"], 600, name=name)
+    boundary = "----wall" + secrets.token_hex(8)
+    fields = [("note", note)] + ([("lat", str(lat)), ("lon", str(lon))] if lat is not None else [])
+    body = b""
+    for key, value in fields:
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n"
+                 f"{value}\r\n").encode()
+    body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; "
+             f"filename=\"photo.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+    body += solid_png(320, 240, (200, 60, 40)) + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{server.base_url}/api/rooms/{room['room_id']}/reports", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}",
+                 "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.loads(response.read())

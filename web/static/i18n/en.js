@@ -128,6 +128,13 @@ export default {
   "wall.sources": "{count} sources",
   "wall.ended.failed": "Could not open the wall",
   "wall.ended.kicked": "The host removed this wall",
+  "wall.reports": "Field reports",
+  "wall.reportsEmpty": "No reports yet",
+  "wall.reportNew": "Report from {name}: {note}",
+  "wall.reportOpen": "Show the photo",
+  "wall.reportClose": "Close",
+  "wall.reportNoPosition": "no position",
+  "wall.videoPaused": "Video paused: this wall's connection is too slow",
   "wall.reopen": "Try again",
 
   "common.cancel": "Cancel",

@@ -128,6 +128,13 @@ export default {
   "wall.sources": "{count} 路信号",
   "wall.ended.failed": "无法打开大屏",
   "wall.ended.kicked": "主持人已移除此大屏",
+  "wall.reports": "现场报告",
+  "wall.reportsEmpty": "暂无报告",
+  "wall.reportNew": "{name} 的报告：{note}",
+  "wall.reportOpen": "查看照片",
+  "wall.reportClose": "关闭",
+  "wall.reportNoPosition": "无位置信息",
+  "wall.videoPaused": "大屏网络带宽不足，视频已暂停",
   "wall.reopen": "重试",
 
   "common.cancel": "取消",

@@ -144,7 +144,9 @@ export class WallMap {
       const label = el("span", "map-marker-label");
       label.textContent = marker.name;
       node.append(dot, label);
-      node.addEventListener("click", () => this.onPick(marker.key));
+      node.addEventListener("click", () => {
+        if (marker.key) this.onPick(marker.key);
+      });
       this.markersEl.append(node);
     }
   }

@@ -7,6 +7,7 @@ import { Toasts } from "./toast.js";
 import { WallBoard } from "./wall-board.js";
 import { WallLayout } from "./wall-layout.js";
 import { WallMap } from "./wall-map.js";
+import { WallReports } from "./wall-reports.js";
 import { WallSession } from "./wall-session.js";
 import { LayoutStore } from "./wall-store.js";
 
@@ -65,7 +66,7 @@ class WallPage {
     this.session = new WallSession({
       joined: (msg) => this.onJoined(msg),
       tracks: (entries) => this.board.setTracks(entries),
-      event: (msg) => this.board.event(msg),
+      event: (msg) => this.onEvent(msg),
       state: () => this.renderStatus(),
       ended: (reason, err) => this.onEnded(reason, err),
     });
@@ -82,9 +83,16 @@ class WallPage {
       settings: this.settings,
       onPick: (key) => this.spotlight(key),
     });
+    this.reports = new WallReports($("#wall-reports"), {
+      i18n: this.i18n,
+      dialog: $("#report-dialog"),
+      onChange: () => this.updateMarkers(),
+      notify: (text) => this.toasts.show(text, { kind: "warning", ms: 8000 }),
+    });
     this.bindControls();
     this.i18n.onChange(() => {
       this.board.retranslate();
+      this.reports.render();
       this.map.render();
       this.renderStatus();
     });
@@ -105,6 +113,18 @@ class WallPage {
     }
     this.board.joined(msg);
     this.renderControls();
+    if (!this.reportsLoaded) {
+      this.reportsLoaded = true;
+      this.reports.load(msg.room_id, msg.token || this.credentials.token);
+    }
+  }
+
+  onEvent(msg) {
+    if (msg.type === "report") this.reports.add(msg.report);
+    else if (msg.type === "bandwidth") {
+      this.bandwidth = { estimateBps: msg.estimate_bps, videoPaused: Boolean(msg.video_paused) };
+      this.renderStatus();
+    } else this.board.event(msg);
   }
 
   bindControls() {
@@ -148,14 +168,22 @@ class WallPage {
     }
     $("#wall-map-toggle").setAttribute("aria-pressed", String(layout.map));
     $("#wall-unspotlight").hidden = !layout.spotlight;
-    const mapWasHidden = $("#wall-map").hidden;
-    $("#wall-map").hidden = !layout.map;
+    const mapWasHidden = $("#wall-side").hidden;
+    $("#wall-side").hidden = !layout.map;
     $("#wall").classList.toggle("with-map", layout.map);
     if (mapWasHidden && layout.map) this.map?.render();
   }
 
   unitsChanged(units) {
+    this.units = units;
+    this.updateMarkers();
+    this.renderStatus();
+  }
+
+  /** People and feeds with a position, and reports that carry one. */
+  updateMarkers() {
     const markers = [];
+    const units = this.units || new Map();
     const seen = new Set();
     for (const unit of units.values()) {
       if (!unit.location || seen.has(unit.participantId)) continue;
@@ -165,14 +193,22 @@ class WallPage {
         lat: Number(unit.location.lat), lon: Number(unit.location.lon), kind: unit.feed || unit.source === "feed" ? "feed" : "person",
       });
     }
+    for (const report of this.reports?.latest() || []) {
+      if (!Number.isFinite(report.lat) || !Number.isFinite(report.lon)) continue;
+      const unit = [...units.values()].find((u) => u.participantId === report.participant_id);
+      markers.push({ id: report.report_id, key: unit?.key ?? null, name: `📷 ${report.note || report.name || ""}`.trim(),
+        lat: report.lat, lon: report.lon, kind: "report" });
+    }
     this.map?.setMarkers(markers);
-    this.renderStatus();
   }
 
   renderStatus() {
     const state = this.session?.state;
     const key = { joining: "wall.connecting", reconnecting: "wall.reconnecting" }[state];
-    $("#wall-status").textContent = key ? this.i18n.t(key) : state === "joined" ? this.i18n.t("wall.sources", { count: this.board?.tiles.size ?? 0 }) : "";
+    let text = key ? this.i18n.t(key) : state === "joined" ? this.i18n.t("wall.sources", { count: this.board?.tiles.size ?? 0 }) : "";
+    // The server paused our video (bwe): say so, or the red tiles would look like lost feeds.
+    if (state === "joined" && this.bandwidth?.videoPaused) text += ` · ${this.i18n.t("wall.videoPaused")}`;
+    $("#wall-status").textContent = text;
   }
 
   onEnded(reason, err) {
@@ -220,6 +256,10 @@ function exposeDebugHandle(page) {
     layoutSaves: () => ({ saves: page.store?.saves ?? 0, failures: page.store?.failures ?? 0 }),
     tiles: () => page.board?.describe() ?? [],
     map: () => page.map?.describe() ?? null,
+    reports: () => page.reports?.describe() ?? [],
+    get bandwidth() {
+      return page.bandwidth ? { ...page.bandwidth } : null;
+    },
     toasts: () => page.toasts.log.slice(),
     async inbound() {
       const pc = page.session?.subscriber?.pc;
