@@ -177,6 +177,27 @@ def test_silent_network_loss_is_noticed_and_the_feed_comes_back(server, people, 
           f"{time.monotonic() - healed_at:.1f} s after the network returned")
 
 
+def test_offline_status_and_back(server, people):
+    """The browser says the network is gone (Playwright's offline mode): the status line says
+    offline, and when the network is back the unit is live again as the same participant."""
+    room = server.create_room("E2E field offline")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people)
+    pid = start_streaming(unit, f"{server.base_url}/f/{room['share_code']}")
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
+    unit.context.set_offline(True)
+    unit.wait_until("commandpost.status === 'offline'", "offline status", 5)
+    assert unit.page.text_content("#field-status") == "Offline"
+    time.sleep(3)
+    back_at = time.monotonic()
+    unit.context.set_offline(False)
+    unit.wait_until("commandpost.status === 'live'", "live again", BACK_WITHIN_S)
+    assert unit.participant_id == pid
+    desk.wait_for(lambda: video_rising(desk, pid), "the feed on the desk",
+                  BACK_WITHIN_S - (time.monotonic() - back_at))
+
+
 def test_after_a_long_outage_the_feed_returns_under_the_same_name(redis_url, start_commandpost,
                                                                   people):
     """Out longer than the server keeps a place for a resume: the page joins afresh (a new

@@ -50,6 +50,9 @@ class FieldPage {
       if (this.session?.state === "joined") this.session.leave();
     });
     document.addEventListener("click", () => this.session?.ui.grid.resumeAudio());
+    document.addEventListener("visibilitychange", () => {
+      if (["joined", "reconnecting"].includes(this.session?.state)) this.keepScreenOn();
+    });
     this.exposeHandle();
     if (!this.code) this.showError("field.noLink");
     this.render();
@@ -86,10 +89,22 @@ class FieldPage {
     this.render();
     try {
       await session.start({ credentials: { code: this.code }, name, lowBandwidth: $("#field-start-lowbw").checked });
+      this.keepScreenOn();
     } catch (err) {
       if (session.state !== "ended") session.end("failed", err);
     }
     this.render();
+  }
+
+  /** A phone whose screen sleeps stops its camera: hold a wake lock while streaming (it is
+   * released when the page is hidden, so take it again when the page comes back). */
+  async keepScreenOn() {
+    if (!navigator.wakeLock || document.visibilityState !== "visible") return;
+    try {
+      this.wakeLock = await navigator.wakeLock.request("screen");
+    } catch (err) {
+      console.warn("no wake lock", err.name);
+    }
   }
 
   async act(fn) {
@@ -103,6 +118,8 @@ class FieldPage {
 
   ended(reason, detail) {
     this.endReason = reason;
+    this.wakeLock?.release().catch(() => {});
+    this.wakeLock = null;
     this.showLocal(null);
     $("#field-start").disabled = false;
     if (reason !== "left") this.showError(detail ? null : `ended.${reason}`, detail);
@@ -233,6 +250,7 @@ class FieldPage {
       get uplinkEstimate() { return page.session?.link.lastEstimate ?? null; },
       get reports() { return page.reports.slice(); },
       get cameraTrack() { return page.session?.tracks.camera ?? null; },
+      get wakeLock() { return Boolean(page.wakeLock && !page.wakeLock.released); },
       tiles: () => [],
       toasts: () => page.toasts.log.slice(),
       inbound: async () => [],
