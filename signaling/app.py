@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from signaling import api, field_api, pages, wall, whip
+from signaling import api, feeds_api, field_api, pages, wall, whip
 from signaling.appkeys import CONFIG, IDENTITY, NODE, REDIS_URL
 from signaling.config import Config
 from signaling.datadir import NodeIdentity
@@ -36,6 +36,7 @@ def create_app(config: Config, identity: NodeIdentity, redis_url: str) -> web.Ap
     app.on_shutdown.append(_close_clients)
     api.add_routes(app)
     field_api.add_routes(app)
+    feeds_api.add_routes(app)
     whip.add_routes(app)
     wall.add_routes(app)
     app.router.add_get("/ws", websocket)

@@ -160,6 +160,23 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class FeedsConfig:
+    max_feeds_per_room: int = field(default=16, metadata=_range(1, 1000))
+    rtmp_listen_host: str = field(default="127.0.0.1", metadata=_pattern(
+        r"\S+", "an IP address or host name to bind RTMP listeners to"))
+    rtmp_public_host: str = field(default="", metadata=_pattern(
+        r"[A-Za-z0-9.:\[\]-]*", "empty or a host name or IP address"))
+    rtmp_port_min: int = field(default=19350, metadata=_range(1, 65535))
+    rtmp_port_max: int = field(default=19449, metadata=_range(1, 65535))
+    whip_token_ttl_s: int = field(default=30 * 86400, metadata=_range(60, 366 * 86400))
+
+    def __post_init__(self) -> None:
+        if self.rtmp_port_min > self.rtmp_port_max:
+            raise ConfigError(f"[feeds] rtmp_port_min ({self.rtmp_port_min}) is above "
+                              f"rtmp_port_max ({self.rtmp_port_max})")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="info", metadata={"choices": LOG_LEVELS})
 
@@ -174,6 +191,7 @@ class Config:
     turn: TurnConfig = field(default_factory=TurnConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     wall: WallConfig = field(default_factory=WallConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 

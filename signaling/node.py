@@ -17,6 +17,7 @@ from typing import Any
 from sfu import RoomMedia
 
 from signaling.errors import SignalingError
+from signaling.feed_store import FeedStore
 from signaling.room import Room
 from signaling.services import Services
 from signaling.store import EVENTS_PATTERN
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 3.0
 HEARTBEAT_TTL_S = 10.0
 SWEEP_INTERVAL_S = 2.0
+# Every this many sweeps, rooms with feeds but no live node are taken over (feeds resume).
+FEED_RESUME_SWEEPS = 3
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]], timeout: float = 5.0) -> None:
@@ -104,6 +107,7 @@ class Node:
             media = RoomMedia(room_id, self.services.sfu_settings)
             room = Room(room_id, self.services, media, record.locked, self.release_if_idle)
             self.rooms[room_id] = room
+            await self._guard(room.feeds.resume(), f"resume feeds of {room_id}")
             return room
 
     async def wrong_node(self, owner: str) -> SignalingError:
@@ -144,9 +148,36 @@ class Node:
             await self._guard(self.services.store.touch_presence(entries), "presence refresh")
 
     async def _sweep_loop(self) -> None:
+        sweeps = 0
         while not self._stopping:
+            if sweeps % FEED_RESUME_SWEEPS == 0:
+                await self._guard(self.resume_feeds(), "resume feeds")
             await asyncio.sleep(SWEEP_INTERVAL_S)
             await self._guard(self.sweep(), "sweep")
+            sweeps += 1
+
+    async def resume_feeds(self) -> list[str]:
+        """Host rooms whose feeds nobody pulls: after this node restarted, or when their
+        node died. Returns the room ids taken."""
+        store = self.services.store
+        taken = []
+        for room_id in await FeedStore(store.redis).rooms_with_feeds():
+            if room_id in self.rooms:
+                continue
+            record = await store.get_room(room_id)
+            if record is None:
+                await FeedStore(store.redis).forget_room(room_id)
+                continue
+            if record.node and record.node != self.node_id \
+                    and await store.node_url(record.node) is not None:
+                continue  # its live node pulls them
+            try:
+                room = await self._get_or_create(room_id)
+            except SignalingError:
+                continue  # another node claimed it first
+            taken.append(room_id)
+            self.release_if_idle(room)
+        return taken
 
     async def sweep(self) -> list[tuple[str, str]]:
         """Remove participants whose presence expired and whose node will not do it: our own

@@ -19,6 +19,7 @@ from sfu import SdpError, UnknownTrackError
 
 from signaling.config import LimitsConfig
 from signaling.errors import SignalingError
+from signaling.feeds import RoomFeeds
 from signaling.locations import LocationStore, parse_location
 from signaling.media import check_sdp, sources_from_sdp, track_json
 from signaling.participant import Client, Member, SubscribeLoop
@@ -53,6 +54,7 @@ class Room:
         self._active_speaker: str | None = None
         self._levels: dict[str, float] = {}
         self._locations = LocationStore(services.store.redis)
+        self.feeds = RoomFeeds(self)
         media.on_tracks_changed = self._tracks_changed
         media.on_speaker_update = self._speaker_update
         media.on_bandwidth = self._bandwidth_update
@@ -65,7 +67,7 @@ class Room:
     def idle(self) -> bool:
         # WHEP players do not keep a room open: with nobody in it there is nothing to play,
         # and a player that vanished without DELETE must not pin the room forever.
-        return not self.members
+        return not self.members and not self.feeds.active
 
     def member(self, participant_id: str) -> Member:
         member = self.members.get(participant_id)
@@ -81,7 +83,8 @@ class Room:
 
     def info(self) -> dict[str, Any]:
         return {"participants": [m.record.public() for m in self.visible_members()],
-                "tracks": self.tracks_json(), "locked": self.locked}
+                "tracks": self.tracks_json(), "locked": self.locked,
+                "feeds": self.feeds.public_list()}
 
     def locations_json(self) -> list[dict[str, Any]]:
         found = [m.location for m in self.visible_members() if m.location is not None]
@@ -108,7 +111,8 @@ class Room:
             member.subscriber.want(self._foreign_tracks(member.id))
         return member
 
-    def _reserve(self, claims: Claims, name: str, client: Client | None, kind: str) -> Member:
+    def _reserve(self, claims: Claims, name: str, client: Client | None, kind: str,
+                 participant_id: str | None = None) -> Member:
         if self.closed:
             raise SignalingError("internal", "room is shutting down, try again")
         hidden = claims.allows("hidden")
@@ -117,7 +121,7 @@ class Room:
         limit = self.limits.max_participants_per_room
         if not hidden and sum(not m.record.hidden for m in self.members.values()) >= limit:
             raise SignalingError("room_full", f"the room is full ({limit} participants)")
-        record = ParticipantRecord(id="p_" + secrets.token_hex(6), name=name,
+        record = ParticipantRecord(id=participant_id or "p_" + secrets.token_hex(6), name=name,
                                    grants=sorted(claims.grants), node=self.services.node_id,
                                    kind=kind)
         member = Member(record, client)
@@ -161,7 +165,8 @@ class Room:
                      "locked": self.locked,
                      "ice_servers": ice_servers(self.services.config.turn, member.id),
                      "participants": [m.record.public() for m in self.visible_members(member.id)],
-                     "tracks": self.tracks_json(), "locations": self.locations_json()})
+                     "tracks": self.tracks_json(), "locations": self.locations_json(),
+                     "feeds": self.feeds.public_list()})
         if self._active_speaker is not None:
             member.send({"type": "active_speaker", "participant_id": self._active_speaker})
 
@@ -181,10 +186,16 @@ class Room:
                                    "participant": member.record.public()}, exclude=member.id)
 
     # WHIP publishers are members without a signalling client
-    async def add_whip(self, claims: Claims, name: str, offer: str) -> tuple[Member, str]:
+    async def add_whip(self, claims: Claims, name: str, offer: str,
+                       participant_id: str | None = None) -> tuple[Member, str]:
+        """A WHIP publisher; a WHIP feed passes its fixed id `feed-<id>`, and an encoder
+        that reconnects replaces its own earlier session."""
         check_sdp(offer, self.limits.max_sdp_bytes, self.limits.max_m_sections)
+        if participant_id is not None and participant_id in self.members:
+            await self.remove(participant_id, "left")
         async with self._lock:
-            member = self._reserve(claims, name, None, kind="whip")
+            member = self._reserve(claims, name, None, kind="whip",
+                                   participant_id=participant_id)
         try:
             answer = await self.media.publish(member.id, name, offer, sources_from_sdp(offer))
         except BaseException:
@@ -194,6 +205,7 @@ class Room:
             raise
         await self._save(member)
         self._announce(member)
+        self.feeds.whip_published(member.id)
         return member, answer
 
     # leaving
@@ -225,6 +237,8 @@ class Room:
         if member.visible:
             self._broadcast_event({"type": "participant_left", "participant_id": participant_id,
                                    "reason": reason})
+        if member.record.kind == "whip":
+            self.feeds.whip_left(participant_id)
         self._maybe_idle()
         return True
 
@@ -361,6 +375,12 @@ class Room:
             if member.announced and member.id != exclude:
                 member.send(message)
 
+    def broadcast_event(self, message: dict[str, Any]) -> None:
+        self._broadcast_event(message)
+
+    def spawn(self, coro: Any) -> asyncio.Task[None]:
+        return self._spawn(coro)
+
     def _broadcast_event(self, message: dict[str, Any], exclude: str | None = None) -> None:
         """Tell local clients, and other nodes through Redis pub/sub."""
         self.broadcast(message, exclude)
@@ -406,6 +426,7 @@ class Room:
         for session_id in list(self.whep_sessions.values()):
             await self._safely(self.media.stop_session(session_id), "stop WHEP session")
         self.whep_sessions.clear()
+        await self._safely(self.feeds.close(), "stop feeds")
         await self._safely(self.media.close(), "close media")
         if self._tracks_task is not None:
             self._tracks_task.cancel()

@@ -14,6 +14,8 @@ from sfu import SdpError, UnknownTrackError
 
 from signaling.appkeys import IDENTITY, NODE
 from signaling.errors import SignalingError
+from signaling.feeds import FEED_PREFIX
+from signaling.feeds_api import whip_feed
 from signaling.http_util import read_body, room_claims
 from signaling.media import check_sdp
 from signaling.room import Room
@@ -43,11 +45,17 @@ async def whip_post(request: web.Request) -> web.Response:
     node = request.app[NODE]
     offer = await _read_offer(request, node.services.config.limits.max_sdp_bytes)
     async with node.using(room_id) as room:
+        name, participant_id = claims.name, None
+        if claims.identity.startswith(FEED_PREFIX):  # a WHIP feed's token (docs/API.md)
+            feed = await whip_feed(node, room_id, claims.identity)
+            name, participant_id = feed.name, feed.participant_id
         try:
-            member, answer = await room.add_whip(claims, claims.name, offer)
+            member, answer = await room.add_whip(claims, name, offer, participant_id)
         except SdpError as exc:
             raise SignalingError("bad_sdp", str(exc)) from None
         session = secrets.token_urlsafe(16)
+        for stale in [s for s, pid in room.whip_sessions.items() if pid == member.id]:
+            del room.whip_sessions[stale]  # replaced by this session
         room.whip_sessions[session] = member.id
     return _created(answer, f"/whip/{room_id}/{session}")
 

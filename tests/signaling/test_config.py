@@ -123,3 +123,9 @@ def test_workers_zero_means_every_usable_core() -> None:
     assert load_config(env={"COMMANDPOST_SERVER_WORKERS": "3"}).server.worker_count == 3
     with pytest.raises(ConfigError, match="COMMANDPOST_SERVER_WORKERS: -1 is below"):
         load_config(env={"COMMANDPOST_SERVER_WORKERS": "-1"})
+
+
+def test_feeds_rtmp_port_range_must_not_be_reversed() -> None:
+    with pytest.raises(ConfigError, match=r"rtmp_port_min \(20000\) is above rtmp_port_max"):
+        load_config(None, env={"COMMANDPOST_FEEDS_RTMP_PORT_MIN": "20000",
+                               "COMMANDPOST_FEEDS_RTMP_PORT_MAX": "19999"})
