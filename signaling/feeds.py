@@ -102,7 +102,7 @@ class RoomFeeds:
         self._tell(record)
 
     async def _start_runner(self, record: FeedRecord) -> None:
-        from sfu.ingest import FeedRunner, FeedSpec  # the media side (helper "ingest")
+        from sfu.ingest.runner import FeedRunner, FeedSpec  # PyAV: imported where feeds run
 
         listen = record.kind == "rtmp"
         url = listen_url(record, self._config) if listen else record.url
@@ -145,9 +145,15 @@ class RoomFeeds:
                 log.exception("feed %s did not stop cleanly", feed_id)
 
     async def close(self) -> None:
-        """The room closes on this node (shutdown): stop pulling, keep the records."""
+        """The room closes on this node (shutdown): stop pulling, keep the records, marked
+        lost until a node resumes them."""
         for feed_id in list(self._runners):
             await self._stop_runner(feed_id)
+        for record in self.records.values():
+            if record.kind != "whip" or record.state == "live":
+                record.state, record.error = "lost", "the server pulling this feed stopped"
+                record.bitrate_bps = 0
+                await self._write(record)
         self.records.clear()
 
     # WHIP feeds follow their publisher

@@ -198,3 +198,48 @@ async def test_feeds_are_in_joined_and_move_to_another_node(start_local: StartLo
     assert await second.node.resume_feeds() == [room_id]
     assert list(second.node.rooms[room_id].feeds.records) == [feed["feed_id"]]
     assert await second.redis.hget(f"cp:room:{room_id}", "node") == second.node.node_id
+
+
+async def test_secrets_stay_with_admins(local: LocalServer) -> None:
+    room = await local.create_room()
+    room_id, host = room["room_id"], bearer(room["host_token"])
+    guest = bearer(local.token(room_id, "g", ["join", "subscribe"]))
+    path = f"/api/rooms/{room_id}/feeds"
+    got, cam, _ = await local.request("POST", path, headers=host, json={
+        "kind": "rtsp", "url": "rtsp://admin:hunter2@127.0.0.1:9/cam"})
+    assert got == 201, cam
+    got, drone, _ = await local.request("POST", path, headers=host, json={"kind": "rtmp"})
+    assert got == 201, drone
+    ingest = drone["ingest_url"]
+    assert ingest.startswith("rtmp://127.0.0.1:") and ingest.endswith("/feed")
+    got, listed, _ = await local.request("GET", path, headers=guest)
+    assert got == 200
+    text = json.dumps(listed)
+    assert "hunter2" not in text and ingest.split("/")[3] not in text
+    assert listed["feeds"][0]["url"] == "rtsp://admin:***@127.0.0.1:9/cam"
+    got, own, _ = await local.request("GET", f"{path}/{drone['feed_id']}", headers=host)
+    assert own["ingest_url"] == ingest  # the admin can read it again
+    stored = json.loads(await local.redis.hget(feeds_key(room_id), cam["feed_id"]))
+    assert stored["url"] == "rtsp://admin:hunter2@127.0.0.1:9/cam"  # the runner needs it
+    port = drone["ingest_url"].split(":")[2].split("/")[0]
+    assert await local.redis.hget("cp:rtmp_ports", port) == f"{room_id}/{drone['feed_id']}"
+    got, _, _ = await local.request("DELETE", f"{path}/{drone['feed_id']}", headers=host)
+    assert got == 204
+    assert not await local.redis.hexists("cp:rtmp_ports", port)
+
+
+async def test_rtmp_port_range_exhausted(start_local: StartLocal) -> None:
+    from local_node import free_port
+
+    port = free_port()
+    local = await start_local({"COMMANDPOST_FEEDS_RTMP_PORT_MIN": str(port),
+                               "COMMANDPOST_FEEDS_RTMP_PORT_MAX": str(port)})
+    room = await local.create_room()
+    path, host = f"/api/rooms/{room['room_id']}/feeds", bearer(room["host_token"])
+    got, first, _ = await local.request("POST", path, json={"kind": "rtmp"}, headers=host)
+    assert got == 201 and f":{port}/" in first["ingest_url"], first
+    got, answer, _ = await local.request("POST", path, json={"kind": "rtmp"}, headers=host)
+    assert (got, answer["error"]) == (503, "no_rtmp_port"), answer
+    assert f"all RTMP ports {port}-{port} are taken" in answer["message"]
+    got, listed, _ = await local.request("GET", path, headers=host)
+    assert len(listed["feeds"]) == 1  # the refused one left nothing behind
