@@ -11,6 +11,8 @@ from aiohttp import web
 
 from signaling.appkeys import CONFIG, IDENTITY, NODE
 from signaling.errors import SignalingError
+from signaling.feed_store import FeedStore
+from signaling.feeds import public_json
 from signaling.http_util import json_response, read_json, room_claims
 from signaling.rooms import check_room_id, create_room
 from signaling.turn import ice_servers
@@ -57,6 +59,7 @@ async def get_room(request: web.Request) -> web.Response:
     room_id = check_room_id(request.match_info["room_id"])
     claims = room_claims(request, request.app[IDENTITY].secret, room_id)
     node = request.app[NODE]
+    config = request.app[CONFIG]
     store = node.services.store
     record = await store.get_room(room_id)
     if record is None:
@@ -71,7 +74,10 @@ async def get_room(request: web.Request) -> web.Response:
         info |= local.info()
     else:
         participants = [p.public() for p in await store.participants(room_id) if not p.hidden]
-        info |= {"participants": participants, "tracks": [], "locked": record.locked}
+        feeds = [public_json(f, config, secrets_too=False)
+                 for f in await FeedStore(store.redis).list(room_id)]
+        info |= {"participants": participants, "tracks": [], "locked": record.locked,
+                 "feeds": feeds}
     if claims.allows("admin"):
         info["shares"] = [s.to_json() for s in await node.services.shares.list(room_id)]
     return json_response(info)

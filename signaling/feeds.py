@@ -102,18 +102,18 @@ class RoomFeeds:
         self._tell(record)
 
     async def _start_runner(self, record: FeedRecord) -> None:
-        from sfu.ingest.runner import FeedRunner, FeedSpec  # PyAV: imported where feeds run
-
         listen = record.kind == "rtmp"
         url = listen_url(record, self._config) if listen else record.url
-        spec = FeedSpec(record.feed_id, record.name, url, listen)
 
         def on_status(*args: Any) -> None:
             self._status_from_runner(record.feed_id, args[-1])
 
-        runner = FeedRunner(self._room.media, spec, on_status)
-        self._runners[record.feed_id] = runner
         try:
+            from sfu.ingest.runner import FeedRunner, FeedSpec  # PyAV: imported where used
+
+            runner = FeedRunner(self._room.media, FeedSpec(record.feed_id, record.name, url,
+                                                           listen), on_status)
+            self._runners[record.feed_id] = runner
             await runner.start()
         except Exception as exc:  # a runner that cannot even start shows as an error
             log.exception("feed %s did not start", record.feed_id)
