@@ -24,13 +24,19 @@ from media_tools.cameras import RtspCamera, end_process, free_port, rtmp_push
 from media_tools.clips import annexb_nal_units, make_clip
 
 FEED_LIVE_S = 20  # a camera or a push is listed live within this
+# The downlink estimator (sfu/bandwidth_estimator.py) currently reads the first, low REMBs of
+# aiortc and Chromium subscribers as congestion and pauses all their video (reported to its
+# owner, /tmp/cp/feeds-to-bwe.md). Until that is fixed the estimate is pinned here, so these
+# tests check feeds, not the estimator.
+PINNED_BWE = {f"COMMANDPOST_SFU_BWE_{key}_BPS": "50000000" for key in ("MIN", "START", "MAX")}
 NAL_SLICE_TYPES = (1, 5)
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """12 s of 320x240 H.264 (constrained baseline, keyframe each second) + AAC."""
-    return make_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", seconds=12,
+    """30 s of 320x240 H.264 (constrained baseline, keyframe each second) + AAC: longer than
+    a test, since the RTSP camera serves the file once per session."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", seconds=30,
                      size="320x240", extra=["-profile:v", "baseline"])
 
 
@@ -64,6 +70,11 @@ class Api:
                 return response.status, json.loads(text), response.headers
             except ValueError:
                 return response.status, text, response.headers
+
+
+@pytest.fixture
+def server(redis_url: str, start_commandpost):
+    return start_commandpost(redis_url, PINNED_BWE)
 
 
 @pytest.fixture
@@ -300,7 +311,7 @@ async def _send_junk(port: int, junk: bytes) -> None:
 
 async def test_a_restarted_node_resumes_pulling_its_feeds(
         redis_url: str, start_commandpost, camera: RtspCamera) -> None:
-    first = start_commandpost(redis_url)
+    first = start_commandpost(redis_url, PINNED_BWE)
     room = first.create_room("Restart")
     room_id = room["room_id"]
     async with aiohttp.ClientSession() as http:
@@ -311,7 +322,7 @@ async def test_a_restarted_node_resumes_pulling_its_feeds(
         await wait_feed(api, room_id, cam["feed_id"], lambda f: f["state"] == "live", "live")
         first.stop()
         # same data dir (node id, secret) and Redis: nobody asks, the feed comes back
-        second = start_commandpost(redis_url, {"COMMANDPOST_SERVER_SECRET": first.secret})
+        second = start_commandpost(redis_url, PINNED_BWE | {"COMMANDPOST_SERVER_SECRET": first.secret})
         api.base_url = second.base_url
         await wait_feed(api, room_id, cam["feed_id"],
                         lambda f: f["state"] == "live" and f["last_frame_at"] > time.time() - 2,
