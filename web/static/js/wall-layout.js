@@ -108,22 +108,30 @@ export class WallLayout {
     return true;
   }
 
-  /** Swap the tile `key` with whatever is in slot `target` (a drag and drop, or a move). */
+  /**
+   * Swap the tile `key` with whatever is in slot `target` (a drag and drop). A slot held by
+   * another pinned tile is refused: a pin means "this tile stays here".
+   */
   moveTo(key, target, presentKeys) {
     const slots = this.arrange(presentKeys);
     const from = slots.indexOf(key);
     if (from < 0 || target < 0 || target >= Math.max(this.tiles, slots.length) || target === from) return false;
     const other = slots[target] ?? null;
+    if (other !== null && other in this.pins) return false;
     slots[target] = key;
     slots[from] = other;
     this.rewrite(slots, { key, from, target, other });
     return true;
   }
 
-  /** Move one slot left (-1) or right (+1) among the tiles. */
+  /** Move one slot left (-1) or right (+1), stepping over slots held by pinned tiles. */
   move(key, delta, presentKeys) {
-    const from = this.arrange(presentKeys).indexOf(key);
-    return from >= 0 && this.moveTo(key, from + delta, presentKeys);
+    const slots = this.arrange(presentKeys);
+    let target = slots.indexOf(key);
+    if (target < 0) return false;
+    do target += delta;
+    while (target >= 0 && target < slots.length && slots[target] && slots[target] in this.pins);
+    return this.moveTo(key, target, presentKeys);
   }
 
   rewrite(slots, { key, target, other, from }) {
