@@ -6,10 +6,16 @@ admitted in that order while their lowest layer still fits; what is left lifts t
 tracks to higher layers in the same order, never beyond the layer their tile needs. Tracks
 that do not fit are paused; when nothing fits, the subscriber is audio-only.
 
-Hysteresis: dropping a track is immediate (a link that cannot carry it loses packets now),
-admitting one more needs `resume_margin` of headroom for `resume_hold_s`. A track re-admitted
+Hysteresis: a running track is dropped at once when the estimate falls below
+`keep_fraction` of what it needs (a link that far short loses packets now; a little short, its
+lowest layer is still better than nothing, and a single-layer publisher is itself told the
+lowest REMB and slows down), admitting one more needs `resume_margin` of headroom to start a `resume_hold_s` timer, which
+runs on while the track still fits (without the margin, so measurement noise in layer bit rates
+does not restart it). A track re-admitted
 and dropped again soon after doubles the hold, up to `max_hold_s`, so a link that cannot
-carry video is not probed every two seconds.
+carry video is not probed every two seconds. Before the link has shown any limit (`eager`)
+nothing is paused: the estimate is still a guess (it only picks layers), and a single-layer
+stream above the start estimate must not be held back on a link that has not complained.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ class Allocation:
     budgets: dict[object, int] = field(default_factory=dict)  # admitted tracks
     paused: list[object] = field(default_factory=list)  # tracks that do not fit
     next_step_bps: int = 0  # the total the next step up would need (0: nothing to try)
+    demand_bps: int = 0  # the total for every visible track at the layer its tile needs
 
     @property
     def video_paused(self) -> bool:
@@ -49,8 +56,9 @@ class Allocation:
 
 class BandwidthAllocator:
     def __init__(self, resume_margin: float = 1.15, resume_hold_s: float = 2.0,
-                 max_hold_s: float = 16.0) -> None:
+                 max_hold_s: float = 16.0, keep_fraction: float = 0.75) -> None:
         self.resume_margin = resume_margin
+        self.keep_fraction = keep_fraction
         self.base_hold_s = resume_hold_s
         self.max_hold_s = max_hold_s
         self.admitted = -1  # how many ranked tracks run; -1: not decided yet (admit all that fit)
@@ -59,33 +67,40 @@ class BandwidthAllocator:
         self._admitted_at = float("-inf")
 
     def allocate(self, estimate_bps: int, audio_bps: int, videos: Sequence[VideoDemand],
-                 now: float) -> Allocation:
+                 now: float, eager: bool = False) -> Allocation:
         ranked = sorted(videos, key=_rank)
         available = estimate_bps - audio_bps
-        fit = _how_many_fit(available, ranked)
-        self._admit(fit, ranked, available, now)
+        if eager:
+            self.admitted, self._fits_since = len(ranked), None
+        else:
+            self._admit(ranked, available, now)
         running, waiting = ranked[:self.admitted], ranked[self.admitted:]
         allocation = Allocation(paused=[v.key for v in waiting])
         allocation.budgets = _spread(available, running)
         step = _next_step(running, waiting, allocation.budgets)
         allocation.next_step_bps = audio_bps + int(step * self.resume_margin) if step else 0
+        allocation.demand_bps = audio_bps + sum(v.layer_bps(v.wanted_layer) for v in ranked)
         return allocation
 
-    def _admit(self, fit: int, ranked: list[VideoDemand], available: int, now: float) -> None:
+    def _admit(self, ranked: list[VideoDemand], available: int, now: float) -> None:
         if self.admitted < 0:
-            self.admitted = fit
+            self.admitted = _how_many_fit(available, ranked)
         self.admitted = min(self.admitted, len(ranked))
-        if fit < self.admitted:
+        keep = _how_many_fit(int(available / self.keep_fraction), ranked)
+        if keep < self.admitted:
             if now - self._admitted_at < FAILED_RESUME_S:
                 self._hold_s = min(self.max_hold_s, self._hold_s * 2)
             elif now - self._admitted_at > FAILED_RESUME_S * 3:
                 self._hold_s = self.base_hold_s
-            self.admitted = fit
+            self.admitted = keep
             self._fits_since = None
             return
-        more = self.admitted < len(ranked) and \
-            _lowest_total(ranked[:self.admitted + 1]) * self.resume_margin <= available
-        if not more:
+        if self.admitted >= len(ranked):
+            self._fits_since = None
+            return
+        needed = _lowest_total(ranked[:self.admitted + 1])
+        margin = self.resume_margin if self._fits_since is None else 1.0
+        if needed * margin > available:
             self._fits_since = None
             return
         if self._fits_since is None:

@@ -2,15 +2,21 @@
 
 Loss-based control as in Google Congestion Control (draft-ietf-rmcat-gcc-02, 5.): receiver
 reports give the fraction of our packets that did not arrive; above 10 % the estimate drops
-by (1 - 0.5 * loss), below 2 % it grows by 8 % per second, in between it holds. A REMB that
-is below what we are sending is the receiver's delay-based detector seeing a queue build up:
-it caps the estimate at once. A REMB above our send rate only says the receiver has not found
-the limit yet (browsers cap REMB at ~1.5x the incoming rate), so it bounds nothing.
+to (1 - 0.5 * loss) times what we were sending (an SFU often sends less than its estimate, and
+it is the send rate that the link failed to carry), below 2 % it grows by 8 % per second, in
+between it holds. A REMB well below what we are sending (under 90 %; browsers answer a queue
+with 0.85x the rate they receive) is the receiver's delay-based detector seeing a queue build
+up: it caps the estimate at once. A REMB above that only says the receiver has not found the
+limit yet (browsers cap REMB at ~1.5x the incoming rate), so it bounds nothing.
 
 Growth is capped by what was really tried: the estimate may not rise above 1.5x the measured
 send rate, or the next step the allocator wants to try (resuming video, one layer up),
 whichever is larger. Each step up is therefore a probe of the link: if the link cannot carry
 it, loss or REMB pushes the estimate back down within a report interval or two.
+
+Slow start: until the link first shows congestion, the estimate doubles per second of clean
+reports and may grow to everything the subscriber would like (`demand`), like the exponential
+start-up probing of browsers, so a subscriber on a good link reaches full quality in seconds.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ from dataclasses import dataclass
 LOSS_DECREASE_ABOVE = 0.10
 LOSS_INCREASE_BELOW = 0.02
 INCREASE_PER_S = 1.08
+SLOW_START_PER_S = 2.0
+REMB_CONGESTED = 0.9  # a REMB below this fraction of the send rate signals a queue
 MAX_INCREASE_STEP_S = 1.0  # a late report does not buy more than one second of growth
 MIN_LOSS_SAMPLE = 10  # packets expected before a loss fraction means anything
 REMB_FRESH_S = 3.0
 SENT_HEADROOM = 1.5
 SENT_HEADROOM_BPS = 10_000
+STEP_HEADROOM = 1.1  # growth may pass the next step a little: its measured size is noisy
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class BandwidthEstimator:
         self._remb_at = float("-inf")
         self.sent_bps = 0
         self.next_step_bps = 0
+        self.demand_bps = 0
+        self.congested = False  # the link has shown its limit at least once
         self.loss = 0.0  # the last loss fraction acted upon
         self._streams: dict[int, _StreamLoss] = {}
         self._expected = 0
@@ -67,15 +78,26 @@ class BandwidthEstimator:
     def estimate_bps(self) -> int:
         return int(self._estimate)
 
-    def set_sent(self, sent_bps: int, next_step_bps: int = 0) -> None:
-        """What we sent over the last interval, and the rate the allocator would try next."""
+    @property
+    def proven(self) -> bool:
+        """The estimate is a real limit: the link showed congestion, or the estimate is at
+        the configured ceiling (an administrator's cap is as good as a measurement)."""
+        return self.congested or self._estimate >= self.limits.max_bps
+
+    def set_sent(self, sent_bps: int, next_step_bps: int = 0, demand_bps: int = 0) -> None:
+        """What we sent over the last interval, the rate the allocator would try next, and
+        the rate that would give the subscriber everything it shows at the size it shows."""
         self.sent_bps = max(0, int(sent_bps))
         self.next_step_bps = max(0, int(next_step_bps))
+        self.demand_bps = max(0, int(demand_bps))
 
     def on_remb(self, bitrate: int, now: float) -> None:
         self.remb_bps, self._remb_at = bitrate, now
-        if bitrate < self.sent_bps:
-            self._set(min(self._estimate, bitrate))
+        if self._remb_congested():
+            self._decrease(bitrate)
+
+    def _remb_congested(self) -> bool:
+        return self.remb_bps is not None and self.remb_bps < self.sent_bps * REMB_CONGESTED
 
     def remb_fresh(self, now: float) -> bool:
         return now - self._remb_at <= REMB_FRESH_S
@@ -103,18 +125,26 @@ class BandwidthEstimator:
         self._last_update = now
         self.loss = loss
         if loss > LOSS_DECREASE_ABOVE:
-            self._set(self._estimate * (1 - 0.5 * loss))
+            base = min(self._estimate, self.sent_bps) if self.sent_bps else self._estimate
+            self._decrease(base * (1 - 0.5 * loss))
         elif loss < LOSS_INCREASE_BELOW:
             self._grow(elapsed, now)
 
+    def _decrease(self, value: float) -> None:
+        self.congested = True
+        self._set(min(self._estimate, value))
+
     def _grow(self, elapsed: float, now: float) -> None:
-        cap = max(self.sent_bps * SENT_HEADROOM + SENT_HEADROOM_BPS, self.next_step_bps)
-        if self.remb_fresh(now) and self.remb_bps is not None \
-                and self.remb_bps < self.sent_bps:
-            cap = min(cap, self.remb_bps)
+        step = self.next_step_bps if self.congested else max(self.next_step_bps,
+                                                              self.demand_bps)
+        step = int(step * STEP_HEADROOM)
+        cap = max(self.sent_bps * SENT_HEADROOM + SENT_HEADROOM_BPS, step)
+        if self.remb_fresh(now) and self._remb_congested():
+            cap = min(cap, self.remb_bps)  # type: ignore[type-var]
         if self._estimate >= cap:
             return
-        self._set(min(cap, self._estimate * INCREASE_PER_S ** elapsed))
+        rate = INCREASE_PER_S if self.congested else SLOW_START_PER_S
+        self._set(min(cap, self._estimate * rate ** elapsed))
 
     def _set(self, value: float) -> None:
         self._estimate = min(float(self.limits.max_bps), max(float(self.limits.min_bps), value))

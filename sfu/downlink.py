@@ -53,12 +53,14 @@ class Downlink:
         """Measure, re-split, apply; return a report when the client should hear of it."""
         downs = [d for d in downs if d.source is not None and not d.source.closed]
         sent = self.sent.sample(sum(d.octets_sent for d in downs), now)
-        self.estimator.set_sent(sent, self.allocation.next_step_bps)
+        self.estimator.set_sent(sent, self.allocation.next_step_bps,
+                                self.allocation.demand_bps)
         audio = sum(max(AUDIO_FLOOR_BPS, _source_bps(d, now)) for d in downs
                     if d.kind == "audio")
         videos = [_demand(d, dominant) for d in downs if d.kind == "video" and not d.view_paused]
         estimate = self.estimator.estimate_bps
-        self.allocation = self.allocator.allocate(estimate, audio, videos, now)
+        self.allocation = self.allocator.allocate(estimate, audio, videos, now,
+                                                  eager=not self.estimator.proven)
         _apply(self.allocation, videos)
         if self.allocation.video_paused != self.video_paused:
             logger.info("downlink estimate %d bit/s (sending %d, loss %.2f): video %s",

@@ -38,7 +38,7 @@ class PublishedTrack:
         self.closed = False
         self.sender_report: tuple[SenderReport, float] | None = None
         self.octets_received = 0  # media payload bytes, for the up-stream bit rate
-        self._rate = RateMeter()
+        self._rate = RateMeter(window_s=1.0, smoothing=0.3)  # layer rates for the allocator
         self._send_rtcp = send_rtcp
         self.rtcp_ssrc = rtcp_ssrc
         self._history: PacketHistory[Any] = PacketHistory(settings.packet_history_ms)

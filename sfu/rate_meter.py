@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-MIN_WINDOW_S = 0.5  # shorter windows are mostly noise from frame boundaries
-
-
 class RateMeter:
     """Feed it a monotonically growing octet count; it answers bits per second over the
-    last window of at least MIN_WINDOW_S, smoothed so one big keyframe does not swing it."""
+    last window of at least `window_s` (shorter ones are mostly noise from frame
+    boundaries), smoothed so one big keyframe does not swing it."""
 
-    def __init__(self, smoothing: float = 0.5) -> None:
+    def __init__(self, window_s: float = 0.5, smoothing: float = 0.5) -> None:
         self.bps = 0
+        self._window_s = window_s
         self._smoothing = smoothing
         self._octets: int | None = None
         self._at = 0.0
@@ -21,7 +20,7 @@ class RateMeter:
             self._octets, self._at = octets, now
             return self.bps
         elapsed = now - self._at
-        if elapsed < MIN_WINDOW_S:
+        if elapsed < self._window_s:
             return self.bps
         rate = (octets - self._octets) * 8 / elapsed
         self._octets, self._at = octets, now

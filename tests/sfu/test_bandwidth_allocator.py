@@ -96,3 +96,31 @@ def test_next_step_is_one_layer_up_when_everything_runs():
     assert result.next_step_bps == AUDIO + 500_000  # layer 1 of the only track
     result = alloc.allocate(AUDIO + 2_000_000, AUDIO, [video("v")], 1.0)
     assert result.next_step_bps == 0  # at the top: nothing to probe for
+
+
+def test_eager_before_congestion_pauses_nothing_and_reports_the_demand():
+    alloc = BandwidthAllocator(resume_hold_s=2.0)
+    tracks = [video("a", wanted=1), video("b", wanted=2)]
+    result = alloc.allocate(AUDIO + 100_000, AUDIO, tracks, 0.0, eager=True)
+    assert not result.paused and set(result.budgets) == {"a", "b"}
+    assert result.demand_bps == AUDIO + 500_000 + 1_500_000
+    # The first congestion ends it: what does not fit is paused at once.
+    result = alloc.allocate(AUDIO + 200_000, AUDIO, tracks, 1.0)
+    assert set(result.budgets) == {"a"} and result.paused == ["b"]
+
+
+def test_the_hold_timer_survives_noise_once_started():
+    alloc = BandwidthAllocator(resume_margin=1.2, resume_hold_s=2.0)
+    alloc.allocate(AUDIO + 100_000, AUDIO, [video("v")], 0.0)  # paused
+    wobbly = [video("v", layers=(150_000,)), video("v", layers=(170_000,))]
+    assert alloc.allocate(AUDIO + 185_000, AUDIO, [wobbly[0]], 40.0).video_paused  # starts
+    assert alloc.allocate(AUDIO + 185_000, AUDIO, [wobbly[1]], 41.0).video_paused  # still fits
+    assert not alloc.allocate(AUDIO + 185_000, AUDIO, [wobbly[0]], 42.0).video_paused
+
+
+def test_a_small_shortfall_keeps_a_running_track():
+    alloc = BandwidthAllocator(keep_fraction=0.75)
+    tracks = [video("v", layers=(1_000_000,))]  # one layer, no simulcast
+    assert not alloc.allocate(AUDIO + 1_200_000, AUDIO, tracks, 0.0).video_paused
+    assert not alloc.allocate(AUDIO + 850_000, AUDIO, tracks, 1.0).video_paused  # REMB dip
+    assert alloc.allocate(AUDIO + 700_000, AUDIO, tracks, 2.0).video_paused

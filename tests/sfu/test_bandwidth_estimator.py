@@ -68,21 +68,46 @@ def test_heavy_loss_decreases_by_half_the_loss_fraction():
     assert est.estimate_bps == int(1_000_000 * (1 - 0.5 * 0.25))
 
 
-def test_moderate_loss_holds_and_low_loss_grows_8_percent_per_second():
-    est = BandwidthEstimator(EstimatorLimits(start_bps=500_000))
-    est.set_sent(2_000_000)  # plenty sent: growth not capped
+def test_heavy_loss_decreases_from_what_was_sent_when_that_is_less():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=3_000_000))
+    est.set_sent(400_000)  # the estimate is not what the link failed to carry
     feed(est, rr(1000, 0), 0.0)
-    feed(est, rr(1100, 5), 1.0)  # 5 %: hold
-    assert est.estimate_bps == 500_000
-    feed(est, rr(1200, 5), 2.0)  # 0 %: one second of growth
-    assert est.estimate_bps == int(500_000 * 1.08)
-    feed(est, rr(1300, 5), 2.5)  # half a second
-    assert est.estimate_bps == int(500_000 * 1.08 * 1.08 ** 0.5)
+    feed(est, rr(1100, 40), 1.0)
+    assert est.congested and est.estimate_bps == int(400_000 * (1 - 0.5 * 0.4))
+
+
+def test_moderate_loss_holds_and_low_loss_grows_8_percent_per_second():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(4_000_000)  # plenty sent: growth not capped
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 20), 1.0)  # 20 %: the link shows its limit
+    assert est.congested and est.estimate_bps == 900_000
+    feed(est, rr(1200, 25), 2.0)  # 5 %: hold
+    assert est.estimate_bps == 900_000
+    feed(est, rr(1300, 25), 3.0)  # 0 %: one second of growth
+    assert est.estimate_bps == int(900_000 * 1.08)
+    feed(est, rr(1400, 25), 3.5)  # half a second
+    assert est.estimate_bps == int(900_000 * 1.08 * 1.08 ** 0.5)
+
+
+def test_slow_start_doubles_per_second_up_to_the_demand_until_congestion():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(900_000, next_step_bps=1_200_000, demand_bps=5_000_000)
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 0), 1.0)
+    assert est.estimate_bps == 2_000_000  # not capped by the next step: the demand
+    feed(est, rr(1200, 0), 2.0)
+    assert est.estimate_bps == 4_000_000
+    feed(est, rr(1300, 0), 3.0)
+    assert est.estimate_bps == 5_500_000
+    assert not est.congested and not est.proven
+    assert BandwidthEstimator(EstimatorLimits(60_000, 50_000, 60_000)).proven  # at the cap
 
 
 def test_growth_is_capped_by_what_is_sent_or_the_next_step():
     est = BandwidthEstimator(EstimatorLimits(start_bps=100_000))
     est.set_sent(70_000)
+    est.congested = True  # past slow start
     seq = 0
     for second in range(1, 30):
         seq += 100
@@ -92,23 +117,27 @@ def test_growth_is_capped_by_what_is_sent_or_the_next_step():
     for second in range(30, 60):
         seq += 100
         feed(est, rr(seq, 0), float(second))
-    assert est.estimate_bps == 400_000
+    assert est.estimate_bps == 440_000  # with 10 % room: a measured step is noisy
 
 
 def test_remb_below_the_send_rate_caps_at_once_and_above_it_bounds_nothing():
     est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
     est.set_sent(600_000)
     feed(est, REMB_BYTES, 0.0)
-    assert est.estimate_bps == 350_000
+    assert est.estimate_bps == 350_000 and est.congested
     est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
     est.set_sent(200_000)
     feed(est, REMB_BYTES, 0.0)  # the receiver gets everything we send
     assert est.estimate_bps == 1_000_000
+    est.set_sent(370_000)
+    feed(est, REMB_BYTES, 1.0)  # 95 % of the send rate: measurement noise, not a queue
+    assert est.estimate_bps == 1_000_000 and not est.congested
 
 
 def test_low_remb_also_stops_loss_based_growth_while_fresh():
     est = BandwidthEstimator(EstimatorLimits(start_bps=340_000))
     est.set_sent(400_000)
+    est.congested = True
     feed(est, REMB_BYTES, 0.0)
     feed(est, rr(1000, 0), 0.5)
     feed(est, rr(1100, 0), 1.5)
