@@ -8,6 +8,8 @@ from __future__ import annotations
 import fractions
 import json
 import re
+import shutil
+import subprocess
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -16,7 +18,9 @@ import av
 import numpy as np
 import pytest
 from dropping_proxy import DroppingProxy
-from test_turn_relay import SELECTED_LOCAL_TYPE, coturn  # noqa: F401 (the coturn fixture)
+from test_turn_relay import (SELECTED_LOCAL_TYPE, TURN_SECRET, Coturn, coturn,  # noqa: F401
+                             coturn_config, wait_listening)
+from test_turn_relay import free_port as turn_free_port
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +28,7 @@ PHONE = {"width": 390, "height": 844}
 SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
 PUDONG = {"latitude": 31.2397, "longitude": 121.4998, "accuracy": 8}
 BACK_WITHIN_S = 10
+NARROW_BYTES_PER_S = 8000  # 64 kbit/s: the voice fits, video does not
 
 
 @pytest.fixture
@@ -317,3 +322,39 @@ def test_field_page_streams_relay_only_through_coturn(coturn, start_commandpost,
     unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
     assert re.search(rf"user <\d+:{pid}>: incoming packet ALLOCATE processed, success",
                      coturn.log()), coturn.log()[-3000:]
+
+
+@pytest.fixture
+def narrow_coturn(tmp_path):
+    """coturn whose sessions carry at most NARROW_BYTES_PER_S each way: the mobile link."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        raise RuntimeError("turnserver not found: run `make test`, which installs Debian's coturn")
+    workdir = tmp_path / "coturn"
+    workdir.mkdir()
+    port = turn_free_port()
+    conf = workdir / "turnserver.conf"
+    conf.write_text(coturn_config(port, workdir, TURN_SECRET) + f"max-bps={NARROW_BYTES_PER_S}\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    server = Coturn(port, TURN_SECRET, proc, workdir / "turnserver.log")
+    try:
+        wait_listening(server)
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_weak_uplink_steps_down_to_low_bandwidth_then_audio_only(narrow_coturn, start_commandpost,
+                                                                 redis_url, people):
+    server = start_commandpost(redis_url, {"COMMANDPOST_TURN_URLS": narrow_coturn.url,
+                                           "COMMANDPOST_TURN_SECRET": narrow_coturn.secret})
+    room = server.create_room("E2E weak uplink")
+    unit = field_unit(people)
+    start_streaming(unit, f"{server.base_url}/f/{room['share_code']}?relay=1", 30)
+    unit.wait_until("commandpost.lowBandwidth", "low-bandwidth mode by itself", 40, interval_s=0.5)
+    assert any(t["text"] == "Weak signal: switched to low bandwidth" for t in unit.js("commandpost.toasts()"))
+    unit.wait_until("commandpost.audioOnly", "audio only by itself", 40, interval_s=0.5)
+    assert unit.js("commandpost.status") == "live"
+    print("uplink estimate at the end:", unit.js("commandpost.uplinkEstimate"))
