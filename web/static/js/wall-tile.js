@@ -131,7 +131,10 @@ export class WallTile {
     const lost = state === "lost" || state === "error";
     this.root.classList.toggle("is-lost", lost);
     this.root.dataset.state = state;
-    this.stateEl.textContent = this.i18n.t(`wall.state.${state}`) + (state === "error" && unit.feed?.error ? `: ${unit.feed.error}` : "");
+    // A feed says why it is down (e.g. "Connection refused"); show it with the state.
+    const why = (feedState === "error" || feedState === "lost") && unit.feed?.error ? `: ${unit.feed.error}` : "";
+    this.stateEl.textContent = this.i18n.t(`wall.state.${state}`) + why;
+    this.stateEl.title = this.stateEl.textContent;
     this.ageEl.textContent = this.lastFrameAt === null ? this.i18n.t("wall.noFrame")
       : this.i18n.t("wall.frameAge", { age: formatAge((now - this.lastFrameAt) / 1000) });
   }
