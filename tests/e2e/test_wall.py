@@ -7,8 +7,10 @@ import json
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from dropping_proxy import DroppingProxy
 from wall_helpers import Sources
 
 pytestmark = pytest.mark.slow
@@ -208,3 +210,29 @@ def test_layout_survives_reload_from_the_server_or_this_browser(server, room, so
     open_wall(other, server, room, operator="Operator Wang")
     assert other.js("commandpost.layoutSource()") == "default"
     assert other.js("commandpost.layout().tiles") == 4
+
+
+def test_the_wall_comes_back_by_itself_when_its_own_connection_drops(server, room, sources, people):
+    parts = urlsplit(server.base_url)
+    proxy = DroppingProxy((parts.hostname, parts.port))
+    try:
+        for name in ("North gate", "River"):
+            sources.add(name)
+        wall = people("Wall", viewport=WALL)
+        wall.page.goto(f"http://127.0.0.1:{proxy.port}/wall/{room['share_code']}?operator=Op")
+        wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+        wall.wait_for(lambda: decoding(wall, ["North gate", "River"]), "both live", 15)
+        wall.page.keyboard.press("9")
+        wall.wait_until("commandpost.layoutSaves().saves > 0", "layout saved")
+        before = wall.js("commandpost.participantId")
+
+        proxy.drop_all()
+        wall.wait_until("commandpost.state !== 'joined'", "the wall noticing the drop", 10)
+        wall.wait_until("commandpost.state === 'joined' && commandpost.reconnects === 1",
+                        "the wall rejoined", 15)
+        wall.wait_for(lambda: decoding(wall, ["North gate", "River"]), "both live again", 15)
+        assert wall.js("commandpost.participantId") == before, "resumed as the same participant"
+        assert wall.js("commandpost.layout().tiles") == 9
+        assert len(shown(wall)) == 2
+    finally:
+        proxy.close()

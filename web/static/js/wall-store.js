@@ -5,6 +5,7 @@ import { storageGet, storageSet } from "./storage.js";
 import { WallLayout } from "./wall-layout.js";
 
 const SAVE_DELAY_MS = 400;
+const RETRY_MS = 5000; // a save the server refused or never got is tried again
 
 export class LayoutStore {
   /** credentials: {code} or {token}; operator: the name a share-code wall gives. */
@@ -81,6 +82,8 @@ export class LayoutStore {
     } catch (err) {
       this.failures += 1;
       console.warn("wall layout not saved on the server (kept in this browser)", err.message);
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.push(json), RETRY_MS);
     }
   }
 }
