@@ -31,7 +31,7 @@ def sources(server, room) -> Iterator[Sources]:
 
 def open_wall(person, server, room, operator: str = "Operator Li") -> None:
     person.page.goto(f"{server.base_url}/wall/{room['share_code']}?operator={operator}")
-    person.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+    person.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
 
 
 def shown(person) -> list[dict[str, Any]]:
@@ -192,7 +192,7 @@ def test_layout_survives_reload_from_the_server_or_this_browser(server, room, so
     # A reload, with this browser's copy deleted: the server has it.
     wall.js("localStorage.removeItem(Object.keys(localStorage).find(k => k.startsWith('commandpost.wall.layout.')))")
     wall.page.reload()
-    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.tiles().length === 3", "rejoined", 15)
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource() && commandpost.tiles().length === 3", "rejoined", 15)
     assert wall.js("commandpost.layoutSource()") == "server"
     assert wall.js("commandpost.layout()") == expected
     assert [t["name"] for t in shown(wall)][1] == "River"
@@ -201,7 +201,7 @@ def test_layout_survives_reload_from_the_server_or_this_browser(server, room, so
     # Server unreachable for layouts: the browser's copy (written on every change) is used.
     wall.page.route("**/api/rooms/*/wall-layout*", lambda route: route.abort())
     wall.page.reload()
-    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.tiles().length === 3", "rejoined", 15)
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource() && commandpost.tiles().length === 3", "rejoined", 15)
     assert wall.js("commandpost.layoutSource()") == "local"
     assert wall.js("commandpost.layout()") == expected
 
@@ -220,7 +220,7 @@ def test_the_wall_comes_back_by_itself_when_its_own_connection_drops(server, roo
             sources.add(name)
         wall = people("Wall", viewport=WALL)
         wall.page.goto(f"http://127.0.0.1:{proxy.port}/wall/{room['share_code']}?operator=Op")
-        wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+        wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
         wall.wait_for(lambda: decoding(wall, ["North gate", "River"]), "both live", 15)
         wall.page.keyboard.press("9")
         wall.wait_until("commandpost.layoutSaves().saves > 0", "layout saved")

@@ -47,7 +47,7 @@ def test_feeds_on_the_wall_live_lost_and_removed(redis_url, start_commandpost, p
     host = room["host_token"]
     wall = people("Wall", viewport=WALL)
     wall.page.goto(f"{server.base_url}/wall/{room['share_code']}?operator=Operator Li")
-    wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
 
     _, drone = call(server, "POST", feeds, host, {"kind": "rtmp", "name": "Drone 7",
                                                   "location": {"lat": 31.2304, "lon": 121.4737}})

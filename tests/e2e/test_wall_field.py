@@ -61,7 +61,7 @@ def test_field_page_streams_to_the_wall_and_comes_back_by_itself(server, people,
     room = server.create_room("E2E field to wall")
     wall = people("Wall", viewport=WALL)
     wall.page.goto(f"{server.base_url}/wall/{room['share_code']}?operator=Operator Li")
-    wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
 
     unit = people("Unit 7", viewport=PHONE, is_mobile=True, has_touch=True,
                   grant=("geolocation",), geolocation=SHANGHAI)

@@ -19,7 +19,7 @@ BUND = (31.2400, 121.4900)
 
 def open_wall(person, base_url: str, room: dict) -> None:
     person.page.goto(f"{base_url}/wall/{room['share_code']}?operator=Operator Li")
-    person.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+    person.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
 
 
 def markers(person) -> dict[str, dict]:

@@ -119,7 +119,7 @@ def test_wall_with_a_hidden_token_on_a_4k_screen_in_chinese(server, people):
         token = server.mint_token(room["room_id"], "operator-7", ["join", "subscribe", "hidden"])
         wall = people("Wall", locale="zh-CN", viewport={"width": 3840, "height": 2160})
         wall.page.goto(f"{server.base_url}/wall#token={token}")
-        wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+        wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()", "wall joined", 15)
         assert "token" not in wall.page.url, "the token stays out of the address bar"
         tile = wall.wait_for(lambda: next((t for t in wall.tiles() if t["name"] == "无人机 1"
                                            and t["state"] == "live"), None), "drone live", 15)

@@ -45,6 +45,9 @@ export class WallBoard {
       case "participant_left":
         this.participants.delete(msg.participant_id);
         this.locations.delete(msg.participant_id);
+        for (const key of this.hadVideo) {
+          if (key.startsWith(`${msg.participant_id}:`)) this.hadVideo.delete(key); // a wall runs for days
+        }
         break;
       case "feed":
         this.feeds.set(feedParticipant(msg.feed), msg.feed);

@@ -104,19 +104,19 @@ class WallPage {
     }
   }
 
-  async onJoined(msg) {
-    if (!this.layoutLoaded) {
-      this.layoutLoaded = true;
-      const saved = await this.store.load(msg.room_id);
-      if (saved) this.board.layout = saved;
-      this.layoutReady = true;
-    }
+  /** Every joined (a rejoin too) resets the board from the room's lists at once, since room
+   * events may follow right behind it; the saved layout is applied when it has loaded. */
+  onJoined(msg) {
     this.board.joined(msg);
     this.renderControls();
-    if (!this.reportsLoaded) {
-      this.reportsLoaded = true;
-      this.reports.load(msg.room_id, msg.token || this.credentials.token);
-    }
+    if (this.layoutLoading) return;
+    this.layoutLoading = this.store.load(msg.room_id).then((saved) => {
+      if (saved) this.board.layout = saved;
+      this.layoutReady = true;
+      this.board.render();
+      this.renderControls();
+    });
+    this.reports.load(msg.room_id, msg.token || this.credentials.token);
   }
 
   onEvent(msg) {
@@ -252,7 +252,7 @@ function exposeDebugHandle(page) {
       return page.operator ?? null;
     },
     layout: () => page.board?.layout.toJSON() ?? null,
-    layoutSource: () => page.store?.source ?? null,
+    layoutSource: () => (page.layoutReady ? page.store.source : null),
     layoutSaves: () => ({ saves: page.store?.saves ?? 0, failures: page.store?.failures ?? 0 }),
     tiles: () => page.board?.describe() ?? [],
     map: () => page.map?.describe() ?? null,
