@@ -157,6 +157,7 @@ class ReportsConfig:
                                  metadata=_range(1024, 256 * 1024 * 1024))
     max_note_chars: int = field(default=2000, metadata=_range(0, 100000))
     photo_url_ttl_s: int = field(default=3600, metadata=_range(60, 7 * 86400))
+    max_per_room: int = field(default=1000, metadata=_range(1, 1_000_000))
 
 
 @dataclass(frozen=True)

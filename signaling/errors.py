@@ -33,6 +33,7 @@ HTTP_STATUS: dict[str, int] = {
     "unknown_track": 404,
     "room_locked": 423,
     "room_full": 409,
+    "limit_reached": 409,
     "too_many_feeds": 409,
     "feed_not_found": 404,
     "no_rtmp_port": 503,

@@ -96,15 +96,23 @@ async def post_report(request: web.Request) -> web.Response:
     if request.content_length is not None and \
             request.content_length > limits.max_photo_bytes + FORM_OVERHEAD:
         raise SignalingError("too_large", f"photo is larger than {limits.max_photo_bytes} bytes")
+    store = _reports(request)
+    await _check_room_space(store, room_id, limits.max_per_room)
     form = await _read_form(request, limits.max_photo_bytes)
     report = await _make_report(request, claims, room_id, form, limits.max_note_chars)
-    await _reports(request).add(report, form["photo"])
+    await _check_room_space(store, room_id, limits.max_per_room)  # others uploaded meanwhile
+    await store.add(report, form["photo"])
     body = report.to_json(_signer(request).url(room_id, report.report_id, time.time()))
     message = {"type": "report", "report": body}
     if local is not None:
         local.broadcast(message)
     await node.services.store.publish_event(room_id, message)
     return json_response(body, status=201)
+
+
+async def _check_room_space(store: ReportStore, room_id: str, limit: int) -> None:
+    if await store.count(room_id) >= limit:
+        raise SignalingError("limit_reached", f"the room has {limit} reports, the most it keeps")
 
 
 async def _read_form(request: web.Request, max_photo: int) -> dict[str, Any]:

@@ -132,6 +132,9 @@ class ReportStore:
             path.unlink(missing_ok=True)
             raise
 
+    async def count(self, room_id: str) -> int:
+        return int(await self.redis.xlen(reports_key(room_id)))
+
     async def list(self, room_id: str, limit: int = MAX_LIST) -> list[Report]:
         """The latest `limit` reports, oldest first."""
         entries = await self.redis.xrevrange(reports_key(room_id), count=limit)

@@ -171,13 +171,17 @@ class Room:
             member.send({"type": "active_speaker", "participant_id": self._active_speaker})
 
     def _session_token(self, member: Member) -> str | None:
-        """A token for the REST API (reports, locations) naming this participant, so a page
-        that joined with a share code can authenticate too; it ends with the credentials."""
-        ttl = int(member.expires_at - time.time())
+        """A REST token (reports, locations) naming this participant, so a page that joined
+        with a share code can authenticate too. Least privilege: at most publish_data, so
+        it cannot join, publish media (WHIP) or play (WHEP), and a revoked share code stays
+        revoked for its holder; it ends with the credentials, at most tokens.host_ttl_s."""
+        ttl = min(int(member.expires_at - time.time()), self.services.config.tokens.host_ttl_s)
         if ttl <= 0:
             return None
-        return mint_token(self.services.identity.secret, self.room_id, member.id,
-                          member.record.grants, ttl, name=member.record.name)
+        grants = ["publish_data"] if member.allows("publish") or member.allows("publish_data") \
+            else []
+        return mint_token(self.services.identity.secret, self.room_id, member.id, grants, ttl,
+                          name=member.record.name)
 
     def _announce(self, member: Member) -> None:
         member.announced = True

@@ -166,3 +166,19 @@ async def test_unknown_photo_is_404(local: LocalServer) -> None:
         status, body, _ = await local.request(
             "GET", f"/api/rooms/{room['room_id']}/reports/{report_id}/photo", headers=auth)
         assert status == 404, (report_id, body)
+
+
+async def test_reports_per_room_are_limited(start_local) -> None:
+    local = await start_local({"COMMANDPOST_REPORTS_MAX_PER_ROOM": "2"})
+    room = await local.create_room()
+    other = await local.create_room()
+    for _ in range(2):
+        status, _ = await post(local, room["room_id"], room["host_token"], form())
+        assert status == 201
+    status, body = await post(local, room["room_id"], room["host_token"], form())
+    assert status == 409 and body["error"] == "limit_reached" and "2 reports" in body["message"]
+    assert await local.redis.xlen(reports_key(room["room_id"])) == 2
+    photos = local.node.services.identity.data_dir / "reports" / room["room_id"]
+    assert len(list(photos.iterdir())) == 2
+    status, _ = await post(local, other["room_id"], other["host_token"], form())
+    assert status == 201, "another room is not affected"

@@ -10,6 +10,7 @@ import pytest
 from local_node import LocalServer
 
 from signaling.store import locations_key
+from signaling.tokens import verify_token
 
 HERE = {"type": "location", "lat": 31.2304, "lon": 121.4737, "accuracy_m": 12.5,
         "heading": 90.0, "speed_mps": 1.2}
@@ -95,9 +96,16 @@ async def test_joined_carries_locations_and_a_rest_token(local: LocalServer) -> 
     late, late_joined = await local.joined_client(room, "Wall")
     [entry] = late_joined["locations"]
     assert entry["participant_id"] == joined["participant_id"] and entry["lat"] == HERE["lat"]
-    # The share-code guest got a token naming its participant, good for the room's REST API.
-    assert late_joined["token"]
+    # The share-code guest got a token naming its participant, good for the room's REST API
+    # and for nothing else: it cannot join (a revoked share code must stay revoked).
+    claims = verify_token(local.secret, late_joined["token"], room["room_id"])
+    assert claims.identity == late_joined["participant_id"]
+    assert claims.grants == {"publish_data"}
+    assert claims.expires_at <= time.time() + local.config.tokens.host_ttl_s + 1
     assert len(await rest_locations(local, room["room_id"], late_joined["token"])) == 1
+    again = await local.client()
+    await again.send({"type": "join", "token": late_joined["token"]})
+    assert (await again.recv("error", ref="join"))["code"] == "forbidden"
 
 
 async def test_resume_keeps_the_location_and_leave_drops_it(local: LocalServer) -> None:
