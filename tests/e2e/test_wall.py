@@ -236,3 +236,19 @@ def test_the_wall_comes_back_by_itself_when_its_own_connection_drops(server, roo
         assert len(shown(wall)) == 2
     finally:
         proxy.close()
+
+
+def test_a_participant_who_turns_the_camera_off_is_not_a_lost_feed(server, room, people):
+    alice = people("Alice")
+    alice_id = alice.join(room["join_url"])
+    wall = people("Wall", viewport=WALL)
+    open_wall(wall, server, room)
+    wall.wait_for(lambda: decoding(wall, ["Alice"]), "Alice live", 15)
+    alice.page.click("[data-tool=cam]")
+    wall.wait_for(lambda: shown(wall)[0]["state"] == "off", "camera off on the wall", 10)
+    time.sleep(4)  # past the 3 s without frames that would mean "lost"
+    tile = shown(wall)[0]
+    assert tile["participantId"] == alice_id and tile["state"] == "off" and not tile["lost"]
+    assert "Camera off" in tile["label"]
+    alice.page.click("[data-tool=cam]")
+    wall.wait_for(lambda: decoding(wall, ["Alice"]), "Alice live again", 15)

@@ -118,6 +118,7 @@ export default {
   "wall.state.lost": "Signal lost",
   "wall.state.error": "Error",
   "wall.state.audio": "Audio only",
+  "wall.state.off": "Camera off",
   "wall.noFrame": "no frame yet",
   "wall.frameAge": "frame {age} s ago",
   "wall.emptySlot": "No source",

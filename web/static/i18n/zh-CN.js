@@ -118,6 +118,7 @@ export default {
   "wall.state.lost": "信号中断",
   "wall.state.error": "错误",
   "wall.state.audio": "仅音频",
+  "wall.state.off": "摄像头已关闭",
   "wall.noFrame": "尚无画面",
   "wall.frameAge": "{age} 秒前的画面",
   "wall.emptySlot": "无信号源",

@@ -49,6 +49,12 @@ export class WallBoard {
           if (key.startsWith(`${msg.participant_id}:`)) this.hadVideo.delete(key); // a wall runs for days
         }
         break;
+      case "participant_state": {
+        const person = this.participants.get(msg.participant_id);
+        if (!person) return;
+        Object.assign(person, { audio: msg.audio, video: msg.video });
+        break;
+      }
       case "feed":
         this.feeds.set(feedParticipant(msg.feed), msg.feed);
         break;
@@ -108,6 +114,8 @@ export class WallBoard {
       const loc = this.locations.get(unit.participantId);
       unit.location = loc ? loc : feed?.location && Number.isFinite(feed.location.lat) ? feed.location : null;
       unit.hadVideo = this.hadVideo.has(unit.key);
+      // A person who turned the camera off is not a lost feed.
+      unit.videoOff = unit.source === "camera" && this.participants.get(unit.participantId)?.video === false;
     }
     return units;
   }

@@ -9,7 +9,7 @@ const JOIN_TIMEOUT_MS = 10000;
 const RETRY_DELAYS_MS = [500, 1500, 3000, 5000]; // then every 5 s
 const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "forbidden"]);
 // Room events the page reacts to; each is handed on as it is (docs/protocol.md).
-const EVENTS = ["participant_joined", "participant_left", "tracks", "feed", "feed_removed", "location", "report", "bandwidth"];
+const EVENTS = ["participant_joined", "participant_left", "participant_state", "tracks", "feed", "feed_removed", "location", "report", "bandwidth"];
 
 export class WallSession {
   /** ui: {joined(msg), tracks(entries), event(msg), state(state), ended(reason, err)} */

@@ -123,6 +123,7 @@ export class WallTile {
     let state;
     if (feedState === "error") state = "error";
     else if (feedState === "lost") state = "lost";
+    else if (unit.videoOff) state = "off";
     else if (expectsVideo && stale) state = "lost";
     else if (!this.track && feedState === "connecting") state = "connecting";
     else if (!this.track && !expectsVideo) state = "audio";
