@@ -246,6 +246,16 @@ def test_photo_report_audio_only_and_chinese(server, people, artifacts):
     unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
     desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
 
+    # The command centre's voice plays on the phone; its video is not sent (track_view).
+    desk_id = desk.participant_id
+    unit.wait_for(lambda: unit.media_by_sender().get(desk_id, {}).get("energy", 0) > 0,
+                  "the desk's voice on the phone", 15)
+    assert unit.js("commandpost.audioPlayers") == 1
+    video_bytes = sum(r["bytesReceived"] for r in unit.inbound() if r["kind"] == "video")
+    time.sleep(2)
+    assert sum(r["bytesReceived"] for r in unit.inbound() if r["kind"] == "video") - video_bytes \
+        < 5000, "the phone is sent video it does not show"
+
     # A frame of the live camera, a note, the position -> POST reports.
     unit.page.click("#field-snap")
     unit.wait_until("!document.querySelector('#field-photo-preview').hidden", "photo preview", 5)

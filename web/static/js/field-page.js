@@ -253,7 +253,21 @@ class FieldPage {
       get wakeLock() { return Boolean(page.wakeLock && !page.wakeLock.released); },
       tiles: () => [],
       toasts: () => page.toasts.log.slice(),
-      inbound: async () => [],
+      /** What the subscribe connection receives: voices should flow, video should not. */
+      async inbound() {
+        const sub = page.session?.subscriber;
+        if (!sub?.pc) return [];
+        const byMid = new Map(sub.current.map((entry) => [entry.mid, entry.info]));
+        const rows = [];
+        (await sub.pc.getStats()).forEach((r) => {
+          if (r.type !== "inbound-rtp") return;
+          const info = byMid.get(r.mid) || {};
+          rows.push({ mid: r.mid, kind: r.kind, participantId: info.participant_id ?? null, source: info.source ?? null,
+            framesDecoded: r.framesDecoded ?? 0, totalAudioEnergy: r.totalAudioEnergy ?? 0, bytesReceived: r.bytesReceived ?? 0 });
+        });
+        return rows;
+      },
+      get audioPlayers() { return page.session?.ui.grid.players.size ?? 0; },
       metrics: {},
       session: () => page.session,
       setLang: (lang) => page.i18n.setLang(lang),
