@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 3.0
 HEARTBEAT_TTL_S = 10.0
 SWEEP_INTERVAL_S = 2.0
-# Every this many sweeps, rooms with feeds but no live node are taken over (feeds resume).
-FEED_RESUME_SWEEPS = 3
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]], timeout: float = 5.0) -> None:
@@ -148,13 +146,10 @@ class Node:
             await self._guard(self.services.store.touch_presence(entries), "presence refresh")
 
     async def _sweep_loop(self) -> None:
-        sweeps = 0
         while not self._stopping:
-            if sweeps % FEED_RESUME_SWEEPS == 0:
-                await self._guard(self.resume_feeds(), "resume feeds")
+            await self._guard(self.resume_feeds(), "resume feeds")
             await asyncio.sleep(SWEEP_INTERVAL_S)
             await self._guard(self.sweep(), "sweep")
-            sweeps += 1
 
     async def resume_feeds(self) -> list[str]:
         """Host rooms whose feeds nobody pulls: after this node restarted, or when their

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -107,6 +108,9 @@ async def wait_feed(api: Api, room_id: str, feed_id: str, check, what: str,
     feed: dict = {}
     while time.monotonic() < deadline:
         status, feed, _ = await api.call("GET", f"/api/rooms/{room_id}/feeds/{feed_id}")
+        if status == 503:  # the room's worker just died: the front says "try again shortly"
+            await asyncio.sleep(0.2)
+            continue
         assert status == 200, feed
         if check(feed):
             return feed
@@ -329,3 +333,30 @@ async def test_a_restarted_node_resumes_pulling_its_feeds(
                         "live again after the restart")
         tracks = await feed_tracks(api, room_id, cam["participant_id"])
         assert set(tracks) == {"video", "audio"}
+
+
+async def test_feeds_through_the_front_move_when_their_worker_dies(
+        redis_url: str, start_commandpost, camera: RtspCamera) -> None:
+    server = start_commandpost(redis_url, PINNED_BWE | {"COMMANDPOST_SERVER_WORKERS": "2"})
+    room = server.create_room("Workers")
+    room_id = room["room_id"]
+    async with aiohttp.ClientSession() as http:
+        api = Api(server.base_url, room["host_token"], http)
+        status, cam, _ = await api.call("POST", f"/api/rooms/{room_id}/feeds",
+                                        {"kind": "rtsp", "url": camera.url, "name": "Gate"})
+        assert status == 201, cam
+        await wait_feed(api, room_id, cam["feed_id"], lambda f: f["state"] == "live", "live")
+        status, info, _ = await api.call("GET", f"/api/rooms/{room_id}")
+        status, health, _ = await api.call("GET", "/healthz")
+        owner = next(w for w in health["workers"] if w["node_id"] == info["node"])
+        os.kill(owner["pid"], signal.SIGKILL)  # a worker of the server this test started
+        killed_at = time.time()
+        moved = await wait_feed(api, room_id, cam["feed_id"],
+                                lambda f: f["state"] == "live"
+                                and (f["last_frame_at"] or 0) > killed_at + 1,
+                                "live again on a worker", timeout=30)
+        status, info, _ = await api.call("GET", f"/api/rooms/{room_id}")
+        assert {t["kind"] for t in info["tracks"]
+                if t["participant_id"] == cam["participant_id"]} == {"video", "audio"}
+        print(f"\n[feeds] feed live again {moved['last_frame_at'] - killed_at:.1f} s after "
+              f"its worker was killed")
