@@ -109,6 +109,8 @@ class WallPage {
   onJoined(msg) {
     this.board.joined(msg);
     this.renderControls();
+    // Reports sent while we were away are in the room's list; known ones are kept once.
+    this.reports.load(msg.room_id, msg.token || this.credentials.token);
     if (this.layoutLoading) return;
     this.layoutLoading = this.store.load(msg.room_id).then((saved) => {
       if (saved) this.board.layout = saved;
@@ -116,7 +118,6 @@ class WallPage {
       this.board.render();
       this.renderControls();
     });
-    this.reports.load(msg.room_id, msg.token || this.credentials.token);
   }
 
   onEvent(msg) {

@@ -5,6 +5,7 @@
 import { formatLatLon } from "./wall-geo.js";
 
 const SHOWN = 20;
+const KEPT = 200; // a wall runs for days: forget the oldest beyond this
 
 function el(tag, className, attrs = {}) {
   const node = document.createElement(tag);
@@ -37,7 +38,9 @@ export class WallReports {
         headers: { Authorization: `Bearer ${token}` },
       });
       if (!response.ok) throw new Error(`${response.status}`);
-      for (const report of (await response.json()).reports || []) this.reports.set(report.report_id, report);
+      for (const report of (await response.json()).reports || []) {
+        if (!this.reports.has(report.report_id)) this.reports.set(report.report_id, report);
+      }
     } catch (err) {
       console.warn("wall: could not load reports", err.message);
     }
@@ -51,11 +54,18 @@ export class WallReports {
     this.render();
   }
 
+  trim() {
+    if (this.reports.size <= KEPT) return;
+    const oldest = [...this.reports.values()].sort((a, b) => a.ts - b.ts).slice(0, this.reports.size - KEPT);
+    for (const report of oldest) this.reports.delete(report.report_id);
+  }
+
   latest() {
-    return [...this.reports.values()].slice(-SHOWN).reverse();
+    return [...this.reports.values()].sort((a, b) => b.ts - a.ts).slice(0, SHOWN);
   }
 
   render() {
+    this.trim();
     this.title.textContent = this.i18n.t("wall.reports");
     this.empty.textContent = this.i18n.t("wall.reportsEmpty");
     this.empty.hidden = this.reports.size > 0;
