@@ -23,7 +23,8 @@ from typing import Any
 from bench import metrics, servers
 from bench.clip import ClipSpec, ensure_clip
 from bench.loadgen.run import LoadConfig
-from bench.procs import Proc, cpu_seconds, tree_pids
+from bench.procs import (Proc, cpu_seconds, machine_busy_seconds, tree_cpu_seconds,
+                         tree_pids)
 from bench.runner import LOADGEN_SLACK_S, REPO_ROOT
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -80,11 +81,20 @@ def _sample_window(root: int, gens: list[tuple[Proc, Path]], duration_s: float
             return None
         time.sleep(0.1)
     span = duration_s * 0.7
+    gen_pids = [p.pid for p, _ in gens]
     before, t0 = _cpu_snapshot(root), time.monotonic()
+    gens0, busy0 = sum(tree_cpu_seconds(p) for p in gen_pids), machine_busy_seconds()
     time.sleep(span)
     after, elapsed = _cpu_snapshot(root), time.monotonic() - t0
-    return [{"pid": pid, "role": role, "cores": (after[pid][1] - cpu) / elapsed}
+    gens1, busy1 = sum(tree_cpu_seconds(p) for p in gen_pids), machine_busy_seconds()
+    rows = [{"pid": pid, "role": role, "cores": (after[pid][1] - cpu) / elapsed}
             for pid, (role, cpu) in before.items() if pid in after]
+    server = sum(r["cores"] for r in rows)
+    loadgens = (gens1 - gens0) / elapsed
+    rows.append({"pid": None, "role": "load generators", "cores": loadgens})
+    rows.append({"pid": None, "role": "background", "cores": max(
+        0.0, (busy1 - busy0) / elapsed - server - loadgens)})
+    return rows
 
 
 def _result(proc: Proc, path: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -106,7 +116,9 @@ def _result(proc: Proc, path: Path, args: argparse.Namespace) -> dict[str, Any]:
 def summarise(run: dict[str, Any]) -> str:
     rooms = run["rooms"]
     ok = [r for r in rooms if "error" not in r]
-    procs = run["server_processes"] or []
+    rows = run["server_processes"] or []
+    procs = [p for p in rows if p["pid"] is not None]
+    other = ", ".join(f"{p['role']} {p['cores']:.2f}" for p in rows if p["pid"] is None)
     cores = sum(p["cores"] for p in procs)
     pps = sum(r["forwarded_pps"] for r in ok)
     split = ", ".join(f"{p['role']} {p['cores']:.2f}" for p in procs)
@@ -115,7 +127,7 @@ def summarise(run: dict[str, Any]) -> str:
     per_1000 = cores * 1000 / (pps / 1000) if pps else float("nan")
     return (f"workers={run['workers']}: {len(ok)}/{len(rooms)} rooms ok, {pps:,.0f} pkt/s, "
             f"server {cores:.2f} cores ({per_1000:.1f} ms/1000 pkt) [{split}], max loss "
-            f"{loss:.2f} %, latency p50-p99 ms per room {lat}")
+            f"{loss:.2f} %, latency p50-p99 ms per room {lat}; {other}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -261,3 +261,24 @@ async def test_a_socket_follows_its_join_to_the_rooms_worker(redis_url, start_co
     finally:
         await host.close()
         await late.close()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever adopted it)."""
+    try:
+        stat = open(f"/proc/{pid}/stat", encoding="ascii").read()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_workers_stop_when_their_front_is_killed(redis_url, start_commandpost):
+    server = start_commandpost(redis_url, TWO_WORKERS)
+    pids = [w["pid"] for w in health(server)["workers"]]
+    assert all(_running(pid) for pid in pids)
+    server.proc.kill()  # the front, which this test started: no chance to tidy up
+    server.proc.wait(timeout=5)
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in pids):
+        assert time.monotonic() < deadline, "workers outlived their front"
+        await asyncio.sleep(0.2)
