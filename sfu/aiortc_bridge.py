@@ -10,6 +10,11 @@ What it relies on, all read from aiortc 1.16 source:
   started/exited events so `stop()` does not hang.
 - `RTCDtlsTransport._send_rtp(bytes)` SRTP-protects and sends RTP or RTCP; its
   `_rtp_router.ssrc_table` maps SSRCs to receivers.
+- `RtpRouter.route_rtp(packet)` picks the receiver by SSRC, else by payload type when
+  only one receiver has it; `mid_table` maps each mid to its receiver. Simulcast SSRCs are
+  not in the SDP and share payload types, so we route them by the sdes:mid extension.
+- The transport parses the rid/repaired-rid/mid extensions of every URI in
+  `transceiver._headerExtensions`, which also makes aiortc's answer list them.
 - aioice `Connection.get_component_candidates(component=, addresses=)` binds the host
   candidates; overriding it per connection restricts the addresses ICE uses.
 """
@@ -29,7 +34,8 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aioice.ice import StunProtocol
 from aiortc.rtcpeerconnection import find_common_codecs
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (RTCRtpCodecParameters,
+                                     RTCRtpHeaderExtensionParameters)
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
@@ -164,6 +170,24 @@ def negotiated_extensions(transceiver: RTCRtpTransceiver) -> dict[str, int]:
     return {ext.uri: ext.id for ext in transceiver._headerExtensions}
 
 
+def accept_header_extensions(pc: RTCPeerConnection, transceiver: RTCRtpTransceiver,
+                             uris: Iterable[str]) -> None:
+    """Negotiate these extensions too (aiortc answers only the ones it implements
+    itself), with the ids the offer gave them; call between the offer and our answer."""
+    description = pc.remoteDescription
+    if description is None:
+        return
+    media = next((m for m in sdp.SessionDescription.parse(description.sdp).media
+                  if m.rtp.muxId == transceiver.mid), None)
+    if media is None:
+        return
+    have = {ext.uri for ext in transceiver._headerExtensions}
+    for ext in media.rtp.headerExtensions:
+        if ext.uri in uris and ext.uri not in have:
+            transceiver._headerExtensions.append(
+                RTCRtpHeaderExtensionParameters(id=ext.id, uri=ext.uri))
+
+
 def set_direction(transceiver: RTCRtpTransceiver, value: str) -> None:
     transceiver.direction = value
 
@@ -229,6 +253,7 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: Callable[[Any, int], Awaitabl
             receiver._handle_disconnect()  # stop the decoder thread: we never decode
         for ssrc in getattr(receiver, "_cp_ssrcs", ()):
             receiver.transport._rtp_router.ssrc_table[ssrc] = receiver
+        _route_by_mid(receiver.transport)
 
     if not passthrough:
         receiver._run_rtcp = _idle_loop(receiver, "_RTCRtpReceiver__rtcp")
@@ -253,6 +278,28 @@ def route_ssrcs(transceiver: RTCRtpTransceiver, ssrcs: Iterable[int]) -> None:
         table[ssrc] = receiver
 
 
+def _route_by_mid(dtls: RTCDtlsTransport) -> None:
+    """An SSRC not in the SDP (simulcast) goes to the receiver of the packet's mid; the
+    SSRC is remembered, as browsers stop sending the mid once we report on it."""
+    router = dtls._rtp_router
+    if getattr(router, "_cp_by_mid", False):
+        return
+    original = router.route_rtp
+    ssrc_table, mid_table = router.ssrc_table, router.mid_table
+
+    def route_rtp(packet: Any) -> Any:
+        if packet.ssrc not in ssrc_table:
+            mid = packet.extensions.mid
+            receiver = mid_table.get(mid) if mid is not None else None
+            if receiver is not None:
+                ssrc_table[packet.ssrc] = receiver
+                return receiver
+        return original(packet)
+
+    router.route_rtp = route_rtp
+    router._cp_by_mid = True
+
+
 def prepare_sender(transceiver: RTCRtpTransceiver, on_rtcp: RtcpHandler,
                    on_started: Callable[[], None]) -> None:
     """Make the sender ours: no encoder loop, no aiortc SRs; RTCP feedback to on_rtcp."""
@@ -269,6 +316,14 @@ def prepare_sender(transceiver: RTCRtpTransceiver, on_rtcp: RtcpHandler,
     sender._run_rtp = run_rtp
     sender._run_rtcp = _idle_loop(sender, "_RTCRtpSender__rtcp")
     sender._handle_rtcp_packet = handle_rtcp
+
+
+def route_sender_ssrcs(transceiver: RTCRtpTransceiver, ssrcs: Iterable[int]) -> None:
+    """RTCP feedback about these SSRCs reaches this sender (a test client that sends
+    streams aiortc does not know, e.g. simulcast layers)."""
+    router = transport(transceiver)._rtp_router
+    for ssrc in ssrcs:
+        router.register_sender(transceiver.sender, ssrc)
 
 
 def tap_sender_rtcp(transceiver: RTCRtpTransceiver, on_rtcp: RtcpHandler) -> None:

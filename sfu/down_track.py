@@ -20,7 +20,9 @@ from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
+from sfu.layer_selector import arriving_layer, wanted_layer
 from sfu.tracks import LayerInfo, TrackView
+from sfu.up_layer import UpLayer
 from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_header_length
 
 logger = logging.getLogger(__name__)
@@ -38,14 +40,18 @@ class DownTrack:
         self.source: UpTrackLike | None = None
         self.needs_keyframe = False
         self.remb: int | None = None
-        self.paused = False  # video not fed at all: hidden by the client or by bandwidth
-        self.view_paused = False  # the subscriber has it off screen (track_view)
-        self.bw_paused = False  # the subscriber's downlink cannot carry it (bandwidth allocator)
-        self.budget_bps: int | None = None  # contract A: the most this down track may use
-        self.current_layer = 0
-        self.target_layer = 0
+        self.paused = False  # not fed at all: off screen (view) or no bandwidth (bwe)
+        self.view_paused = False
+        self.bw_paused = False
         self.view_width: int | None = None  # the subscriber's tile, in device pixels
         self.view_height: int | None = None
+        self.budget_bps: int | None = None  # the most this down track may use (bwe)
+        self.desired_layer = 0  # what size and budget ask for
+        self.target_layer = 0  # what we switch to: desired, or the best layer arriving
+        self.current_layer = 0  # the layer being forwarded
+        self.layer_switches = 0
+        self._layer: UpLayer | None = None  # in this layer's fan-out list
+        self._pending: UpLayer | None = None  # waiting for this layer's next keyframe
         self.packets_sent = 0
         self.octets_sent = 0
         self.retransmitted = 0
@@ -79,73 +85,137 @@ class DownTrack:
         self.needs_keyframe = self.kind == "video"
         self._choose_payload_types()
         self._vp8 = (self._vp8 or PictureIdRewriter()) if source.codec.label == "VP8" else None
-        if not self.paused:
-            source.add_down(self)
-            if self._ready:
-                source.request_keyframe()
+        source.add_down(self)
+        self.reselect()
 
     def detach(self) -> None:
-        if self.source is not None:
-            self.source.remove_down(self)
+        source = self.source
+        if source is not None:
+            source.remove_down(self)
+            self._leave_layers()
+            source.wanted_changed()
         self.source = None
         self._rewriter.unanchor()
 
     def set_view(self, view: TrackView | None) -> None:
-        """How the subscriber shows the current source (None: on screen, size unknown)."""
+        """How the subscriber shows the current source (None: on screen, size unknown).
+
+        A paused video down track leaves its layer's fan-out list, so it costs nothing per
+        packet. Resuming is a source switch: it waits for a keyframe (asked for through the
+        layer's rate limiter) and re-bases numbering, so the output has no sequence gap.
+        The tile size picks the simulcast layer.
+        """
         view = view or TrackView()
         self.view_width, self.view_height = view.width, view.height
         self.view_paused = self.kind == "video" and not view.visible
-        self._apply_pause()
+        self._update_paused()
 
     def set_bw_paused(self, paused: bool) -> None:
-        """Contract A: the bandwidth allocator stops (or resumes) this video for lack of
-        downlink; it behaves exactly like a track the subscriber hides."""
-        self.bw_paused = self.kind == "video" and paused
-        self._apply_pause()
+        """The bandwidth allocator pauses (or resumes) this video, like an off-screen tile."""
+        self.bw_paused = self.kind == "video" and bool(paused)
+        self._update_paused()
 
     def set_budget(self, bps: int | None) -> None:
-        """Contract A: the most this down track may use (None: unlimited). Without
-        simulcast there is one layer, which is kept whatever the budget."""
-        self.budget_bps = bps
+        """The most this down track may use (None: unlimited); may change the layer."""
+        if bps is not None and (isinstance(bps, bool) or not isinstance(bps, int) or bps < 0):
+            raise ValueError(f"budget must be a non-negative integer or None, got {bps!r}")
+        if bps != self.budget_bps:
+            self.budget_bps = bps
+            self.reselect()
 
     def layers_available(self) -> list[LayerInfo]:
-        """Contract A: the layers of the current source, lowest first."""
-        source = self.source
-        if source is None or self.kind != "video":
+        """The source's layers, lowest first (one for a video track without simulcast;
+        none for audio)."""
+        if self.source is None or self.kind != "video":
             return []
-        rate = getattr(source, "bitrate_bps", None)
-        bitrate = rate(time.monotonic()) if callable(rate) else 0
-        return [LayerInfo(0, None, None, None, bitrate)]
+        return self.source.layer_infos()
 
-    def _apply_pause(self) -> None:
-        """A paused video down track leaves its source's fan-out list, so it costs nothing
-        per packet. Resuming is a source switch: it waits for a keyframe (asked for through
-        the source's rate limiter) and re-bases numbering, so the output has no sequence gap.
-        """
+    def _update_paused(self) -> None:
         paused = self.view_paused or self.bw_paused
         if paused == self.paused:
+            self.reselect()  # the size may have changed
             return
         self.paused = paused
-        source = self.source
         if paused:
-            if source is not None:
-                source.remove_down(self)
+            self._leave_layers()
+            if self.source is not None:
+                self.source.wanted_changed()
             return
         self.resync()
-        if source is not None:
-            source.add_down(self)
+        self.reselect()
+
+    def reselect(self) -> None:
+        """Pick the layer for the current tile size, budget and arriving layers, and
+        join it (first time or after a pause) or start switching to it (on its next
+        keyframe; until then the current layer keeps flowing)."""
+        source = self.source
+        if source is None:
+            return
+        layers = source.layers
+        desired = wanted_layer(source.layer_infos(), self.view_width, self.view_height,
+                               self.budget_bps)
+        changed = desired != self.desired_layer
+        self.desired_layer = desired
+        self.target_layer = arriving_layer(desired, source.live_layers(time.monotonic()))
+        if changed:
+            source.wanted_changed()
+        if self.paused:
+            return
+        target = layers[self.target_layer]
+        if self._layer is None:
+            self._join(target)
+        elif self._layer is target:
+            self._cancel_pending()
+        elif self._pending is not target:
+            self._cancel_pending()
+            self._pending = target
+            target.add_waiting(self)
             if self._ready:
-                source.request_keyframe()
+                target.request_keyframe()
+
+    def switch_layer(self, layer: UpLayer) -> None:
+        """Called by `layer` at its keyframe: forward it from this packet on."""
+        if self._layer is not None:
+            self._layer.remove_down(self)
+        layer.remove_waiting(self)
+        self._pending = None
+        self._layer = layer
+        self.current_layer = layer.index
+        self.layer_switches += 1
+        self._rewriter.unanchor()
+        self.needs_keyframe = self.kind == "video"
+        layer.add_down(self)
+
+    def _join(self, layer: UpLayer) -> None:
+        self._layer = layer
+        self.current_layer = layer.index
+        layer.add_down(self)
+        if self._ready:
+            layer.request_keyframe()
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.remove_waiting(self)
+            self._pending = None
+
+    def _leave_layers(self) -> None:
+        self._cancel_pending()
+        if self._layer is not None:
+            self._layer.remove_down(self)
+            self._layer = None
 
     def set_ready(self) -> None:
         """The transport is connected and the answer applied: packets may flow."""
         if not self._ready:
             self._ready = True
-            if self.source is not None and not self.paused:
-                self.source.request_keyframe()
+            if self._layer is not None:
+                self._layer.request_keyframe()
+            if self._pending is not None:
+                self._pending.request_keyframe()
 
     def source_gone(self) -> None:
         self.source = None
+        self._layer = self._pending = None
         self._rewriter.unanchor()
 
     def resync(self) -> None:
@@ -207,13 +277,14 @@ class DownTrack:
         if isinstance(event, Nack) and event.media_ssrc == self.ssrc:
             self._retransmit(event.lost[:MAX_NACKED_PER_PACKET])
         elif isinstance(event, KeyframeRequest) and event.media_ssrc == self.ssrc:
-            if self.source is not None:
-                self.source.request_keyframe()
+            for layer in (self._layer, self._pending):
+                if layer is not None:
+                    layer.request_keyframe()
         elif isinstance(event, Remb) and self.ssrc in event.ssrcs:
             self.remb = event.bitrate
 
     def _retransmit(self, lost: tuple[int, ...]) -> None:
-        source, profile, out_pt = self.source, self._profile, self._out_pt
+        source, profile, out_pt = self._layer, self._profile, self._out_pt
         if source is None or profile is None or out_pt is None or not self._ready:
             return
         now = time.monotonic()
@@ -255,13 +326,13 @@ class DownTrack:
 
     def sender_report(self, now: float) -> bytes | None:
         """Our SR: the publisher's NTP/RTP pairing moved through our timestamp offset."""
-        source = self.source
-        if (source is None or source.sender_report is None or not self._ready
+        layer = self._layer
+        if (layer is None or layer.sender_report is None or not self._ready
                 or not self.packets_sent or not self._rewriter.anchored):
             return None
-        report, received = source.sender_report
+        report, received = layer.sender_report
         ntp, rtp_ts = derive_sender_report(report.ntp, report.rtp, received, now,
-                                           source.codec.clock_rate, self._rewriter.ts_offset)
+                                           layer.codec.clock_rate, self._rewriter.ts_offset)
         return bridge.sender_report(self.ssrc, ntp, rtp_ts, self.packets_sent,
                                     self.octets_sent, self._cname)
 

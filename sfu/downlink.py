@@ -80,6 +80,9 @@ class Downlink:
 
 
 def _source_bps(down: DownTrack, now: float) -> int:
+    layers = down.layers_available()  # simulcast: what this subscriber gets is one layer
+    if len(layers) > 1:
+        return layers[min(down.current_layer, len(layers) - 1)].bitrate_bps
     rate: Callable[[float], int] | None = getattr(down.source, "bitrate_bps", None)
     return rate(now) if callable(rate) else 0
 

@@ -1,162 +1,278 @@
 """A published track (Galène's up track): receives the publisher's RTP, keeps the
 history, asks for lost packets and keyframes upstream, and fans packets out to the
-subscriber streams attached to it."""
+subscriber streams attached to it.
+
+A simulcast track has up to three layers (`UpLayer`), each its own SSRC; a plain track
+has one. Simulcast SSRCs are not in the SDP: each is learned from the first packets
+carrying the rid (or, for RTX, the repaired-rid) header extension.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sfu import aiortc_bridge as bridge
 from sfu.codecs import CodecSpec
 from sfu.interfaces import DownTrackLike, RtpPacketLike
-from sfu.keyframe import is_keyframe_start
-from sfu.keyframe_limiter import KeyframeLimiter
-from sfu.packet_history import PacketHistory
-from sfu.rate_meter import RateMeter
+from sfu.layer_selector import LayerActivity
 from sfu.rtcp_events import RtcpEvent, SenderReport
-from sfu.rtcp_stats import NackTracker, ReceiveStats, ReportBlock
+from sfu.rtcp_stats import ReportBlock
 from sfu.settings import SfuSettings
 from sfu.speaker_detector import LevelMeter
-from sfu.tracks import TrackInfo
+from sfu.tracks import LayerInfo, TrackInfo
+from sfu.up_layer import UpLayer
 
 logger = logging.getLogger(__name__)
+
+MAX_LEARNED_SSRCS = 16  # media + RTX of three layers, with room for an SSRC change
 
 
 class PublishedTrack:
     def __init__(self, info: TrackInfo, codec: CodecSpec, rtx_payload_type: int | None,
                  settings: SfuSettings, send_rtcp: Callable[[bytes], None],
-                 rtcp_ssrc: int, media_ssrc: int | None = None) -> None:
+                 rtcp_ssrc: int, media_ssrc: int | None = None,
+                 rids: Sequence[str] = (), sim_ssrcs: Sequence[int] = (),
+                 rtx_ssrcs: dict[int, int] | None = None) -> None:
         self.info = info
         self.kind = info.kind
         self.codec = codec
         self.rtx_payload_type = rtx_payload_type
-        self.media_ssrc = media_ssrc
         self.muted = False
         self.closed = False
-        self.sender_report: tuple[SenderReport, float] | None = None
-        self.octets_received = 0  # media payload bytes, for the up-stream bit rate
-        self._rate = RateMeter(window_s=1.0, smoothing=0.3)  # layer rates for the allocator
-        self._send_rtcp = send_rtcp
         self.rtcp_ssrc = rtcp_ssrc
-        self._history: PacketHistory[Any] = PacketHistory(settings.packet_history_ms)
-        self._stats = ReceiveStats(codec.clock_rate)
-        nack = self.kind == "video" and codec.has_feedback("nack")
-        self._nacks = NackTracker() if nack else None
-        self._keyframes = KeyframeLimiter(settings.keyframe_min_interval_s, self._send_pli)
-        self._downs: list[DownTrackLike] = []
+        # Called with the rids the publisher should send, when that set changes.
+        self.on_active_layers: Callable[["PublishedTrack", list[str]], None] | None = None
+        self.layers = self._new_layers(settings, send_rtcp, media_ssrc, rids, sim_ssrcs,
+                                       rtx_ssrcs or {})
+        self.simulcast = len(self.layers) > 1
+        self.activity = LayerActivity(len(self.layers), settings.layer_idle_s,
+                                      time.monotonic())
+        self._live: list[bool] = []
+        self._routed = bool(rids or sim_ssrcs)  # layers found by SSRC, not payload type
+        self._by_rid = {layer.rid: layer for layer in self.layers if layer.rid is not None}
+        self._by_ssrc: dict[int, tuple[UpLayer, bool]] = {}  # ssrc -> (layer, is RTX)
+        for layer in self.layers:
+            if layer.media_ssrc is not None and (rids or sim_ssrcs):
+                self._by_ssrc[layer.media_ssrc] = (layer, False)
+            if layer.rtx_ssrc is not None:
+                self._by_ssrc[layer.rtx_ssrc] = (layer, True)
+        self._members: list[DownTrackLike] = []
         # Audio only: the ssrc-audio-level byte of each packet, for the room's speaker detector.
         self.meter = LevelMeter() if self.kind == "audio" else None
+
+    def _new_layers(self, settings: SfuSettings, send_rtcp: Callable[[bytes], None],
+                    media_ssrc: int | None, rids: Sequence[str], sim_ssrcs: Sequence[int],
+                    rtx_ssrcs: dict[int, int]) -> list[UpLayer]:
+        def layer(index: int, rid: str | None, ssrc: int | None) -> UpLayer:
+            rtx = rtx_ssrcs.get(ssrc) if ssrc is not None else None
+            return UpLayer(index, rid, self.codec, settings, send_rtcp, self.rtcp_ssrc,
+                           ssrc, rtx)
+        if rids:
+            return [layer(i, rid, None) for i, rid in enumerate(rids)]
+        if sim_ssrcs:
+            return [layer(i, str(i), ssrc) for i, ssrc in enumerate(sim_ssrcs)]
+        return [layer(0, None, media_ssrc)]
+
+    # --- compatibility: the single (or lowest) layer ----------------------------------
+
+    @property
+    def media_ssrc(self) -> int | None:
+        return self.layers[0].media_ssrc
+
+    @property
+    def sender_report(self) -> tuple[SenderReport, float] | None:
+        return self.layers[0].sender_report
+
+    @property
+    def keyframe_requests_sent(self) -> int:
+        return sum(layer.keyframe_requests_sent for layer in self.layers)
+
+    def packet(self, seq: int) -> Any:
+        return self.layers[0].packet(seq)
 
     # --- subscribers -----------------------------------------------------------------
 
     def add_down(self, down: DownTrackLike) -> None:
-        if down not in self._downs:
-            self._downs.append(down)
+        """A down track carries this track (it picks and joins a layer itself)."""
+        if down not in self._members:
+            self._members.append(down)
 
     def remove_down(self, down: DownTrackLike) -> None:
-        if down in self._downs:
-            self._downs.remove(down)
-
-    def packet(self, seq: int) -> Any:
-        return self._history.get(seq)
-
-    def request_keyframe(self) -> None:
-        if self.kind == "video" and not self.closed:
-            self._keyframes.request()
+        if down in self._members:
+            self._members.remove(down)
+        for layer in self.layers:
+            layer.remove_down(down)
+            layer.remove_waiting(down)
 
     @property
-    def keyframe_requests_sent(self) -> int:
-        return self._keyframes.sent
+    def downs(self) -> list[DownTrackLike]:
+        return list(self._members)
+
+    def request_keyframe(self) -> None:
+        """A keyframe on every layer somebody forwards (the lowest if none)."""
+        if self.kind != "video" or self.closed:
+            return
+        busy = [layer for layer in self.layers if layer.downs or layer.waiting]
+        for layer in busy or self.layers[:1]:
+            layer.request_keyframe()
+
+    def layer_infos(self) -> list[LayerInfo]:
+        now = time.monotonic()
+        return [LayerInfo(layer.index, layer.rid, layer.width, layer.height,
+                          layer.measure(now)) for layer in self.layers]
+
+    def bitrate_bps(self, now: float) -> int:
+        """The publisher's media bit rate (payload) over the layers arriving now."""
+        return sum(layer.measure(now) for layer in self.layers if layer.live(now))
+
+    def live_layers(self, now: float) -> list[bool]:
+        return [layer.live(now) for layer in self.layers]
+
+    def wanted_layers(self) -> set[int]:
+        """Layers some down track on screen wants; the lowest is always kept so a
+        subscriber joining gets a picture at once."""
+        wanted = {0}
+        for down in self._members:
+            if not getattr(down, "paused", False):
+                wanted.add(getattr(down, "desired_layer", 0))
+        return wanted
+
+    def wanted_changed(self) -> None:
+        """A down track's wanted layer changed: switch a needed layer on at once."""
+        self._update_activity(time.monotonic())
+
+    def active_rids(self) -> list[str]:
+        return [layer.rid for layer in self.layers
+                if layer.index in self.activity.active and layer.rid is not None]
+
+    def tick(self, now: float) -> None:
+        """Periodic (about twice a second): bitrates, which layers arrive (subscribers
+        move off a layer that stopped and onto one that started), which to send."""
+        for layer in self.layers:
+            layer.measure(now)
+        if not self.simulcast or self.closed:
+            return
+        live = self.live_layers(now)
+        if live != self._live:
+            self._live = live
+            for down in list(self._members):
+                down.reselect()
+        self._update_activity(now)
+
+    def _update_activity(self, now: float) -> None:
+        if not self.simulcast or self.closed:
+            return
+        if self.activity.update(self.wanted_layers(), now) is None:
+            return
+        for layer in self.layers:
+            if layer.index in self.activity.active and not layer.live(now):
+                layer.request_keyframe()  # a re-enabled encoder starts with one anyway
+        if self.on_active_layers is not None:
+            try:
+                self.on_active_layers(self, self.active_rids())
+            except Exception:  # noqa: BLE001 - a signalling bug must not break media
+                logger.exception("on_active_layers callback failed")
 
     def set_muted(self, muted: bool) -> None:
         if self.muted == muted:
             return
         self.muted = muted
         if not muted:
-            for down in self._downs:
+            for down in self._members:
                 down.resync()
             self.request_keyframe()
 
     def close(self) -> None:
         self.closed = True
-        self._keyframes.close()
-        for down in list(self._downs):
+        for layer in self.layers:
+            layer.close()
+        for down in list(self._members):
             down.source_gone()
-        self._downs.clear()
+        self._members.clear()
 
     # --- from the publisher ----------------------------------------------------------
 
     async def on_rtp(self, packet: RtpPacketLike) -> None:
         now = time.monotonic()
-        pt = packet.payload_type
-        if pt == self.codec.payload_type:
-            self.media_ssrc = packet.ssrc
-            self._stats.add(packet.sequence_number, packet.timestamp, now)
-            self.octets_received += len(packet.payload)
+        found = self._by_ssrc.get(packet.ssrc) if self._routed else None
+        if found is None:
+            found = self._classify(packet)
+            if found is None:
+                return
+        layer, rtx = found
+        if rtx:
+            if packet.payload_type != self.rtx_payload_type:
+                return
+            packet = layer.unwrap_rtx(packet)
+            if packet is None:
+                return
+        else:
+            if packet.payload_type != self.codec.payload_type:
+                return
+            layer.count(packet, now)
             if self.meter is not None:
                 level = packet.extensions.audio_level
                 if level is not None:
                     self.meter.add(level[1])
-        elif pt == self.rtx_payload_type:
-            if len(packet.payload) < 2 or self.media_ssrc is None:
-                return  # padding-only bandwidth probe, or RTX before any media
-            packet = bridge.unwrap_rtx(packet, self.codec.payload_type, self.media_ssrc)
-        else:
-            return
-        if not self._history.add(packet.sequence_number, packet.timestamp, packet, now):
+        if not layer.on_media(packet, now):
             return  # duplicate (a retransmission of something we already had)
-        if self._nacks is not None:
-            self._track_loss(packet.sequence_number, now)
-        if self._downs and not self.muted and not self.closed:
-            self._fan_out(packet)
+        if not self.muted and not self.closed:
+            layer.fan_out(packet)
+
+    def _classify(self, packet: RtpPacketLike) -> tuple[UpLayer, bool] | None:
+        if not self._routed:
+            return self._plain(packet)
+        extensions = packet.extensions
+        rid = extensions.rtp_stream_id
+        rtx = rid is None
+        if rtx:
+            rid = extensions.repaired_rtp_stream_id
+        layer = self._by_rid.get(rid) if rid is not None else None
+        if layer is None or len(self._by_ssrc) >= MAX_LEARNED_SSRCS:
+            return None  # no rid yet (or a rid we did not negotiate): nothing to route by
+        if rtx:
+            layer.rtx_ssrc = packet.ssrc
+        else:
+            layer.media_ssrc = packet.ssrc
+        self._by_ssrc[packet.ssrc] = (layer, rtx)
+        return layer, rtx
+
+    def _plain(self, packet: RtpPacketLike) -> tuple[UpLayer, bool] | None:
+        """One stream: media and RTX told apart by payload type, as negotiated."""
+        layer = self.layers[0]
+        if packet.payload_type == self.codec.payload_type:
+            layer.media_ssrc = packet.ssrc
+            return layer, False
+        if packet.payload_type == self.rtx_payload_type:
+            return layer, True
+        return None
 
     def on_rtcp(self, event: RtcpEvent) -> None:
         if isinstance(event, SenderReport):
-            now = time.monotonic()
-            self.sender_report = (event, now)
-            self._stats.on_sender_report(event.ntp, now)
+            layer = self._layer_of(event.ssrc)
+            if layer is not None:
+                layer.on_sender_report(event, time.monotonic())
+
+    def _layer_of(self, ssrc: int) -> UpLayer | None:
+        if not self._routed:
+            return self.layers[0]
+        found = self._by_ssrc.get(ssrc)
+        return None if found is None or found[1] else found[0]
+
+    def report_blocks(self, now: float) -> list[tuple[int, ReportBlock]]:
+        return [b for b in (layer.report_block(now) for layer in self.layers) if b is not None]
 
     def report_block(self, now: float) -> tuple[int, ReportBlock] | None:
-        if self.media_ssrc is None:
-            return None
-        block = self._stats.report(now)
-        return None if block is None else (self.media_ssrc, block)
-
-    def bitrate_bps(self, now: float) -> int:
-        """The publisher's media bit rate (payload), measured over the last second or so."""
-        return self._rate.sample(self.octets_received, now)
+        blocks = self.report_blocks(now)
+        return blocks[0] if blocks else None
 
     def bitrate_estimate(self) -> int | None:
-        """The lowest bitrate any subscriber's receiver estimated (REMB), if known."""
-        values = [d.remb for d in self._downs if getattr(d, "remb", None)]
+        """The lowest bitrate any subscriber's receiver estimated (REMB), if known.
+        None for simulcast: the weakest subscriber takes a lower layer instead of
+        holding every layer down."""
+        if self.simulcast:
+            return None
+        values = [d.remb for d in self._members if getattr(d, "remb", None)]
         return min(values) if values else None
-
-    def _track_loss(self, seq: int, now: float) -> None:
-        assert self._nacks is not None
-        if self._nacks.add(seq, now):
-            self.request_keyframe()  # too much lost to repair packet by packet
-        lost = self._nacks.due(now)
-        if lost and self.media_ssrc is not None:
-            self._send_rtcp(bridge.nack(self.rtcp_ssrc, self.media_ssrc, lost))
-
-    def _fan_out(self, packet: RtpPacketLike) -> None:
-        downs = tuple(self._downs)
-        keyframe = False
-        if self.kind == "video" and any(d.needs_keyframe for d in downs):
-            keyframe = is_keyframe_start(self.codec.label, packet.payload)
-            if not keyframe:
-                self.request_keyframe()  # ask again (rate-limited) in case a PLI was lost
-        cache: dict[Any, bytes] = {}
-        for down in downs:
-            try:
-                down.write(packet, keyframe, cache)
-            except Exception:  # noqa: BLE001 - one subscriber must not stop the others
-                logger.exception("forwarding to a subscriber failed; detaching it")
-                self.remove_down(down)
-
-    def _send_pli(self) -> None:
-        if self.media_ssrc is not None and not self.closed:
-            self._send_rtcp(bridge.pli(self.rtcp_ssrc, self.media_ssrc))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sfu import aiortc_bridge as bridge
-from sfu import sdp_guard
+from sfu import sdp_guard, sdp_simulcast
 from sfu.codecs import CodecSpec, primary_codec, rtx_payload_type
 from sfu.errors import SdpError
 from sfu.published_track import PublishedTrack
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = {"audio": "microphone", "video": "camera"}
 RTCP_INTERVAL_S = 1.0
+LAYER_TICK_S = 0.5  # simulcast: bitrates, arriving layers, layers to switch off
 
 
 def new_track_id() -> str:
@@ -33,8 +34,11 @@ def new_track_id() -> str:
 
 class PublisherConnection:
     def __init__(self, participant_id: str, name: str, settings: SfuSettings,
-                 on_gone: Callable[["PublisherConnection"], None]) -> None:
+                 on_gone: Callable[["PublisherConnection"], None],
+                 on_active_layers: Callable[[PublishedTrack, list[str]], None] | None = None
+                 ) -> None:
         self.participant_id = participant_id
+        self.on_active_layers = on_active_layers
         self.name = name
         self.lock = asyncio.Lock()
         self.tracks: dict[str, PublishedTrack] = {}  # mid -> track
@@ -48,6 +52,7 @@ class PublisherConnection:
         self._tapped: set[str] = set()
         self._tasks = TaskSet()
         self._rtcp_loop: asyncio.Task[None] | None = None
+        self._layer_loop: asyncio.Task[None] | None = None
         bridge.on_connection_state(self._pc, self._on_state)
 
     @property
@@ -69,6 +74,8 @@ class PublisherConnection:
             for media in summary.media:
                 self._prepare_transceiver(media, plan.get(media.mid))
             answer = await bridge.local_answer(self._pc, settings.ice_host_addresses)
+            answer = sdp_simulcast.answer_with_rids(
+                answer, {m.mid: m.rids for m in summary.media if m.rids and m.sends})
         except Exception as exc:  # noqa: BLE001 - aiortc failing on input it accepted
             logger.exception("answering a publish offer failed")
             raise SdpError(f"could not answer the offer: {type(exc).__name__}: {exc}") from None
@@ -76,6 +83,8 @@ class PublisherConnection:
         added, removed = self._update_tracks(summary, plan, sources, muted_kinds)
         if self._rtcp_loop is None:
             self._rtcp_loop = self._tasks.spawn(self._send_reports())
+        if self._layer_loop is None:
+            self._layer_loop = self._tasks.spawn(self._watch_layers())
         return add_public_candidates(answer, settings.ice_public_addresses), added, removed
 
     def _plan(self, summary: SdpSummary, common: dict[str, list[CodecSpec]]) -> dict[str, CodecSpec]:
@@ -111,6 +120,8 @@ class PublisherConnection:
             rtx = rtx_payload_type(codecs, codec.payload_type)
             bridge.keep_codecs(transceiver, {codec.payload_type} | ({rtx} if rtx else set()))
             self._codecs.setdefault(media.mid, codec)
+        if media.rids:
+            bridge.accept_header_extensions(self._pc, transceiver, sdp_simulcast.RID_URIS)
         ssrcs = list(media.ssrcs) + list(media.rtx.values())
         bridge.route_ssrcs(transceiver, ssrcs)
         if media.mid not in self._tapped:
@@ -144,8 +155,11 @@ class PublisherConnection:
         rtx = rtx_payload_type(bridge.negotiated_codecs(transceiver), codec.payload_type)
         rtcp_ssrc = bridge.sender_ssrcs(transceiver)[0]
         media_ssrc = media.ssrcs[0] if media.ssrcs else None
-        return PublishedTrack(info, codec, rtx, self._settings, self._send_rtcp, rtcp_ssrc,
-                              media_ssrc)
+        track = PublishedTrack(info, codec, rtx, self._settings, self._send_rtcp, rtcp_ssrc,
+                               media_ssrc, rids=media.rids, sim_ssrcs=media.sim_ssrcs,
+                               rtx_ssrcs=media.rtx)
+        track.on_active_layers = self.on_active_layers
+        return track
 
     def _rtp_handler(self, mid: str) -> Callable[[Any, int], Any]:
         async def handle(packet: Any, arrival_time_ms: int) -> None:
@@ -177,7 +191,7 @@ class PublisherConnection:
             await asyncio.sleep(RTCP_INTERVAL_S * random.uniform(0.8, 1.2))
             now = time.monotonic()
             tracks = list(self.tracks.values())
-            blocks = [b for b in (t.report_block(now) for t in tracks) if b is not None]
+            blocks = [b for t in tracks for b in t.report_blocks(now)]
             if not blocks:
                 continue
             rtcp_ssrc = tracks[0].rtcp_ssrc
@@ -187,6 +201,16 @@ class PublisherConnection:
                 if estimate and track.media_ssrc is not None:
                     data += bridge.remb(rtcp_ssrc, estimate, [track.media_ssrc])
             self._send_rtcp(data)
+
+    async def _watch_layers(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(LAYER_TICK_S)
+            now = time.monotonic()
+            for track in list(self.tracks.values()):
+                try:
+                    track.tick(now)
+                except Exception:  # noqa: BLE001 - keep ticking the other tracks
+                    logger.exception("layer tick of %s failed", track.info.track_id)
 
     def _on_state(self, state: str) -> None:
         if state in ("failed", "closed") and not self.closed and not self.gone:

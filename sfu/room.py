@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sfu.downlink import BandwidthReport
 from sfu.downstream import DownstreamConnection
@@ -26,6 +27,7 @@ KINDS = ("audio", "video")
 SPEAKER_INTERVAL_S = 0.25  # level smoothing and speaker decisions; also the update rate cap
 SpeakerCallback = Callable[[str | None, dict[str, float]], None]
 BandwidthCallback = Callable[[str, int, bool], None]  # participant, estimate_bps, video_paused
+LayersCallback = Callable[[str, str, list[str]], None]
 
 
 class RoomMedia:
@@ -41,6 +43,8 @@ class RoomMedia:
         self.on_tracks_changed: Callable[[], None] | None = None
         self.on_speaker_update: SpeakerCallback | None = None
         self.on_bandwidth: BandwidthCallback | None = None
+        # (publisher pid, track id, rids it should send): simulcast layers nobody needs are off
+        self.on_active_layers: LayersCallback | None = None
         self.speakers = SpeakerDetector()
         self._reported_levels: dict[str, float] = {}
         self._speaker_loop: asyncio.Task[None] | None = None
@@ -64,7 +68,7 @@ class RoomMedia:
             publisher = self._publishers.get(participant_id)
             if publisher is None or publisher.closed or publisher.gone:
                 publisher = PublisherConnection(participant_id, name, self.settings,
-                                                self._publisher_gone)
+                                                self._publisher_gone, self._active_layers)
                 self._publishers[participant_id] = publisher
             async with publisher.lock:
                 if publisher.closed:
@@ -97,6 +101,18 @@ class RoomMedia:
 
     def tracks(self) -> list[TrackInfo]:
         return [t.info for t in self._tracks.values()]
+
+    def track(self, track_id: str) -> PublishedTrack | None:
+        """The published track (its `layers`, `layer_infos()`), for stats and tests."""
+        return self._tracks.get(track_id)
+
+    def down_tracks(self, participant_id: str) -> dict[str, Any]:
+        """Subscriber pid's video and audio down tracks by track id (layer state, stats)."""
+        subscriber = self._subscribers.get(participant_id)
+        if subscriber is None:
+            return {}
+        return {slot.track.info.track_id: slot.down for slot in subscriber.slots
+                if slot.track is not None}
 
     def set_muted(self, participant_id: str, kind: str, muted: bool) -> None:
         """Host mute: stop (or resume) forwarding that participant's tracks of `kind`."""
@@ -281,6 +297,14 @@ class RoomMedia:
         for views in self._early_views.values():
             views.pop(track_id, None)
         track.close()
+
+    def _active_layers(self, track: PublishedTrack, rids: list[str]) -> None:
+        if self.on_active_layers is None or track.info.track_id not in self._tracks:
+            return
+        try:
+            self.on_active_layers(track.info.participant_id, track.info.track_id, rids)
+        except Exception:  # noqa: BLE001 - a signalling bug must not break media
+            logger.exception("on_active_layers callback failed")
 
     def _notify(self) -> None:
         if self.on_tracks_changed is None:

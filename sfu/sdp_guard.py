@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sfu import sdp_lines
+from sfu import sdp_lines, sdp_simulcast
 from sfu.errors import SdpError
 from sfu.sdp_lines import LineError, short
 
@@ -32,6 +32,12 @@ class MediaSummary:
     direction: str
     ssrcs: tuple[int, ...] = ()
     rtx: dict[int, int] = field(default_factory=dict)  # media ssrc -> rtx ssrc (FID)
+    rids: tuple[str, ...] = ()  # simulcast layers by rid, lowest first (a=simulcast order)
+    sim_ssrcs: tuple[int, ...] = ()  # legacy simulcast layers by ssrc (a=ssrc-group:SIM)
+
+    @property
+    def simulcast(self) -> bool:
+        return len(self.rids) > 1 or len(self.sim_ssrcs) > 1
 
     @property
     def sends(self) -> bool:
@@ -208,8 +214,11 @@ def _summarise_media(index: int, section: _Section, session: _Section,
         if pt not in rtpmaps:
             raise SdpError(f"{where}: a=fmtp for payload type {pt} has no a=rtpmap")
     ssrcs, rtx = _ssrcs(section)
+    rids = sdp_simulcast.send_rids(section.attrs, section.kind, where, what)
+    sim = sdp_simulcast.sim_ssrcs(section.attrs, where)
     return MediaSummary(index=index, kind=section.kind, port=section.port, mid=mid,
-                        direction=directions[0], ssrcs=ssrcs, rtx=rtx)
+                        direction=directions[0], ssrcs=ssrcs, rtx=rtx, rids=rids,
+                        sim_ssrcs=sim)
 
 
 def _check_transport(where: str, section: _Section, session: _Section, what: str) -> None:

@@ -29,6 +29,9 @@ RTPMAP = re.compile(r"^([0-9]{1,3}) ([A-Za-z0-9_.\-]+)/([0-9]{1,7})(/([0-9]{1,2}
 FMTP = re.compile(r"^([0-9]{1,3}) (.+)$")
 SSRC = re.compile(r"^([0-9]{1,10}) ([^ :]+):(.*)$")
 INTEGER = re.compile(r"^[0-9]{1,10}$")
+RID_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")  # RFC 8851; 16 bytes fit a one-byte header ext
+RID_RESTRICTION = re.compile(r"^[A-Za-z0-9_-]{1,32}(=[A-Za-z0-9_.,:-]{0,64})?$")
+SIMULCAST_DIRECTIONS = ("send", "recv")
 
 MAX_SSRC = 0xFFFFFFFF
 
@@ -193,8 +196,6 @@ def _sctpmap(value: str | None) -> None:
 
 def _ssrc_group(value: str | None) -> None:
     bits = _need(value, "ssrc-group", "'<semantics> <ssrc> ...'").split()
-    if bits[0] == "SIM":
-        raise LineError("simulcast (a=ssrc-group:SIM) is not supported")
     for item in bits[1:]:
         integer(item, "a=ssrc-group ssrc", 0, MAX_SSRC)
 
@@ -228,8 +229,50 @@ def _rtcp_fb(value: str | None) -> None:
         payload_type(bits[0])
 
 
-def _unsupported_simulcast(value: str | None) -> None:
-    raise LineError("simulcast (a=simulcast / a=rid) is not supported")
+def rid_id(text: str, what: str) -> str:
+    if not RID_ID.match(text):
+        raise LineError(f"{what} must be 1 to 16 letters, digits, '-' or '_', got {short(text)}")
+    return text
+
+
+def _rid(value: str | None) -> None:
+    form = "'<id> send|recv [<restriction>;...]'"
+    bits = _need(value, "rid", form).split(" ")
+    if len(bits) not in (2, 3):
+        raise LineError(f"a=rid must be {form}, got {short(value or '')}")
+    rid_id(bits[0], "a=rid id")
+    if bits[1] not in SIMULCAST_DIRECTIONS:
+        raise LineError(f"a=rid direction must be send or recv, got {short(bits[1])}")
+    if len(bits) == 3:
+        for restriction in bits[2].split(";"):
+            if not RID_RESTRICTION.match(restriction):
+                raise LineError(f"a=rid restriction must be '<name>[=<value>]', "
+                                f"got {short(restriction)}")
+
+
+def simulcast_streams(value: str | None) -> list[tuple[str, list[str]]]:
+    """'send q;h;f recv a' -> [("send", ["q", "h", "f"]), ("recv", ["a"])].
+    A stream given as alternatives ('1,2') is refused: we forward one rid per layer."""
+    form = "'send|recv <rid>;<rid>... [send|recv <rid>;...]'"
+    bits = _need(value, "simulcast", form).split(" ")
+    if len(bits) not in (2, 4):
+        raise LineError(f"a=simulcast must be {form}, got {short(value or '')}")
+    result: list[tuple[str, list[str]]] = []
+    for direction, streams in zip(bits[0::2], bits[1::2]):
+        if direction not in SIMULCAST_DIRECTIONS or direction in (d for d, _ in result):
+            raise LineError(f"a=simulcast must be {form}, got {short(value or '')}")
+        rids = []
+        for stream in streams.split(";"):
+            if "," in stream:
+                raise LineError(f"a=simulcast alternatives {short(stream)} are not supported; "
+                                "list one rid per stream")
+            rids.append(rid_id(stream.removeprefix("~"), "a=simulcast rid"))
+        result.append((direction, rids))
+    return result
+
+
+def _simulcast(value: str | None) -> None:
+    simulcast_streams(value)
 
 
 # Attributes aiortc reads (plus the ones we refuse), mapped to their syntax check.
@@ -252,8 +295,8 @@ ATTRIBUTES: dict[str, Callable[[str | None], None]] = {
     "ssrc": _ssrc,
     "fmtp": _fmtp,
     "rtcp-fb": _rtcp_fb,
-    "simulcast": _unsupported_simulcast,
-    "rid": _unsupported_simulcast,
+    "simulcast": _simulcast,
+    "rid": _rid,
 }
 
 

@@ -25,6 +25,7 @@ class SfuSettings:
     bwe_start_bps: int = 1_000_000
     bwe_min_bps: int = 50_000
     bwe_max_bps: int = 20_000_000
+    layer_idle_s: float = 4.0  # a simulcast layer nobody wanted this long is switched off
 
     def __post_init__(self) -> None:
         for name in ("ice_host_addresses", "ice_public_addresses"):
@@ -43,6 +44,8 @@ class SfuSettings:
         if not 10_000 <= self.bwe_min_bps <= self.bwe_start_bps <= self.bwe_max_bps:
             raise ValueError("need 10000 <= bwe_min_bps <= bwe_start_bps <= bwe_max_bps, got "
                              f"{self.bwe_min_bps}, {self.bwe_start_bps}, {self.bwe_max_bps}")
+        if not self.layer_idle_s > 0:
+            raise ValueError("layer_idle_s must be > 0")
         if self.max_m_sections < 1:
             raise ValueError(f"max_m_sections is {self.max_m_sections}, minimum is 1")
 

@@ -112,6 +112,8 @@ class SfuConfig:
     bwe_start_bps: int = field(default=1_000_000, metadata=_range(10_000, 100_000_000))
     bwe_min_bps: int = field(default=50_000, metadata=_range(10_000, 100_000_000))
     bwe_max_bps: int = field(default=20_000_000, metadata=_range(10_000, 100_000_000))
+    simulcast: bool = True
+    simulcast_layer_idle_s: float = field(default=4.0, metadata=_range(0.5, 600))
 
     def __post_init__(self) -> None:
         if not self.bwe_min_bps <= self.bwe_start_bps <= self.bwe_max_bps:

@@ -31,11 +31,12 @@ def _frames(width: int, height: int, count: int) -> list[av.VideoFrame]:
 
 
 @lru_cache(maxsize=None)
-def encoded_frames(codec: str = "vp8", count: int = 60, gop: int = 30) -> tuple[bytes, ...]:
-    """`count` frames of 320x240 video; a keyframe every `gop` frames (frame 0 is one)."""
+def encoded_frames(codec: str = "vp8", count: int = 60, gop: int = 30,
+                   size: tuple[int, int] = (320, 240)) -> tuple[bytes, ...]:
+    """`count` frames of `size` video; a keyframe every `gop` frames (frame 0 is one)."""
     name = {"vp8": "libvpx", "h264": "libx264"}[codec]
     context = av.CodecContext.create(name, "w")
-    context.width, context.height = 320, 240
+    context.width, context.height = size
     context.pix_fmt = "yuv420p"
     context.time_base = fractions.Fraction(1, FPS)
     context.framerate = fractions.Fraction(FPS, 1)
@@ -48,7 +49,7 @@ def encoded_frames(codec: str = "vp8", count: int = 60, gop: int = 30) -> tuple[
     else:
         context.options = {"deadline": "realtime", "lag-in-frames": "0", "cpu-used": "8"}
     out: list[bytes] = []
-    for frame in _frames(320, 240, count):
+    for frame in _frames(size[0], size[1], count):
         out.extend(bytes(p) for p in context.encode(frame))
     out.extend(bytes(p) for p in context.encode(None))
     assert len(out) == count, f"encoder produced {len(out)} packets for {count} frames"

@@ -83,10 +83,10 @@ async def test_paused_down_track_keeps_size_and_leaves_fan_out(room):
         [slot] = [s for s in room._subscribers["p_bob"].slots if s.kind == "video"]
         assert slot.down.paused and (slot.down.view_width, slot.down.view_height) == (320, 180)
         # A paused down track costs nothing per packet: its source does not see it.
-        assert slot.down not in room._tracks[vid]._downs
+        assert slot.down not in room._tracks[vid].layers[0].downs
         room.set_track_view("p_bob", vid, True)
         assert not slot.down.paused and slot.down.view_width is None
-        assert slot.down in room._tracks[vid]._downs
+        assert slot.down in room._tracks[vid].layers[0].downs
     finally:
         await alice.close()
         await bob.close()

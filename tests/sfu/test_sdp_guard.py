@@ -91,8 +91,10 @@ PARSER_CASES = [
               None),
     line_case("v=0", "v=x", "expected 'v=0', got 'v=x'", ValueError),
     line_case("a=rtcp-rsize", "rtcp-rsize", "expected '<letter>=<value>', got 'rtcp-rsize'", None),
-    line_case("a=rtcp-rsize", "a=simulcast:send f;h",
-              "simulcast (a=simulcast / a=rid) is not supported", None),
+    line_case("a=rtcp-rsize", "a=simulcast:send f;h,l",
+              "a=simulcast alternatives 'h,l' are not supported; list one rid per stream", None),
+    line_case("a=rtcp-rsize", "a=rid:x!y send",
+              "a=rid id must be 1 to 16 letters, digits, '-' or '_', got 'x!y'", None),
     line_case("m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103", "m=application 9 UDP/DTLS/SCTP x",
               "media 'application' is not supported (audio and video only)", None),
 ]
