@@ -85,6 +85,11 @@ class PublishedTrack:
     def sender_report(self) -> tuple[SenderReport, float] | None:
         return self.layers[0].sender_report
 
+    @sender_report.setter
+    def sender_report(self, value: tuple[SenderReport, float] | None) -> None:
+        """Sources without an upstream SR (feeds) pair their clock here."""
+        self.layers[0].sender_report = value
+
     @property
     def keyframe_requests_sent(self) -> int:
         return sum(layer.keyframe_requests_sent for layer in self.layers)
