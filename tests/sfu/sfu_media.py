@@ -32,7 +32,8 @@ def _frames(width: int, height: int, count: int) -> list[av.VideoFrame]:
 
 @lru_cache(maxsize=None)
 def encoded_frames(codec: str = "vp8", count: int = 60, gop: int = 30,
-                   size: tuple[int, int] = (320, 240)) -> tuple[bytes, ...]:
+                   size: tuple[int, int] = (320, 240), bitrate: int = 300_000
+                   ) -> tuple[bytes, ...]:
     """`count` frames of `size` video; a keyframe every `gop` frames (frame 0 is one)."""
     name = {"vp8": "libvpx", "h264": "libx264"}[codec]
     context = av.CodecContext.create(name, "w")
@@ -41,7 +42,7 @@ def encoded_frames(codec: str = "vp8", count: int = 60, gop: int = 30,
     context.time_base = fractions.Fraction(1, FPS)
     context.framerate = fractions.Fraction(FPS, 1)
     context.gop_size = gop
-    context.bit_rate = 300_000
+    context.bit_rate = bitrate
     if codec == "h264":
         context.profile = "Baseline"
         context.options = {"tune": "zerolatency", "bframes": "0", "keyint_min": str(gop),

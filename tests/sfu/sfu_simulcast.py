@@ -28,6 +28,7 @@ from sfu_peers import LOOPBACK, wait_for
 MID_ID, RID_ID, RRID_ID = 9, 10, 11
 RID_PACKETS = 12  # like Chromium: the rid goes on a stream's first packets only
 SIZES = {"q": (160, 96), "h": (320, 192), "f": (640, 384)}
+BITRATES = {"q": 100_000, "h": 300_000, "f": 1_000_000}
 
 
 @dataclass
@@ -57,7 +58,8 @@ class SimulcastPublisher:
         self.rtcp: list[RtcpEvent] = []
         bridge.prepare_sender(self.transceiver, self._on_rtcp, lambda: None)
         self.layers = {rid: Layer(rid, random.getrandbits(31) | 1, random.getrandbits(31) | 1,
-                                  encoded_frames("vp8", 60, gop=600, size=SIZES[rid]))
+                                  encoded_frames("vp8", 60, gop=600, size=SIZES[rid],
+                                                 bitrate=BITRATES[rid]))
                        for rid in rids}
         self.answer = ""
         self.lose_next: dict[str, int] = {}  # rid -> how many next packets to withhold
