@@ -182,3 +182,21 @@ async def test_reports_per_room_are_limited(start_local) -> None:
     assert len(list(photos.iterdir())) == 2
     status, _ = await post(local, other["room_id"], other["host_token"], form())
     assert status == 201, "another room is not affected"
+
+
+@pytest.mark.parametrize("content_type, body, expect", [
+    ("multipart/form-data", b"garbage", "boundary"),
+    ("multipart/form-data; boundary=XX", b"garbage", "starting boundary"),
+    ("multipart/form-data; boundary=XX",
+     b"--XX\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--XX--\r\n", "unexpected form field"),
+    ("multipart/form-data; boundary=XX",  # cut off in the middle of the photo
+     b"--XX\r\nContent-Disposition: form-data; name=photo\r\n\r\n\xff\xd8\xffabc", "malformed"),
+])
+async def test_malformed_multipart_is_400(local: LocalServer, content_type: str, body: bytes,
+                                          expect: str) -> None:
+    room = await local.create_room()
+    status, answer, _ = await local.request(
+        "POST", f"/api/rooms/{room['room_id']}/reports", data=body,
+        headers={"Authorization": f"Bearer {room['host_token']}", "Content-Type": content_type})
+    assert status == 400 and expect in answer["message"], answer
+    assert await local.redis.xlen(reports_key(room["room_id"])) == 0
