@@ -25,7 +25,7 @@ from signaling.media import check_sdp, sources_from_sdp, track_json
 from signaling.participant import Client, Member, SubscribeLoop
 from signaling.services import Services
 from signaling.store import ParticipantRecord
-from signaling.tokens import Claims, mint_token
+from signaling.tokens import Claims, rest_token
 from signaling.turn import ice_servers
 
 log = logging.getLogger(__name__)
@@ -171,17 +171,10 @@ class Room:
             member.send({"type": "active_speaker", "participant_id": self._active_speaker})
 
     def _session_token(self, member: Member) -> str | None:
-        """A REST token (reports, locations) naming this participant, so a page that joined
-        with a share code can authenticate too. Least privilege: at most publish_data, so
-        it cannot join, publish media (WHIP) or play (WHEP), and a revoked share code stays
-        revoked for its holder; it ends with the credentials, at most tokens.host_ttl_s."""
-        ttl = min(int(member.expires_at - time.time()), self.services.config.tokens.host_ttl_s)
-        if ttl <= 0:
-            return None
-        grants = ["publish_data"] if member.allows("publish") or member.allows("publish_data") \
-            else []
-        return mint_token(self.services.identity.secret, self.room_id, member.id, grants, ttl,
-                          name=member.record.name)
+        may_publish = member.allows("publish") or member.allows("publish_data")
+        return rest_token(self.services.identity.secret, self.room_id, member.id,
+                          member.record.name, may_publish, member.expires_at,
+                          self.services.config.tokens.host_ttl_s)
 
     def _announce(self, member: Member) -> None:
         member.announced = True

@@ -61,6 +61,21 @@ def mint_token(secret: str, room_id: str, identity: str, grants: Iterable[str], 
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def rest_token(secret: str, room_id: str, participant_id: str, name: str, may_publish: bool,
+               expires_at: float, max_ttl_s: int, now: float | None = None) -> str | None:
+    """The `token` of `joined`: REST access (reports, locations) naming the participant, so a
+    page that joined with a share code can authenticate too. Least privilege: at most
+    publish_data, so it cannot join, publish media (WHIP) or play (WHEP), and a revoked share
+    code stays revoked for its holder. It ends with the credentials it was joined with, and
+    at most `max_ttl_s` from now; None when those have already expired."""
+    issued = time.time() if now is None else now
+    ttl = min(int(expires_at - issued), max_ttl_s)
+    if ttl <= 0:
+        return None
+    grants = ["publish_data"] if may_publish else []
+    return mint_token(secret, room_id, participant_id, grants, ttl, name=name, now=issued)
+
+
 def verify_token(secret: str, token: object, room_id: str | None = None) -> Claims:
     """Check signature, expiry and shape; with `room_id`, also that the token is for that room."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
