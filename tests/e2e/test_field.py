@@ -9,6 +9,7 @@ import fractions
 import json
 import re
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -368,3 +369,32 @@ def test_weak_uplink_steps_down_to_low_bandwidth_then_audio_only(narrow_coturn, 
     unit.wait_until("commandpost.audioOnly", "audio only by itself", 40, interval_s=0.5)
     assert unit.js("commandpost.status") == "live"
     print("uplink estimate at the end:", unit.js("commandpost.uplinkEstimate"))
+
+
+def test_media_path_loss_is_noticed_and_recovered(coturn, start_commandpost,  # noqa: F811
+                                                  redis_url, people):
+    """Only the media path dies (the TURN relay of a relay-only phone freezes; signalling is
+    fine): the page sees ICE disconnected, rebuilds its connections, keeps trying while the
+    relay is down, and is live again as the same participant once it is back."""
+    server = start_commandpost(redis_url, {"COMMANDPOST_TURN_URLS": coturn.url,
+                                           "COMMANDPOST_TURN_SECRET": coturn.secret})
+    room = server.create_room("E2E field media loss")
+    desk = people("Desk")
+    desk.join(room["join_url"])
+    unit = field_unit(people)
+    pid = start_streaming(unit, f"{server.base_url}/f/{room['share_code']}?relay=1", 30)
+    desk.wait_for(lambda: frames_from(desk, pid) > 0, "the unit's video via TURN", 25)
+    coturn.proc.send_signal(signal.SIGSTOP)
+    try:
+        unit.wait_until("commandpost.reconnects >= 1", "the page rebuilding its connections", 15)
+        # Still down: the rebuilt connection cannot connect (ICE gathering through the frozen
+        # relay times out after 5 s, then the 10 s connect deadline), so the page tries again.
+        unit.wait_until("commandpost.reconnects >= 2", "a second attempt", 25)
+        assert unit.js("commandpost.status") != "live"
+    finally:
+        coturn.proc.send_signal(signal.SIGCONT)
+    resumed_at = time.monotonic()
+    unit.wait_until("commandpost.status === 'live'", "live again", 20)
+    assert unit.participant_id == pid
+    desk.wait_for(lambda: video_rising(desk, pid), "the feed back on the desk", 15)
+    print(f"media back {time.monotonic() - resumed_at:.1f} s after the relay returned")

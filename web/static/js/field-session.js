@@ -23,6 +23,9 @@ const SILENCE_LIMIT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 4000;
 const JOIN_TIMEOUT_MS = 10000;
 const DISCONNECTED_GRACE_MS = 4000; // ICE "disconnected" this long: rebuild (no ICE restart)
+// A new publish connection that has not connected by then will not (the browser would take
+// ~30 s to call it failed): start over.
+const CONNECT_DEADLINE_MS = 10000;
 const LIVENESS_CHECK_MS = 500;
 const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "room_locked", "room_full", "forbidden"]);
 
@@ -137,6 +140,10 @@ export class FieldSession extends MeetingSession {
     const publisher = this.publisher;
     if (!publisher) return;
     publisher.pc.addEventListener("connectionstatechange", () => this.onPublishState(publisher));
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (publisher === this.publisher && this.state === "joined" && publisher.pc.connectionState !== "connected") this.reconnect();
+    }, CONNECT_DEADLINE_MS);
     await this.applyEncoding();
     this.ui.changed();
   }
@@ -293,6 +300,7 @@ export class FieldSession extends MeetingSession {
   end(reason, detail = null) {
     clearInterval(this.watchdog);
     clearTimeout(this.disconnectTimer);
+    clearTimeout(this.connectTimer);
     this.geo.stop();
     this.link.stop();
     super.end(reason, detail);
