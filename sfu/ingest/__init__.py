@@ -1,3 +1,7 @@
-"""Device feeds into rooms: demux (PyAV), H.264 RTP packetising, audio to Opus, feed runners.
+"""Device feeds into rooms: RTSP pulled with PyAV, RTMP pushed to our own listener, H.264
+RTP-packetised without re-encoding, other audio transcoded to Opus, one FeedRunner per
+feed (states, retry with backoff). See docs/ARCHITECTURE.md, "Device feeds"."""
 
-sfu.ingest.runner imports PyAV; import it explicitly where feeds run."""
+from sfu.ingest.runner import FeedRunner, FeedSettings, FeedSpec, FeedStatus
+
+__all__ = ["FeedRunner", "FeedSettings", "FeedSpec", "FeedStatus"]

@@ -23,16 +23,22 @@ class AudioChain:
     """Per source audio packet: the Opus payloads it yields, each with its presentation
     time in seconds (the source's clock, so video and audio stay aligned)."""
 
-    def __init__(self, stream: Any) -> None:
-        self.source_codec: str = stream.codec_context.name
-        self.passthrough = self.source_codec == "opus"
-        self._time_base = stream.time_base
-        self._decoder = None if self.passthrough else stream.codec_context
+    def __init__(self, codec: str, decoder: Any, time_base: Any) -> None:
+        """`decoder`: an open-able PyAV decoder context (None for Opus, passed through);
+        `time_base`: of the packets' pts."""
+        self.source_codec = codec
+        self.passthrough = codec == "opus"
+        self._time_base = time_base
+        self._decoder = None if self.passthrough else decoder
         self._resampler: Any = None
         self._encoder: Any = None
         # Our sample counter's time on the source clock: source time = offset + n / 48000.
         self._offset_s: float | None = None
         self._samples = 0
+
+    @classmethod
+    def from_stream(cls, stream: Any) -> "AudioChain":
+        return cls(stream.codec_context.name, stream.codec_context, stream.time_base)
 
     def process(self, packet: Any) -> list[tuple[bytes, float]]:
         pts_s = _seconds(packet, self._time_base)
@@ -48,7 +54,8 @@ class AudioChain:
         return out
 
     def _encode(self, frame: Any) -> list[tuple[bytes, float]]:
-        frame_s = None if frame.pts is None else float(frame.pts * frame.time_base)
+        time_base = frame.time_base or self._time_base
+        frame_s = None if frame.pts is None or time_base is None else float(frame.pts * time_base)
         if self._encoder is None:
             self._open(frame)
         if frame_s is not None:

@@ -120,7 +120,7 @@ class DemuxSession:
                 raise FeedError(f"bad H.264 stream header: {exc}", retry=True) from None
         if audios:
             self._audio = audios[0]
-            self._chain = AudioChain(self._audio)
+            self._chain = AudioChain.from_stream(self._audio)
         if self._video is None and self._audio is None:
             raise FeedError("the source has no audio or video stream", retry=True)
         ctx = self._video.codec_context if self._video is not None else None

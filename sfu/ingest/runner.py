@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from sfu.ingest.clock import SR_EVERY_S, RateMeter, SessionClock, TrackClock
 from sfu.ingest.demux import DemuxSession, FeedError, Frame, OpenSpec, SourceInfo
+from sfu.ingest.rtmp_server import RtmpConnection, RtmpListener
+from sfu.ingest.rtmp_source import RtmpMediaSource
 from sfu.ingest.source_track import SourceTrack
 
 logger = logging.getLogger(__name__)
@@ -38,12 +40,21 @@ CODEC_LABELS = {"video": "H264", "audio": "opus"}
 class FeedSpec:
     feed_id: str
     name: str
-    url: str  # rtsp://... to pull, or rtmp://host:port/app/key to listen on
+    url: str  # rtsp://... to pull, or rtmp://host:port/<app>/<stream> to listen on
     listen: bool = False
 
     @property
     def participant_id(self) -> str:
         return f"feed-{self.feed_id}"
+
+    def listen_address(self) -> tuple[str, int, str, str]:
+        """(host, port, app, stream name) of an RTMP listen URL; ValueError if malformed."""
+        parts = urlsplit(self.url)
+        app, _, stream = parts.path.lstrip("/").partition("/")
+        if parts.scheme != "rtmp" or not parts.hostname or not app or not stream:
+            raise ValueError(f"an RTMP listen URL is rtmp://host:port/<app>/<stream>, "
+                             f"got {self.url!r}")
+        return parts.hostname, parts.port or 1935, app, stream
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ class FeedSettings:
     retry_max_s: float = 30.0
     open_timeout_s: float = 5.0
     read_timeout_s: float = 5.0
-    status_interval_s: float = 5.0
+    status_interval_s: float = 1.0
     mtu: int = 1200
     max_backlog: int = 200  # frames on their way to the loop
 
@@ -105,6 +116,11 @@ class FeedRunner:
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # RTMP listen mode: the port, the accepted publisher, its session's end.
+        self._listener: RtmpListener | None = None
+        self._publisher: RtmpConnection | None = None
+        self._next_session: asyncio.Future[FeedError | None] | None = None
+        self._waiting: asyncio.Future[None] | None = None
 
     @property
     def status(self) -> FeedStatus:
@@ -133,7 +149,9 @@ class FeedRunner:
                 task.cancel()
         await asyncio.gather(*(t for t in (self._task, self._ticker) if t is not None),
                              return_exceptions=True)
-        await self._wake_listener()
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         self._drop_tracks()
         thread = self._thread
         if thread is not None and thread.is_alive():
@@ -152,6 +170,8 @@ class FeedRunner:
                 logger.warning("feed %s: %s", self.spec.feed_id, error)
                 self._drop_tracks()
                 self._set(state="error", error=str(error))
+                if self.spec.listen and self._listener is not None:
+                    continue  # keep listening: a corrected encoder may push again
                 return
             message = str(error) if error is not None else "the source ended the stream"
             logger.info("feed %s lost: %s", self.spec.feed_id, message)
@@ -166,6 +186,11 @@ class FeedRunner:
         return min(s.retry_max_s, s.retry_min_s * (2 ** max(0, failures - 1)))
 
     async def _connect_once(self) -> FeedError | None:
+        if self.spec.listen:
+            return await self._listen_once()
+        return await self._pull_once()
+
+    async def _pull_once(self) -> FeedError | None:
         loop = asyncio.get_running_loop()
         self._generation += 1
         generation = self._generation
@@ -186,14 +211,7 @@ class FeedRunner:
 
     def _thread_main(self, spec: OpenSpec, generation: int, loop: asyncio.AbstractEventLoop,
                      ended: asyncio.Future[FeedError | None]) -> None:
-        def emit(item: Any) -> bool:
-            if isinstance(item, Frame) and self._queued - self._handled >= self.settings.max_backlog:
-                self._dropped += 1
-                return False
-            self._queued += 1
-            loop.call_soon_threadsafe(self._deliver, generation, item)
-            return True
-
+        emit = self._threadsafe_emitter(generation, loop)
         result: FeedError | None = None
         try:
             DemuxSession(spec, emit, self._stop).run()
@@ -207,10 +225,74 @@ class FeedRunner:
         except RuntimeError:
             pass  # the loop is closed: nobody is waiting any more
 
+    def _threadsafe_emitter(self, generation: int,
+                            loop: asyncio.AbstractEventLoop) -> Callable[[Any], bool]:
+        def emit(item: Any) -> bool:
+            if isinstance(item, Frame) and self._queued - self._handled >= self.settings.max_backlog:
+                self._dropped += 1
+                return False
+            self._queued += 1
+            try:
+                loop.call_soon_threadsafe(self._deliver, generation, item)
+            except RuntimeError:
+                return False  # the loop is closed
+            return True
+        return emit
+
+    # --- RTMP listen mode ----------------------------------------------------------------
+
+    async def _listen_once(self) -> FeedError | None:
+        if self._listener is None:
+            try:
+                host, port, app, stream = self.spec.listen_address()
+            except ValueError as exc:
+                return FeedError(str(exc), retry=False)
+            listener = RtmpListener(host, port, app, stream, self._accept_publisher)
+            try:
+                await listener.start()
+            except OSError as exc:
+                return FeedError(f"cannot listen for RTMP on {host}:{port}: "
+                                 f"{exc.strerror or exc}", retry=True)
+            self._listener = listener
+        if self._next_session is None:
+            self._waiting = asyncio.get_running_loop().create_future()
+            await self._waiting
+        ended, self._next_session = self._next_session, None
+        assert ended is not None
+        return await ended
+
+    def _accept_publisher(self, conn: RtmpConnection) -> RtmpMediaSource | None:
+        """A publisher with the right app and key: it replaces any earlier connection
+        (a drone that reconnects before its old TCP connection timed out)."""
+        if self._stop.is_set():
+            return None
+        loop = asyncio.get_running_loop()
+        if self._publisher is not None:
+            self._publisher.close("replaced by a new connection from the publisher")
+        self._publisher = conn
+        self._generation += 1
+        generation = self._generation
+        self._session = SessionClock()
+        ended: asyncio.Future[FeedError | None] = loop.create_future()
+
+        def fail(error: FeedError) -> None:
+            if not error.retry:
+                conn.close(str(error))
+            _settle(ended, error)
+
+        source = RtmpMediaSource(lambda item: self._deliver(generation, item, counted=False),
+                                 self._threadsafe_emitter(generation, loop), fail,
+                                 self.settings.mtu)
+        self._next_session = ended
+        if self._waiting is not None:
+            _settle(self._waiting, None)
+        return source
+
     # --- on the loop -----------------------------------------------------------------
 
-    def _deliver(self, generation: int, item: Any) -> None:
-        self._handled += 1
+    def _deliver(self, generation: int, item: Any, counted: bool = True) -> None:
+        if counted:
+            self._handled += 1
         if generation != self._generation or self._stop.is_set():
             return
         if isinstance(item, SourceInfo):
@@ -282,19 +364,6 @@ class FeedRunner:
             self._tracks.clear()
             self._clocks.clear()
             self.media.remove_source_tracks(self.spec.participant_id)
-
-    async def _wake_listener(self) -> None:
-        """A listening RTMP open blocks in accept(); a connection to it ends that."""
-        thread = self._thread
-        if not self.spec.listen or thread is None or not thread.is_alive():
-            return
-        parts = urlsplit(self.spec.url)
-        try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 1935), 1.0)
-            writer.close()
-        except (OSError, asyncio.TimeoutError):
-            pass
 
 
 def _settle(future: asyncio.Future[Any], result: Any) -> None:
