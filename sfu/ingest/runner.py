@@ -119,7 +119,7 @@ class FeedRunner:
         # RTMP listen mode: the port, the accepted publisher, its session's end.
         self._listener: RtmpListener | None = None
         self._publisher: RtmpConnection | None = None
-        self._next_session: asyncio.Future[FeedError | None] | None = None
+        self._next_session: tuple[asyncio.Future[FeedError | None], int] | None = None
         self._waiting: asyncio.Future[None] | None = None
 
     @property
@@ -257,9 +257,14 @@ class FeedRunner:
         if self._next_session is None:
             self._waiting = asyncio.get_running_loop().create_future()
             await self._waiting
-        ended, self._next_session = self._next_session, None
-        assert ended is not None
-        return await ended
+        session, self._next_session = self._next_session, None
+        assert session is not None
+        ended, generation = session
+        try:
+            return await ended
+        finally:
+            if self._generation == generation:  # not replaced by a newer publisher
+                self._generation += 1  # frames still on their way are ignored
 
     def _accept_publisher(self, conn: RtmpConnection) -> RtmpMediaSource | None:
         """A publisher with the right app and key: it replaces any earlier connection
@@ -283,7 +288,7 @@ class FeedRunner:
         source = RtmpMediaSource(lambda item: self._deliver(generation, item, counted=False),
                                  self._threadsafe_emitter(generation, loop), fail,
                                  self.settings.mtu)
-        self._next_session = ended
+        self._next_session = (ended, generation)
         if self._waiting is not None:
             _settle(self._waiting, None)
         return source

@@ -11,7 +11,6 @@ cannot), and sender reports are made here from the wall clock.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Coroutine
 from typing import Any
 

@@ -3,22 +3,29 @@ camera and an ffmpeg RTMP push, received by an aiortc subscriber."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from ingest_helpers import (RecordingRunner, assert_contiguous_run_of, opus_tone_level,
-                            received_nal_units, slices)
-from media_tools.cameras import RtspCamera, end_process, free_port, rtmp_push
+from ingest_helpers import (FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_come_from, opus_tone_level,
+                            received_nal_units)
+from media_tools.cameras import RtspCamera, free_port
 from media_tools.clips import annexb_nal_units, make_clip
 from sfu.ingest.h264 import NAL_SPS, nal_type
 from sfu.rtcp_events import SenderReport
 from sfu.rtcp_stats import NTP_EPOCH_OFFSET
+from sfu import RoomMedia
 from sfu_peers import Subscriber, wait_for
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+async def room():
+    media = RoomMedia("r_feeds", FEED_ROOM_SETTINGS)
+    yield media
+    await media.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +93,7 @@ async def test_rtsp_camera_reaches_subscribers_without_reencoding(room, clip, ca
         await bob.close()
     frames = received_nal_units(video)
     assert nal_type(frames[0][0]) == NAL_SPS, "a subscriber starts at a keyframe with its SPS"
-    received = [n for frame in frames for n in frame]
-    assert_contiguous_run_of(slices(received), slices(annexb_nal_units(clip)))
+    assert_frames_come_from(frames, annexb_nal_units(clip))
     assert opus_tone_level(audio) > 0.02, "the AAC tone did not arrive as Opus"
 
 
@@ -97,19 +103,19 @@ async def test_feed_goes_lost_and_comes_back_when_the_camera_restarts(room, came
     bob = Subscriber(room, "p_bob")
     try:
         await runner.start()
-        await wait_for(lambda: runner.status.state == "live", 15, "feed live")
+        await runner.wait_state("live", 15)
         track_ids = [t.track_id for t in room.tracks()]
         await bob.sync()
         video = bob.stream(bob.mid_of("video"))
         await wait_for(lambda: len(video.frames("H264")) >= 10, 15, "frames before")
         camera.stop()
-        await wait_for(lambda: runner.status.state == "lost", 10, "feed lost")
+        await runner.wait_state("lost", 10)
         assert runner.status.error
         assert [t.track_id for t in room.tracks()] == track_ids, "tracks stay while lost"
         before = len(video.frames("H264"))
         camera.start()
         started = time.monotonic()
-        await wait_for(lambda: runner.status.state == "live", 10, "feed live again")
+        await runner.wait_state("live", 10)
         await wait_for(lambda: len(video.frames("H264")) >= before + 10, 10, "frames after")
         assert time.monotonic() - started < 10
         assert runner.states() == ["connecting", "live", "lost", "live"]
@@ -126,7 +132,7 @@ async def test_unreachable_camera_retries_without_disturbing_another_feed(room, 
     bob = Subscriber(room, "p_bob")
     try:
         await good.start()
-        await wait_for(lambda: good.status.state == "live", 15, "good feed live")
+        await good.wait_state("live", 15)
         await bob.sync()
         video = bob.stream(bob.mid_of("video"))
         await wait_for(lambda: len(video.frames("H264")) >= 5, 10, "frames")
@@ -150,7 +156,7 @@ async def test_h265_camera_gets_a_clear_error_and_no_tracks(room, hevc_clip, cam
     runner = RecordingRunner(room, "hevc", camera.url)
     try:
         await runner.start()
-        await wait_for(lambda: runner.status.state == "error", 15, "error state")
+        await runner.wait_state("error", 15)
         assert runner.status.error == ("H.265 (HEVC) video is not supported; "
                                        "configure the camera for H.264")
         assert runner.states() == ["connecting", "error"]

@@ -12,16 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from ingest_helpers import (RecordingRunner, assert_contiguous_run_of, opus_tone_level,
-                            received_nal_units, slices)
+from ingest_helpers import (FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_come_from, opus_tone_level,
+                            received_nal_units)
 from media_tools.cameras import end_process, free_port, rtmp_push
 from media_tools.clips import annexb_nal_units, make_clip
 from media_tools import pyav_push
+from sfu import RoomMedia
 from sfu_peers import Subscriber, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 KEY_PATH = "0123456789abcdef0123456789abcdef/feed"
 PYAV_PUSH = Path(pyav_push.__file__)
+
+
+@pytest.fixture
+async def room():
+    media = RoomMedia("r_feeds", FEED_ROOM_SETTINGS)
+    yield media
+    await media.close()
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +67,7 @@ async def test_rtmp_push_reaches_subscribers_without_reencoding(room, clip, push
     await runner.start()
     pusher = pushes(clip, url)
     try:
-        await wait_for(lambda: runner.status.state == "live", 15, "feed live")
+        await runner.wait_state("live", 15)
         status = runner.status
         assert (status.video_codec, status.audio_codec) == ("h264", "aac")
         assert (status.width, status.height) == (640, 360)
@@ -69,11 +77,11 @@ async def test_rtmp_push_reaches_subscribers_without_reencoding(room, clip, push
         video = bob.stream(bob.mid_of("video"))
         audio = bob.stream(bob.mid_of("audio"))
         await wait_for(lambda: len(video.frames("H264")) >= 60, 20, "60 video frames")
-        end_process(pusher)
-        await wait_for(lambda: runner.status.state == "lost", 10, "feed lost")
+        await asyncio.to_thread(end_process, pusher)  # the loop keeps reading meanwhile
+        await runner.wait_state("lost", 10)
         before = len(video.frames("H264"))
         pushes(clip, url)  # the listener is still there: a second push brings it back
-        await wait_for(lambda: runner.status.state == "live", 15, "live again")
+        await runner.wait_state("live", 15)
         await wait_for(lambda: len(video.frames("H264")) >= before + 10, 10, "frames again")
     finally:
         started = time.monotonic()
@@ -84,8 +92,8 @@ async def test_rtmp_push_reaches_subscribers_without_reencoding(room, clip, push
     assert room.tracks() == []
     assert runner.states() == ["connecting", "live", "lost", "live"]
     frames = received_nal_units(video)
-    first_run = [n for frame in frames[:before] for n in frame]
-    assert_contiguous_run_of(slices(first_run), slices(annexb_nal_units(clip)))
+    assert_frames_come_from(frames[:before], annexb_nal_units(clip))
+    assert_frames_come_from(frames[before:], annexb_nal_units(clip))  # the second push
     assert opus_tone_level(audio) > 0.02, "the AAC tone did not arrive as Opus"
 
 
@@ -108,7 +116,7 @@ async def test_wrong_key_and_garbage_are_refused_and_disturb_nothing(room, clip,
         assert wrong_app.returncode != 0 and wrong_key.returncode != 0
         assert runner.states() == ["connecting"] and room.tracks() == []
         pushes(clip, url)
-        await wait_for(lambda: runner.status.state == "live", 15, "the right key gets in")
+        await runner.wait_state("live", 15)
     finally:
         await runner.stop()
 
@@ -118,11 +126,11 @@ async def test_reconnecting_publisher_replaces_the_stale_connection(room, clip, 
     await runner.start()
     try:
         pushes(clip, url)
-        await wait_for(lambda: runner.status.state == "live", 15, "feed live")
+        await runner.wait_state("live", 15)
         track_ids = sorted(t.track_id for t in room.tracks())
         pushes(clip, url)  # the drone reconnects while its old connection still looks alive
         await wait_for(lambda: runner.status.retries >= 1, 10, "the old session replaced")
-        await wait_for(lambda: runner.status.state == "live", 10, "live on the new one")
+        await runner.wait_state("live", 10)
         assert sorted(t.track_id for t in room.tracks()) == track_ids
     finally:
         await runner.stop()
@@ -141,17 +149,17 @@ async def test_h265_push_gets_a_clear_error_and_the_port_stays_open(room, hevc_c
     try:
         await asyncio.sleep(0.2)
         pusher = push_with_pyav(hevc_clip, url)
-        await wait_for(lambda: runner.status.state == "error", 15, "error state")
+        await runner.wait_state("error", 15)
         assert runner.status.error == ("H.265 (HEVC) video is not supported; "
                                        "configure the camera for H.264")
         assert room.tracks() == []
         pushes(clip, url)  # the operator fixed the encoder settings
-        await wait_for(lambda: runner.status.state == "live", 15, "live with H.264")
+        await runner.wait_state("live", 15)
         assert runner.status.error is None
     finally:
         await runner.stop()
         if pusher is not None:
-            end_process(pusher)
+            await asyncio.to_thread(end_process, pusher)
 
 
 async def test_stopping_a_feed_nobody_pushes_to_is_prompt_and_frees_the_port(room):
