@@ -172,11 +172,18 @@ class FeedsConfig:
     rtmp_port_min: int = field(default=19350, metadata=_range(1, 65535))
     rtmp_port_max: int = field(default=19449, metadata=_range(1, 65535))
     whip_token_ttl_s: int = field(default=30 * 86400, metadata=_range(60, 366 * 86400))
+    retry_min_s: float = field(default=1.0, metadata=_range(0.1, 3600))
+    retry_max_s: float = field(default=30.0, metadata=_range(0.1, 3600))
+    open_timeout_s: float = field(default=5.0, metadata=_range(0.5, 120))
+    read_timeout_s: float = field(default=5.0, metadata=_range(0.5, 120))
 
     def __post_init__(self) -> None:
         if self.rtmp_port_min > self.rtmp_port_max:
             raise ConfigError(f"[feeds] rtmp_port_min ({self.rtmp_port_min}) is above "
                               f"rtmp_port_max ({self.rtmp_port_max})")
+        if self.retry_min_s > self.retry_max_s:
+            raise ConfigError(f"[feeds] retry_min_s ({self.retry_min_s}) is above "
+                              f"retry_max_s ({self.retry_max_s})")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from signaling.config import Config
 from signaling.feed_store import STATUS_FIELDS, FeedRecord, FeedStore
+from signaling.media import feed_settings
 
 if TYPE_CHECKING:
     from signaling.room import Room
@@ -31,8 +32,8 @@ STATS_WRITE_INTERVAL_S = 1.0
 
 def ingest_url(record: FeedRecord, config: Config) -> str | None:
     """Where a drone or OBS pushes an RTMP feed. The secret key is the RTMP application
-    name, because FFmpeg's listener refuses a wrong application but only warns about a
-    wrong stream name."""
+    name (OBS: server URL rtmp://host:port/<key>, stream key "feed"); sfu.ingest's listener
+    accepts a publisher only when both app and stream name match."""
     if record.rtmp_port is None or record.rtmp_key is None:
         return None
     host = config.feeds.rtmp_public_host or urlsplit(config.server.base_url).hostname
@@ -112,7 +113,8 @@ class RoomFeeds:
             from sfu.ingest.runner import FeedRunner, FeedSpec  # PyAV: imported where used
 
             runner = FeedRunner(self._room.media, FeedSpec(record.feed_id, record.name, url,
-                                                           listen), on_status)
+                                                           listen), on_status,
+                                feed_settings(self._config))
             self._runners[record.feed_id] = runner
             await runner.start()
         except Exception as exc:  # a runner that cannot even start shows as an error

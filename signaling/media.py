@@ -33,6 +33,16 @@ def sfu_settings(config: Config) -> sfu.SfuSettings:
     )
 
 
+def feed_settings(config: Config) -> Any:
+    """sfu.ingest.FeedSettings from [feeds] (imported here: sfu.ingest loads PyAV)."""
+    from sfu.ingest import FeedSettings
+
+    feeds = config.feeds
+    return FeedSettings(retry_min_s=feeds.retry_min_s, retry_max_s=feeds.retry_max_s,
+                        open_timeout_s=feeds.open_timeout_s,
+                        read_timeout_s=feeds.read_timeout_s)
+
+
 def track_json(info: Any) -> dict[str, Any]:
     """A TrackInfo as the protocol shows it (docs/protocol.md `tracks`)."""
     if hasattr(info, "to_json"):
