@@ -29,6 +29,21 @@ PHONE = {"width": 390, "height": 844}
 SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
 PUDONG = {"latitude": 31.2397, "longitude": 121.4998, "accuracy": 8}
 BACK_WITHIN_S = 10
+MIN_TOUCH_PX = 44
+# Like test_phone's check; a checkbox counts by its label, which is the touch target.
+PHONE_LAYOUT_PROBLEMS = """(minTouch) => {
+    const width = window.innerWidth;
+    const problems = [];
+    if (document.documentElement.scrollWidth > width) problems.push(`page is ${document.documentElement.scrollWidth}px wide`);
+    for (const el of document.querySelectorAll('button, select, input, textarea, label.button, video')) {
+        if (!el.offsetParent) continue;
+        const box = (el.type === 'checkbox' ? el.closest('label') : el).getBoundingClientRect();
+        const label = el.id || el.className || el.tagName;
+        if (box.left < -0.5 || box.right > width + 0.5) problems.push(`${label} spans ${box.left}..${box.right}`);
+        if (el.matches('button, select, input, label.button') && box.height < minTouch) problems.push(`${label} is ${box.height}px tall`);
+    }
+    return problems;
+}"""
 NARROW_BYTES_PER_S = 8000  # 64 kbit/s: the voice fits, video does not
 
 
@@ -259,10 +274,13 @@ def test_photo_report_audio_only_and_chinese(server, people, artifacts):
     unit = field_unit(people, locale="zh-CN")
     unit.page.goto(f"{server.base_url}/f/{room['share_code']}")
     assert unit.page.text_content("#field-start") == "开始直播"
+    assert unit.js(PHONE_LAYOUT_PROBLEMS, MIN_TOUCH_PX) == [], "the start screen does not fit a phone"
     pid = start_streaming(unit, f"{server.base_url}/f/{room['share_code']}")
     assert unit.page.text_content("#field-status") == "● 直播中"
     unit.wait_for(lambda: server_location(server, room, pid), "location at the server", 10)
     desk.wait_for(lambda: frames_from(desk, pid) > 0, "the field unit's video", 20)
+
+    assert unit.js(PHONE_LAYOUT_PROBLEMS, MIN_TOUCH_PX) == [], "the field page does not fit a phone"
 
     # The command centre's voice plays on the phone; its video is not sent (track_view).
     desk_id = desk.participant_id
