@@ -4,10 +4,17 @@ Loss-based control as in Google Congestion Control (draft-ietf-rmcat-gcc-02, 5.)
 reports give the fraction of our packets that did not arrive; above 10 % the estimate drops
 to (1 - 0.5 * loss) times what we were sending (an SFU often sends less than its estimate, and
 it is the send rate that the link failed to carry), below 2 % it grows by 8 % per second, in
-between it holds. A REMB well below what we are sending (under 90 %; browsers answer a queue
-with 0.85x the rate they receive) is the receiver's delay-based detector seeing a queue build
-up: it caps the estimate at once. A REMB above that only says the receiver has not found the
-limit yet (browsers cap REMB at ~1.5x the incoming rate), so it bounds nothing.
+between it holds.
+
+REMB is the receiver's delay-based estimate, but only its *drops* mean congestion: the
+receiver's AIMD lowers it only when it sees a queue build up (to 0.85x the rate it receives),
+while after we start sending more (a new track, a layer up, video resumed) it ramps up from
+below our send rate at ~8 %/s, and its first values before the receiver's estimator settles
+can be tiny. So a REMB that is lower than the previous one and below 90 % of what it covers
+(the streams carrying abs-send-time: video) caps the estimate at REMB plus the uncovered
+(audio) rate, and stops growth above that until REMB rises again; a rising or first REMB only
+records the baseline; a REMB above our send rate bounds nothing (receivers cap it at ~1.5x
+their incoming rate).
 
 Growth is capped by what was really tried: the estimate may not rise above 1.5x the measured
 send rate, or the next step the allocator wants to try (resuming video, one layer up),
@@ -31,6 +38,10 @@ REMB_CONGESTED = 0.9  # a REMB below this fraction of the send rate signals a qu
 MAX_INCREASE_STEP_S = 1.0  # a late report does not buy more than one second of growth
 MIN_LOSS_SAMPLE = 10  # packets expected before a loss fraction means anything
 REMB_FRESH_S = 3.0
+# A receiver's delay-based estimator settles in its first seconds on a stream set (aiortc
+# re-initialises to the incoming rate after 3 s; its earlier values can be ~10 kbit/s):
+# drops in that time are not congestion.
+REMB_WARMUP_S = 4.0
 SENT_HEADROOM = 1.5
 SENT_HEADROOM_BPS = 10_000
 STEP_HEADROOM = 1.1  # growth may pass the next step a little: its measured size is noisy
@@ -65,6 +76,9 @@ class BandwidthEstimator:
         self.remb_bps: int | None = None
         self._remb_at = float("-inf")
         self.sent_bps = 0
+        self._rembs: dict[tuple[int, ...], tuple[int, float]] = {}  # ssrcs -> (bps, at)
+        self._remb_since: dict[tuple[int, ...], float] = {}  # ssrcs -> first REMB
+        self._remb_caps: dict[tuple[int, ...], float] = {}  # after a drop, until it rises
         self.next_step_bps = 0
         self.demand_bps = 0
         self.congested = False  # the link has shown its limit at least once
@@ -91,16 +105,23 @@ class BandwidthEstimator:
         self.next_step_bps = max(0, int(next_step_bps))
         self.demand_bps = max(0, int(demand_bps))
 
-    def on_remb(self, bitrate: int, now: float) -> None:
+    def on_remb(self, bitrate: int, now: float, ssrcs: tuple[int, ...] = (),
+                covered_bps: int | None = None) -> None:
+        """A REMB about `ssrcs`, which carry `covered_bps` of what we send (None: all)."""
+        covered = self.sent_bps if covered_bps is None else covered_bps
+        previous = self._rembs.get(ssrcs)
+        self._rembs[ssrcs] = (bitrate, now)
         self.remb_bps, self._remb_at = bitrate, now
-        if self._remb_congested():
-            self._decrease(bitrate)
-
-    def _remb_congested(self) -> bool:
-        return self.remb_bps is not None and self.remb_bps < self.sent_bps * REMB_CONGESTED
-
-    def remb_fresh(self, now: float) -> bool:
-        return now - self._remb_at <= REMB_FRESH_S
+        if previous is None or now - previous[1] > REMB_FRESH_S:
+            self._remb_since[ssrcs] = now
+        warming = now - self._remb_since[ssrcs] < REMB_WARMUP_S
+        if warming or previous is None or bitrate >= previous[0]:
+            self._remb_caps.pop(ssrcs, None)  # a baseline, or the receiver ramping up
+            return
+        if bitrate < covered * REMB_CONGESTED:
+            cap = bitrate + max(0, self.sent_bps - covered)
+            self._remb_caps[ssrcs] = cap
+            self._decrease(cap)
 
     def on_report_block(self, ssrc: int, highest_sequence: int, packets_lost: int,
                         now: float) -> None:
@@ -139,8 +160,11 @@ class BandwidthEstimator:
                                                               self.demand_bps)
         step = int(step * STEP_HEADROOM)
         cap = max(self.sent_bps * SENT_HEADROOM + SENT_HEADROOM_BPS, step)
-        if self.remb_fresh(now) and self._remb_congested():
-            cap = min(cap, self.remb_bps)  # type: ignore[type-var]
+        for ssrcs, remb_cap in list(self._remb_caps.items()):
+            if now - self._rembs[ssrcs][1] > REMB_FRESH_S:
+                del self._remb_caps[ssrcs]
+            else:
+                cap = min(cap, remb_cap)
         if self._estimate >= cap:
             return
         rate = INCREASE_PER_S if self.congested else SLOW_START_PER_S

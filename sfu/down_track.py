@@ -18,6 +18,7 @@ from sfu import aiortc_bridge as bridge
 from sfu.codecs import CodecSpec, output_codec, rtx_payload_type
 from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
+from sfu.resend_budget import ResendBudget
 from sfu.rtcp_stats import derive_sender_report
 from sfu.rtp_rewriter import StreamRewriter, patch_header
 from sfu.layer_selector import arriving_layer, wanted_layer
@@ -55,6 +56,8 @@ class DownTrack:
         self.packets_sent = 0
         self.octets_sent = 0
         self.retransmitted = 0
+        self.retransmitted_octets = 0  # whole packets: they load the link like media does
+        self._resend_budget = ResendBudget()
         self._send = bridge.rtp_sender(transport)
         self._cname = cname
         self._ready = False
@@ -287,6 +290,8 @@ class DownTrack:
         source, profile, out_pt = self._layer, self._profile, self._out_pt
         if source is None or profile is None or out_pt is None or not self._ready:
             return
+        if self.paused:
+            return  # paused for lack of bandwidth (or off screen): repairs would cost the same
         now = time.monotonic()
         if len(self._resent) > 1024:
             self._resent.clear()
@@ -300,8 +305,12 @@ class DownTrack:
                 continue
             self._resent[out_seq] = now
             out_ts = self._rewriter.output_ts(packet.timestamp)
-            if self._send(self._resend_bytes(packet, out_seq, out_ts)):
+            data = self._resend_bytes(packet, out_seq, out_ts)
+            if not self._resend_budget.allow(len(data), self.octets_sent, now):
+                return
+            if self._send(data):
                 self.retransmitted += 1
+                self.retransmitted_octets += len(data)
 
     def _resend_bytes(self, packet: Any, out_seq: int, out_ts: int) -> bytes:
         assert self._profile is not None and self._out_pt is not None

@@ -32,7 +32,8 @@ class Downlink:
     def __init__(self, limits: EstimatorLimits | None = None) -> None:
         self.estimator = BandwidthEstimator(limits)
         self.allocator = BandwidthAllocator()
-        self.sent = RateMeter()
+        self.sent_bps = 0
+        self._rates: dict[int, RateMeter] = {}  # per down track SSRC: what we send on it
         self.allocation = Allocation()
         self.video_paused = False
         self._told: BandwidthReport | None = None
@@ -45,14 +46,19 @@ class Downlink:
             if event.ssrc == down.ssrc:
                 self.estimator.on_report_block(event.ssrc, event.highest_sequence,
                                                event.packets_lost, now)
-        elif isinstance(event, Remb) and down.ssrc in event.ssrcs:
-            self.estimator.on_remb(event.bitrate, now)
+        elif isinstance(event, Remb):
+            # Browsers send one REMB for the transport, aiortc one per receiver: either way
+            # it covers the streams it lists (those carrying abs-send-time), handled once.
+            mine = [ssrc for ssrc in event.ssrcs if ssrc in self._rates]
+            if mine and mine[0] == down.ssrc:
+                covered = sum(self._rates[ssrc].bps for ssrc in mine)
+                self.estimator.on_remb(event.bitrate, now, tuple(mine), covered)
 
     def tick(self, downs: Iterable[DownTrack], dominant: str | None,
              now: float) -> BandwidthReport | None:
         """Measure, re-split, apply; return a report when the client should hear of it."""
         downs = [d for d in downs if d.source is not None and not d.source.closed]
-        sent = self.sent.sample(sum(d.octets_sent for d in downs), now)
+        sent = self.sent_bps = self._measure(downs, now)
         self.estimator.set_sent(sent, self.allocation.next_step_bps,
                                 self.allocation.demand_bps)
         audio = sum(max(AUDIO_FLOOR_BPS, _source_bps(d, now)) for d in downs
@@ -68,6 +74,12 @@ class Downlink:
                         "paused" if self.allocation.video_paused else "resumed")
         self.video_paused = self.allocation.video_paused
         return self._report(BandwidthReport(estimate, self.video_paused), now)
+
+    def _measure(self, downs: list[DownTrack], now: float) -> int:
+        rates = {d.ssrc: self._rates.get(d.ssrc) or RateMeter() for d in downs}
+        self._rates = rates
+        return sum(rates[d.ssrc].sample(d.octets_sent + d.retransmitted_octets, now)
+                   for d in downs)
 
     def _report(self, report: BandwidthReport, now: float) -> BandwidthReport | None:
         told = self._told

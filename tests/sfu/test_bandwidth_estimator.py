@@ -38,13 +38,14 @@ def rr_blocks(blocks: list[bytes]) -> bytes:
     return struct.pack("!BBHI", 0x80 | len(blocks), 201, length, THEIR_SSRC) + b"".join(blocks)
 
 
-def feed(estimator: BandwidthEstimator, data: bytes, now: float) -> None:
+def feed(estimator: BandwidthEstimator, data: bytes, now: float,
+         covered: int | None = None) -> None:
     for event in bridge.rtcp_events(data):
         if isinstance(event, ReceiverReport):
             estimator.on_report_block(event.ssrc, event.highest_sequence, event.packets_lost,
                                       now)
         elif isinstance(event, Remb):
-            estimator.on_remb(event.bitrate, now)
+            estimator.on_remb(event.bitrate, now, event.ssrcs, covered)
 
 
 def test_fixture_bytes_parse_to_the_fields_we_rely_on():
@@ -120,29 +121,59 @@ def test_growth_is_capped_by_what_is_sent_or_the_next_step():
     assert est.estimate_bps == 440_000  # with 10 % room: a measured step is noisy
 
 
-def test_remb_below_the_send_rate_caps_at_once_and_above_it_bounds_nothing():
+def remb(bitrate: int) -> bytes:
+    return bridge.remb(THEIR_SSRC, bitrate, [OUR_SSRC])
+
+
+def test_a_remb_drop_below_the_covered_rate_caps_at_once():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(700_000)  # 100 k of it audio, which carries no abs-send-time
+    feed(est, remb(500_000), 0.0, covered=600_000)
+    feed(est, remb(500_000), 2.5, covered=600_000)  # the first 4 s: the receiver settles
+    feed(est, REMB_BYTES, 4.5, covered=600_000)  # 500 k -> 350 k: the receiver saw a queue
+    assert est.congested and est.estimate_bps == 350_000 + 100_000
+
+
+def test_rembs_about_different_streams_are_not_compared():
+    """aiortc sends one REMB per receiver (per video track), about that track only."""
+    est = BandwidthEstimator(EstimatorLimits(start_bps=2_000_000))
+    est.set_sent(1_200_000)
+    for t in (0.0, 2.0, 4.0):
+        est.on_remb(900_000, t, (1,), 600_000)
+        est.on_remb(300_000, t + 0.1, (2,), 200_000)  # another track's, not a drop
+    est.on_remb(850_000, 4.6, (1,), 600_000)  # lower, but above 90 % of what it covers
+    assert not est.congested
+    est.on_remb(400_000, 5.1, (1,), 600_000)  # a real drop on track 1
+    assert est.congested and est.estimate_bps == 400_000 + 600_000
+
+
+def test_first_rising_or_high_rembs_bound_nothing():
     est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
     est.set_sent(600_000)
-    feed(est, REMB_BYTES, 0.0)
-    assert est.estimate_bps == 350_000 and est.congested
-    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
-    est.set_sent(200_000)
-    feed(est, REMB_BYTES, 0.0)  # the receiver gets everything we send
-    assert est.estimate_bps == 1_000_000
-    est.set_sent(370_000)
-    feed(est, REMB_BYTES, 1.0)  # 95 % of the send rate: measurement noise, not a queue
+    feed(est, remb(17_000), 0.0)  # a receiver's first REMB can be tiny
+    feed(est, REMB_BYTES, 0.5)  # ramping up after we started sending more
+    feed(est, remb(8_000), 1.0)  # a drop while the receiver's estimator settles
     assert est.estimate_bps == 1_000_000 and not est.congested
+    est.set_sent(370_000)
+    feed(est, remb(360_000), 5.0)
+    feed(est, remb(340_000), 5.5)  # a drop, but 92 % of the send rate: noise, not a queue
+    assert est.estimate_bps == 1_000_000 and not est.congested
+    feed(est, remb(300_000), 10.0)  # lower, but the last REMB is stale: a new baseline
+    assert not est.congested
 
 
-def test_low_remb_also_stops_loss_based_growth_while_fresh():
+def test_after_a_remb_drop_growth_waits_for_remb_to_rise():
     est = BandwidthEstimator(EstimatorLimits(start_bps=340_000))
     est.set_sent(400_000)
-    est.congested = True
-    feed(est, REMB_BYTES, 0.0)
-    feed(est, rr(1000, 0), 0.5)
-    feed(est, rr(1100, 0), 1.5)
-    assert est.estimate_bps == 350_000  # REMB 350 k < sent: growth stops there
-    feed(est, rr(1200, 0), 5.0)  # REMB stale now
+    feed(est, remb(380_000), 0.0)
+    feed(est, remb(390_000), 2.5)
+    feed(est, REMB_BYTES, 4.1)
+    assert est.estimate_bps == 340_000  # never raised by a REMB
+    feed(est, rr(1000, 0), 4.5)
+    feed(est, rr(1100, 0), 5.5)
+    assert est.estimate_bps == 350_000  # capped at the REMB while it stays low
+    feed(est, remb(360_000), 5.6)  # rising again
+    feed(est, rr(1200, 0), 6.6)
     assert est.estimate_bps == int(350_000 * 1.08)
 
 

@@ -1,0 +1,35 @@
+"""A cap on retransmissions per down track, relative to what the track sends.
+
+Under heavy loss a receiver NACKs most packets, often repeatedly; answering every NACK can
+send more repair than media and turn a congested link into a collapsed one. Repairs are
+allowed up to `share` of the media bytes sent in the previous second (and at least
+`floor_bytes` per second, so an occasional loss on a quiet stream is always repaired).
+"""
+
+from __future__ import annotations
+
+WINDOW_S = 1.0
+
+
+class ResendBudget:
+    def __init__(self, share: float = 0.5, floor_bytes: int = 20_000) -> None:
+        self._share = share
+        self._floor = floor_bytes
+        self._window_start = 0.0
+        self._media_at_start = 0
+        self._allowed = floor_bytes
+        self._used = 0
+        self.refused = 0
+
+    def allow(self, size: int, media_octets: int, now: float) -> bool:
+        """May a repair of `size` bytes go out now? `media_octets`: the track's running
+        count of media bytes sent."""
+        if now - self._window_start >= WINDOW_S:
+            sent = media_octets - self._media_at_start
+            self._allowed = max(self._floor, int(sent * self._share))
+            self._window_start, self._media_at_start, self._used = now, media_octets, 0
+        if self._used + size > self._allowed:
+            self.refused += 1
+            return False
+        self._used += size
+        return True
