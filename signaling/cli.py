@@ -232,7 +232,8 @@ def print_room(room: CreatedRoom, as_json: bool) -> None:
     print(f"Room:       {room.name} ({room.room_id})\n"
           f"Join link:  {room.join_url}\n"
           f"Host token: {room.host_token}\n"
-          f"Host link:  {room.join_url}#token={room.host_token}", flush=True)
+          f"Host link:  {room.join_url}#token={room.host_token}\n"
+          f"Field link: {room.field_url}", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ class CreatedRoom:
     room_id: str
     name: str
     join_url: str
+    field_url: str  # the same share code on the field page for phones (/f/<code>)
     share_code: str
     share_expires_at: float
     host_token: str
@@ -66,5 +67,6 @@ async def create_room(store: Store, shares: ShareStore, config: Config, secret: 
                        name="Host")
     return CreatedRoom(room_id=room.room_id, name=room_name,
                        join_url=f"{config.server.base_url}/j/{share.code}",
+                       field_url=f"{config.server.base_url}/f/{share.code}",
                        share_code=share.code, share_expires_at=share.expires_at,
                        host_token=token, host_identity=identity)

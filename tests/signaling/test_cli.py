@@ -69,6 +69,7 @@ def test_token_command_mints_a_verifiable_token(tmp_path: Path) -> None:
 async def test_served_node_serves_and_shuts_down_cleanly(server) -> None:
     room = server.create_room("Subprocess room")
     assert room["join_url"] == f"{server.base_url}/j/{room['share_code']}"
+    assert room["field_url"] == f"{server.base_url}/f/{room['share_code']}"
     info = get_json(f"{server.base_url}/api/rooms/{room['room_id']}",
                     server.mint_token(room["room_id"], "ops", ["join"]))
     assert info["name"] == "Subprocess room"

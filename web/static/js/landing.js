@@ -88,7 +88,7 @@ function showCreated(room, entry) {
   $("#created").hidden = false;
   $("#join-link").value = new URL(room.join_url, window.location.href).href;
   // Same share code, the phone page for field staff (camera + GPS, photo reports).
-  $("#field-link").value = new URL(`/f/${encodeURIComponent(room.share_code)}`, $("#join-link").value).href;
+  $("#field-link").value = new URL(room.field_url, window.location.href).href;
   $("#enter-link").href = entry;
   $("#enter-link").focus();
 }
