@@ -137,7 +137,7 @@ async def test_whip_feed_publishes_as_its_participant_and_plays_by_whep(
         # the session ends: the feed is lost, and stays registered
         got, _, _ = await local.request("DELETE", session, headers=bearer(feed["token"]))
         assert got == 200
-        lost = await _next_feed_state(observer, feed_id, "lost")
+        lost = await next_feed_state(observer, feed_id, "lost")
         assert lost["error"] == "the WHIP session ended"
         stored = json.loads(await local.redis.hget(feeds_key(room_id), feed_id))
         assert stored["state"] == "lost"
@@ -162,7 +162,7 @@ async def test_whip_feed_publishes_as_its_participant_and_plays_by_whep(
         await watcher.close()
 
 
-async def _next_feed_state(client, feed_id: str, state: str, timeout: float = 10) -> dict:
+async def next_feed_state(client, feed_id: str, state: str, timeout: float = 10) -> dict:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from rtc_peer import LOOPBACK, MediaPeer
 from signal_client import WsClient
+from test_feeds_api import next_feed_state
 
 from sfu import aiortc_bridge as bridge
 from aiortc.codecs.h264 import h264_depayload
@@ -125,7 +126,7 @@ async def feed_tracks(api: Api, room_id: str, participant_id: str) -> dict[str, 
 
 
 class WhepProbe:
-    """A WHEP player (aiortc) that keeps the RTP it receives, before aiortc decodes it."""
+    """A WHEP player (aiortc) that keeps the RTP it receives and decodes nothing."""
 
     def __init__(self) -> None:
         self.pc = bridge.new_peer_connection()
@@ -136,7 +137,9 @@ class WhepProbe:
             self.packets.append(packet)
             return True
 
-        bridge.tap_receiver_of(self.transceiver, on_rtp, passthrough=True)
+        # No passthrough: the packets are all we compare, and decoding them too would load
+        # the test process, which also runs Alice and Bob.
+        bridge.tap_receiver_of(self.transceiver, on_rtp)
 
     async def play(self, api: Api, room_id: str, track_id: str, token: str) -> None:
         offer = await bridge.local_offer(self.pc, LOOPBACK)
@@ -228,6 +231,8 @@ async def test_rtsp_camera_and_rtmp_push_reach_the_room_unchanged(
 
         status, listed, _ = await api.call("GET", f"/api/rooms/{room_id}/feeds")
         assert [f["state"] for f in listed["feeds"]] == ["live", "live"]
+        for feed in (cam, drone):  # the room was told
+            await next_feed_state(bob.ws, feed["feed_id"], "live")
         assert listed["feeds"][0]["bitrate_bps"] > 0 or listed["feeds"][1]["bitrate_bps"] > 0
         await bob.wait_frames(alice_id, "video", 10)  # the meeting goes on beside them
 
@@ -236,6 +241,7 @@ async def test_rtsp_camera_and_rtmp_push_reach_the_room_unchanged(
                                           f"/api/rooms/{room_id}/feeds/{feed['feed_id']}")
             assert status == 204
             assert await feed_tracks(api, room_id, feed["participant_id"]) == {}
+            await bob.ws.recv("feed_removed", feed_id=feed["feed_id"])
         await bob.wait_frames(alice_id, "video", 10)
     finally:
         if push is not None:
@@ -360,3 +366,27 @@ async def test_feeds_through_the_front_move_when_their_worker_dies(
                 if t["participant_id"] == cam["participant_id"]} == {"video", "audio"}
         print(f"\n[feeds] feed live again {moved['last_frame_at'] - killed_at:.1f} s after "
               f"its worker was killed")
+
+
+async def test_an_h265_camera_is_an_error_with_the_reason(server, api: Api,
+                                                         tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "hevc.mp4", seconds=20, codec="hevc", size="320x240")
+    camera = RtspCamera(file=clip, codec="h265")
+    camera.start()
+    room = server.create_room("HEVC")
+    room_id = room["room_id"]
+    api.token = room["host_token"]
+    alice, bob, alice_id = await meeting(server, room)
+    try:
+        status, cam, _ = await api.call("POST", f"/api/rooms/{room_id}/feeds",
+                                        {"kind": "rtsp", "url": camera.url, "name": "Old cam"})
+        assert status == 201, cam
+        failed = await wait_feed(api, room_id, cam["feed_id"],
+                                 lambda f: f["state"] == "error", "state error")
+        assert "H.265" in failed["error"] and "H.264" in failed["error"], failed
+        assert await feed_tracks(api, room_id, cam["participant_id"]) == {}
+        await next_feed_state(bob.ws, cam["feed_id"], "error")  # the room heard it too
+        await bob.wait_frames(alice_id, "video", 10)
+    finally:
+        camera.stop()
+        await close_meeting(alice, bob)
