@@ -287,6 +287,16 @@ async def test_bad_feed_input_gets_clear_errors_and_the_meeting_goes_on(
         port = int(drone["ingest_url"].split(":")[2].split("/")[0])
         for junk in (os.urandom(4096), b"\x03" + os.urandom(1536) * 3, b"GET / HTTP/1.0\r\n\r\n"):
             await _send_junk(port, junk)
+        key = drone["ingest_url"].split("/")[3]
+        wrong = rtmp_push(clip, drone["ingest_url"].replace(key, "0" * len(key)))
+        try:
+            for _ in range(150):
+                if wrong.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert wrong.returncode not in (0, None), "a push with a wrong key was accepted"
+        finally:
+            end_process(wrong)
         await asyncio.sleep(1)
         status, waiting, _ = await api.call("GET", f"{feeds}/{drone['feed_id']}")
         assert waiting["state"] in ("connecting", "lost"), waiting
