@@ -46,6 +46,7 @@ class RtmpListener:
         self._accept = accept
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[RtmpConnection] = set()
+        self._handlers: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
@@ -55,6 +56,8 @@ class RtmpListener:
             self._server.close()
         for conn in list(self._connections):
             conn.close()
+        if self._handlers:  # let them see the closed socket and end (3.11 does not wait)
+            await asyncio.wait(list(self._handlers), timeout=2.0)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -65,11 +68,15 @@ class RtmpListener:
             writer.close()
             return
         conn = RtmpConnection(self, reader, writer)
+        task = asyncio.current_task()
         self._connections.add(conn)
+        if task is not None:
+            self._handlers.add(task)
         try:
             await conn.run()
         finally:
             self._connections.discard(conn)
+            self._handlers.discard(task)  # type: ignore[arg-type]
 
 
 class RtmpConnection:
