@@ -42,6 +42,7 @@ class PublishedTrack:
         self.muted = False
         self.closed = False
         self.rtcp_ssrc = rtcp_ssrc
+        self.mid: str | None = None  # the publisher's m-section, set by its connection
         # Called with the rids the publisher should send, when that set changes.
         self.on_active_layers: Callable[["PublishedTrack", list[str]], None] | None = None
         self.layers = self._new_layers(settings, send_rtcp, media_ssrc, rids, sim_ssrcs,

@@ -158,6 +158,7 @@ class PublisherConnection:
         track = PublishedTrack(info, codec, rtx, self._settings, self._send_rtcp, rtcp_ssrc,
                                media_ssrc, rids=media.rids, sim_ssrcs=media.sim_ssrcs,
                                rtx_ssrcs=media.rtx)
+        track.mid = media.mid
         track.on_active_layers = self.on_active_layers
         return track
 

@@ -27,7 +27,7 @@ KINDS = ("audio", "video")
 SPEAKER_INTERVAL_S = 0.25  # level smoothing and speaker decisions; also the update rate cap
 SpeakerCallback = Callable[[str | None, dict[str, float]], None]
 BandwidthCallback = Callable[[str, int, bool], None]  # participant, estimate_bps, video_paused
-LayersCallback = Callable[[str, str, list[str]], None]
+LayersCallback = Callable[[str, str, str | None, list[str]], None]
 
 
 class RoomMedia:
@@ -43,7 +43,7 @@ class RoomMedia:
         self.on_tracks_changed: Callable[[], None] | None = None
         self.on_speaker_update: SpeakerCallback | None = None
         self.on_bandwidth: BandwidthCallback | None = None
-        # (publisher pid, track id, rids it should send): simulcast layers nobody needs are off
+        # (publisher pid, track id, its mid, rids to send): simulcast layers nobody needs are off
         self.on_active_layers: LayersCallback | None = None
         self.speakers = SpeakerDetector()
         self._reported_levels: dict[str, float] = {}
@@ -302,7 +302,8 @@ class RoomMedia:
         if self.on_active_layers is None or track.info.track_id not in self._tracks:
             return
         try:
-            self.on_active_layers(track.info.participant_id, track.info.track_id, rids)
+            self.on_active_layers(track.info.participant_id, track.info.track_id, track.mid,
+                                  rids)
         except Exception:  # noqa: BLE001 - a signalling bug must not break media
             logger.exception("on_active_layers callback failed")
 

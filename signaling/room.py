@@ -58,6 +58,7 @@ class Room:
         media.on_tracks_changed = self._tracks_changed
         media.on_speaker_update = self._speaker_update
         media.on_bandwidth = self._bandwidth_update
+        media.on_active_layers = self._layers_update
 
     @property
     def limits(self) -> LimitsConfig:
@@ -166,7 +167,8 @@ class Room:
                      "ice_servers": ice_servers(self.services.config.turn, member.id),
                      "participants": [m.record.public() for m in self.visible_members(member.id)],
                      "tracks": self.tracks_json(), "locations": self.locations_json(),
-                     "feeds": self.feeds.public_list()})
+                     "feeds": self.feeds.public_list(),
+                     "simulcast": self.services.config.sfu.simulcast})
         if self._active_speaker is not None:
             member.send({"type": "active_speaker", "participant_id": self._active_speaker})
 
@@ -314,6 +316,15 @@ class Room:
         if member is not None and member.announced and not self.closed:
             member.send({"type": "bandwidth", "estimate_bps": int(estimate_bps),
                          "video_paused": bool(video_paused)})
+
+    def _layers_update(self, participant_id: str, track_id: str, mid: str | None,
+                       rids: list[str]) -> None:
+        """From the SFU: the simulcast layers of this member's track somebody needs; the
+        client switches the others off (RTCRtpSender.setParameters)."""
+        member = self.members.get(participant_id)
+        if member is not None and not self.closed:
+            member.send({"type": "layers", "track_id": track_id, "mid": mid,
+                         "active": list(rids)})
 
     # state and host controls
     async def set_state(self, member: Member, audio: bool | None, video: bool | None) -> None:

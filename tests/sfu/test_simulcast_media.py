@@ -156,7 +156,7 @@ async def test_bw_pause_leaves_the_fan_out_and_resumes_seamlessly(room):
 
 async def test_publisher_is_told_which_layers_nobody_needs(room):
     told: list[tuple[str, str, list[str]]] = []
-    room.on_active_layers = lambda pid, tid, rids: told.append((pid, tid, rids))
+    room.on_active_layers = lambda pid, tid, mid, rids: told.append((pid, tid, rids))
     alice, bob, track_id = await start(room)
     try:
         room.set_track_view("p_bob", track_id, True, 160, 96)

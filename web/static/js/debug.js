@@ -19,6 +19,10 @@ export function exposeDebugHandle({ session, grid, i18n, toasts, speaker }) {
     get publishPc() {
       return session.publisher?.pc ?? null;
     },
+    /** The camera's simulcast rids being sent (the server's `layers` message applied). */
+    activeLayers() {
+      return session.publisher?.activeLayers("camera") ?? [];
+    },
     get subscribePc() {
       return session.subscriber?.pc ?? null;
     },
@@ -51,6 +55,7 @@ export function exposeDebugHandle({ session, grid, i18n, toasts, speaker }) {
           mid: r.mid, kind: r.kind, participantId: info.participant_id ?? null, source: info.source ?? null,
           framesDecoded: r.framesDecoded ?? 0, totalAudioEnergy: r.totalAudioEnergy ?? 0,
           bytesReceived: r.bytesReceived ?? 0, packetsLost: r.packetsLost ?? 0,
+          frameWidth: r.frameWidth ?? null, frameHeight: r.frameHeight ?? null,
         });
       });
       return rows;

@@ -3,8 +3,9 @@ import { storageGet, storageSet } from "./storage.js";
 
 const KEYS = { audioinput: "commandpost.mic", videoinput: "commandpost.camera" };
 
-// 640x360 keeps three-way calls light on phones and on the forwarding server.
-const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+// 1280x720 is the full simulcast layer; subscribers with small tiles get the 640x360 or 320x180
+// layer, and without simulcast the publisher scales the camera down to 360 lines when sending.
+const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24, max: 30 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 export function savedDevice(kind) {

@@ -132,6 +132,10 @@ export class MeetingSession {
       this.bandwidth = { estimateBps: msg.estimate_bps, videoPaused: Boolean(msg.video_paused) };
       this.ui.bandwidth?.(this.bandwidth);
     });
+    on("layers", ({ mid, active }) => {
+      this.publisher?.setActiveLayers(mid, Array.isArray(active) ? active : null)
+        ?.catch((err) => console.warn("layers: setParameters failed", err));
+    });
     on("kicked", () => this.end("kicked"));
     on("room_locked", ({ locked }) => {
       this.locked = Boolean(locked);
@@ -160,6 +164,7 @@ export class MeetingSession {
     this.locked = Boolean(msg.locked);
     this.iceServers = msg.ice_servers || [];
     this.resumeToken = msg.resume_token || null;
+    this.simulcast = msg.simulcast !== false;
     const grid = this.ui.grid;
     grid.setSelf({ id: msg.participant_id, name: msg.name || this.name, audio: this.audioOn, video: this.videoOn, admin: this.isAdmin() },
       this.videoOn ? this.tracks.camera : null);
@@ -267,7 +272,7 @@ export class MeetingSession {
 
   ensurePublisher() {
     if (!this.publisher) {
-      const publisher = new Publisher(this.signaling, this.iceServers);
+      const publisher = new Publisher(this.signaling, this.iceServers, { simulcast: this.simulcast !== false });
       publisher.pc.addEventListener("connectionstatechange", () => {
         if (publisher === this.publisher && publisher.pc.connectionState === "failed") this.onMediaFailed();
       });
