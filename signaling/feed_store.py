@@ -88,9 +88,20 @@ class FeedRecord:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+# A status write must not bring back a feed deleted since (check and write in one step).
+_UPDATE_LUA = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class FeedStore:
     def __init__(self, client: aioredis.Redis) -> None:
         self.redis = client
+        self._update = client.register_script(_UPDATE_LUA)
 
     async def put(self, record: FeedRecord) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -100,11 +111,8 @@ class FeedStore:
 
     async def update(self, record: FeedRecord) -> bool:
         """Write a status change, unless the feed was deleted meanwhile (False then)."""
-        key = feeds_key(record.room_id)
-        if not await self.redis.hexists(key, record.feed_id):
-            return False
-        await self.redis.hset(key, record.feed_id, record.to_json())
-        return True
+        return bool(await self._update(keys=[feeds_key(record.room_id)],
+                                       args=[record.feed_id, record.to_json()]))
 
     async def get(self, room_id: str, feed_id: str) -> FeedRecord | None:
         raw = await self.redis.hget(feeds_key(room_id), feed_id)

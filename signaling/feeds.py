@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from signaling.config import Config
+from signaling.errors import SignalingError
 from signaling.feed_store import STATUS_FIELDS, FeedRecord, FeedStore
 from signaling.media import feed_settings
 
@@ -159,6 +160,13 @@ class RoomFeeds:
         self.records.clear()
 
     # WHIP feeds follow their publisher
+    def whip_record(self, participant_id: str) -> FeedRecord:
+        """The WHIP feed a token of identity `feed-<id>` publishes as; refused once deleted."""
+        record = self.records.get(feed_id_of(participant_id) or "")
+        if record is None or record.kind != "whip":
+            raise SignalingError("forbidden", "this WHIP feed was deleted")
+        return record
+
     def whip_published(self, participant_id: str) -> None:
         feed_id = feed_id_of(participant_id)
         if feed_id in self.records:

@@ -11,7 +11,7 @@ from signaling.appkeys import CONFIG, IDENTITY, NODE
 from signaling.config import Config
 from signaling.errors import SignalingError
 from signaling.feed_spec import FeedRequest, parse_feed_request
-from signaling.feed_store import FeedRecord, FeedStore, participant_id_of
+from signaling.feed_store import FeedRecord, FeedStore
 from signaling.feeds import public_json
 from signaling.http_util import json_response, read_json, room_claims
 from signaling.rooms import check_room_id
@@ -123,16 +123,6 @@ async def delete_feed(request: web.Request) -> web.Response:
         if await room.feeds.remove(feed_id) is None:
             raise SignalingError("feed_not_found", f"room has no feed {feed_id[:64]!r}")
     return web.Response(status=204)
-
-
-async def whip_feed(node: object, room_id: str, participant_id: str) -> FeedRecord:
-    """The WHIP feed a token of identity `feed-<id>` publishes as; refused once deleted."""
-    store = FeedStore(node.services.store.redis)  # type: ignore[attr-defined]
-    feed_id = participant_id.removeprefix("feed-")
-    record = await store.get(room_id, feed_id)
-    if record is None or record.kind != "whip" or participant_id_of(feed_id) != participant_id:
-        raise SignalingError("forbidden", "this WHIP feed was deleted")
-    return record
 
 
 def add_routes(app: web.Application) -> None:

@@ -117,7 +117,8 @@ class Room:
         if self.closed:
             raise SignalingError("internal", "room is shutting down, try again")
         hidden = claims.allows("hidden")
-        if self.locked and not claims.allows("admin"):
+        # A fixed participant id is a WHIP feed an admin registered: a lock does not keep it out.
+        if self.locked and not claims.allows("admin") and participant_id is None:
             raise SignalingError("room_locked", "the room is locked")
         limit = self.limits.max_participants_per_room
         if not hidden and sum(not m.record.hidden for m in self.members.values()) >= limit:

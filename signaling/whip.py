@@ -15,7 +15,6 @@ from sfu import SdpError, UnknownTrackError
 from signaling.appkeys import IDENTITY, NODE
 from signaling.errors import SignalingError
 from signaling.feeds import FEED_PREFIX
-from signaling.feeds_api import whip_feed
 from signaling.http_util import read_body, room_claims
 from signaling.media import check_sdp
 from signaling.room import Room
@@ -47,7 +46,7 @@ async def whip_post(request: web.Request) -> web.Response:
     async with node.using(room_id) as room:
         name, participant_id = claims.name, None
         if claims.identity.startswith(FEED_PREFIX):  # a WHIP feed's token (docs/API.md)
-            feed = await whip_feed(node, room_id, claims.identity)
+            feed = room.feeds.whip_record(claims.identity)
             name, participant_id = feed.name, feed.participant_id
         try:
             member, answer = await room.add_whip(claims, name, offer, participant_id)

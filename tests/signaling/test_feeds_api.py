@@ -243,3 +243,45 @@ async def test_rtmp_port_range_exhausted(start_local: StartLocal) -> None:
     assert f"all RTMP ports {port}-{port} are taken" in answer["message"]
     got, listed, _ = await local.request("GET", path, headers=host)
     assert len(listed["feeds"]) == 1  # the refused one left nothing behind
+
+
+async def test_whip_feed_enters_a_locked_room_and_a_new_session_replaces_the_old(
+        local: LocalServer) -> None:
+    room = await local.create_room()
+    room_id, host = room["room_id"], bearer(room["host_token"])
+    hostws, _ = await local.joined_client(room, "Host", host=True)
+    await hostws.send({"type": "lock", "locked": True})
+    await hostws.recv("room_locked")
+    got, feed, _ = await local.request("POST", f"/api/rooms/{room_id}/feeds", headers=host,
+                                       json={"kind": "whip", "name": "Drone 9"})
+    assert got == 201, feed
+    pcs = []
+    try:
+        sessions = []
+        for _ in range(2):  # the encoder reconnects before its old session ended
+            pc = new_pc()
+            pcs.append(pc)
+            pc.addTransceiver(SyntheticCamera(), direction="sendonly")
+            got, answer, headers = await local.request(
+                "POST", f"/whip/{room_id}", data=(await offer_of(pc)).encode(),
+                headers=SDP | bearer(feed["token"]))
+            assert got == 201, answer
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            sessions.append(headers["Location"])
+        room_obj = local.node.rooms[room_id]
+        assert [m for m in room_obj.members if m.startswith("feed-")] == [feed["participant_id"]]
+        got, _, _ = await local.request("DELETE", sessions[0], headers=bearer(feed["token"]))
+        assert got == 404  # the old session is gone, the new one publishes
+        got, listed, _ = await local.request("GET", f"/api/rooms/{room_id}/feeds", headers=host)
+        assert listed["feeds"][0]["state"] == "live"
+        # a plain publish token still meets the lock
+        other = new_pc()
+        pcs.append(other)
+        other.addTransceiver(SyntheticCamera(), direction="sendonly")
+        got, text, _ = await local.request(
+            "POST", f"/whip/{room_id}", data=(await offer_of(other)).encode(),
+            headers=SDP | bearer(local.token(room_id, "cam", ["publish"])))
+        assert (got, text.split(":")[0]) == (423, "room_locked"), text
+    finally:
+        for pc in pcs:
+            await pc.close()
