@@ -1,19 +1,23 @@
 """Downlink adaptation on a real congested link: a subscriber behind a rate-limited relay
-loses its video (audio-only) while the link is narrow, keeps its audio, and gets video back
-when the link recovers."""
+moves to a lower simulcast layer, or loses its video (audio-only) while keeping its audio,
+while the link is narrow, and gets back to where it was when the link recovers."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from sfu.frame_size import frame_size
+from sfu.keyframe import is_keyframe_start
 from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
 from sfu_peers import Publisher, Subscriber, wait_for
 from sfu_shaper import ShapedRelay
+from sfu_simulcast import SIZES, SimulcastPublisher
 
 # Opus from aiortc is ~96 kbit/s and the video 300 kbit/s; 220 kbit/s on the wire carries
 # the audio with its headers, not both.
 NARROW_BPS = 220_000
+LAYERED_NARROW_BPS = 600_000  # carries h (~300 k) with room, not f (~1 M)
 
 
 def video_down(room, pid: str):
@@ -74,3 +78,50 @@ async def test_throttled_subscriber_drops_to_audio_only_and_recovers(room):
     assert all(r[1] == "p_bob" for r in reports)
     assert audio_rate >= 40, f"audio must keep flowing while video is paused ({audio_rate}/s)"
     assert estimate_narrow < NARROW_BPS * 2
+
+
+async def test_throttled_subscriber_moves_to_a_lower_layer_and_back(room):
+    """Simulcast q/h/f (~100 k / 300 k / 1 M): on a 600 kbit/s link the full layer cannot
+    flow, so the subscriber is moved down a layer (not paused); when the link opens again it
+    climbs back to the full layer its tile wants."""
+    alice = SimulcastPublisher(room, "p_alice")
+    relay = ShapedRelay()
+    await relay.start()
+    bob = Subscriber(room, "p_bob", relay=relay)
+    try:
+        await alice.publish()
+        [info] = room.tracks()
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        room.set_track_view("p_bob", info.track_id, True, *SIZES["f"])
+        down = room.down_tracks("p_bob")[info.track_id]
+        await wait_for(lambda: down.current_layer == 2, 20, "the full layer on the open link")
+
+        relay.rate_bps = LAYERED_NARROW_BPS
+        narrowed = time.monotonic()
+        await wait_for(lambda: down.current_layer < 2, 15, "a lower layer on the narrow link")
+        moved_down = time.monotonic() - narrowed
+        await asyncio.sleep(3.0)
+        estimate_narrow = room._subscribers["p_bob"].downlink.estimator.estimate_bps
+        assert down.current_layer < 2 and not down.bw_paused, "a lower layer fits: no pause"
+        before = len(video.packets)
+        await asyncio.sleep(1.0)
+        assert len(video.packets) - before > 30, "the lower layer keeps flowing"
+
+        relay.rate_bps = None
+        opened = time.monotonic()
+        await wait_for(lambda: down.current_layer == 2, 60, "the full layer again")
+        climbed = time.monotonic() - opened
+        assert_decodable_keyframe_at_switch(video.packets)
+    finally:
+        await alice.close()
+        await bob.close()
+        relay.close()
+    print(f"moved down {moved_down:.1f} s after narrowing (estimate {estimate_narrow} bps), "
+          f"back to the full layer {climbed:.1f} s after opening")
+
+
+def assert_decodable_keyframe_at_switch(packets) -> None:
+    """Every size change in the stream starts at a keyframe of the new size."""
+    sizes = [frame_size("VP8", p.payload) for p in packets if is_keyframe_start("VP8", p.payload)]
+    assert len(set(sizes)) >= 2, f"no layer change seen in the stream's keyframes: {sizes}"
