@@ -55,20 +55,6 @@ def proxy(server):
     running.close()
 
 
-# The downlink estimate of subscribers pinned high, for the test whose subject is the
-# reconnection, not bandwidth: on loopback, Chrome's first REMB for the unit's low-bandwidth
-# stream (~110 kbit/s) is a little below what the SFU measures as sent, which the allocator
-# takes for congestion and pauses the desk's video for >10 s (reported to bwe).
-PINNED_BWE = {f"COMMANDPOST_SFU_BWE_{key}_BPS": "50000000" for key in ("MIN", "START", "MAX")}
-
-
-@pytest.fixture
-def pinned(redis_url, start_commandpost):
-    server = start_commandpost(redis_url, PINNED_BWE)
-    parts = urlsplit(server.base_url)
-    running = DroppingProxy((parts.hostname, parts.port))
-    yield server, running
-    running.close()
 
 
 def png_picture() -> bytes:
@@ -121,8 +107,7 @@ def start_streaming(unit, url: str, timeout_s: float = 20) -> str:
                            "live after one tap", timeout_s)
 
 
-def test_field_unit_streams_with_gps_and_comes_back_after_a_drop(pinned, people):
-    server, proxy = pinned
+def test_field_unit_streams_with_gps_and_comes_back_after_a_drop(server, people, proxy):
     room = server.create_room("E2E field")
     desk = people("Desk")
     desk.join(room["join_url"])
