@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sfu.bandwidth_allocator import AUDIO_FLOOR_BPS, Allocation, BandwidthAllocator, VideoDemand
 from sfu.bandwidth_estimator import BandwidthEstimator, EstimatorLimits
 from sfu.down_track import DownTrack
+from sfu.layer_selector import size_layer
 from sfu.rate_meter import RateMeter
 from sfu.rtcp_events import ReceiverReport, Remb, RtcpEvent
 
@@ -102,13 +103,9 @@ def _source_bps(down: DownTrack, now: float) -> int:
 def _demand(down: DownTrack, dominant: str | None) -> VideoDemand:
     layers = down.layers_available()
     bitrates = tuple(layer.bitrate_bps for layer in layers) or (0,)
-    wanted = len(bitrates) - 1
-    if down.view_width is not None and down.view_height is not None:
-        for layer in layers:
-            if layer.width is not None and layer.height is not None \
-                    and layer.width >= down.view_width and layer.height >= down.view_height:
-                wanted = layer.index
-                break
+    # The layer the tile needs, by the down track's own rule, so we never probe for a layer
+    # it would not take.
+    wanted = size_layer(layers, down.view_width, down.view_height) if layers else 0
     area = None if down.view_width is None or down.view_height is None \
         else down.view_width * down.view_height
     source = down.source
