@@ -17,6 +17,7 @@ import av
 from sfu.ingest.audio import AudioChain, AudioError
 from sfu.ingest.h264 import NAL_IDR, AccessUnitReader, H264Error, nal_type, parse_extradata
 from sfu.ingest.packetizer import packetize
+from sfu.ingest.sps import picture_size
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +125,16 @@ class DemuxSession:
         if self._video is None and self._audio is None:
             raise FeedError("the source has no audio or video stream", retry=True)
         ctx = self._video.codec_context if self._video is not None else None
+        width, height = (ctx.width or None, ctx.height or None) if ctx is not None else (None, None)
+        if self._reader is not None and self._reader.sps is not None and not width:
+            try:
+                width, height = picture_size(self._reader.sps)
+            except H264Error:
+                pass
         return SourceInfo(
             video_codec="h264" if ctx is not None else None,
             audio_codec=self._chain.source_codec if self._chain is not None else None,
-            width=(ctx.width or None) if ctx is not None else None,
-            height=(ctx.height or None) if ctx is not None else None,
+            width=width, height=height,
             profile_level_id=self._reader.profile_level_id if self._reader else None)
 
     def _pump(self, container: Any) -> None:

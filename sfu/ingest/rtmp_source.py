@@ -24,6 +24,7 @@ from sfu.ingest.flv import AudioTag, FlvError, VideoTag, parse_audio, parse_vide
 from sfu.ingest.h264 import NAL_IDR, AccessUnitReader, H264Error, nal_type, parse_extradata
 from sfu.ingest.packetizer import packetize
 from sfu.ingest.rtmp_chunks import AUDIO, DATA_AMF0, DATA_AMF3, VIDEO, Message
+from sfu.ingest.sps import picture_size
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,15 @@ class RtmpMediaSource:
 
     def _start(self) -> None:
         meta = self._metadata
+        width, height = _dimension(meta.get("width")), _dimension(meta.get("height"))
+        if self._reader is not None and self._reader.sps is not None:
+            try:
+                width, height = picture_size(self._reader.sps)  # what the decoder will show
+            except H264Error:
+                pass
         self._info = SourceInfo(
             video_codec="h264" if self._reader is not None else None,
-            audio_codec=self._audio_codec,
-            width=_dimension(meta.get("width")), height=_dimension(meta.get("height")),
+            audio_codec=self._audio_codec, width=width, height=height,
             profile_level_id=self._reader.profile_level_id if self._reader else None)
         self._deliver(self._info)
         held, self._held = self._held, []

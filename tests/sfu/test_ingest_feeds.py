@@ -3,12 +3,14 @@ camera and an ffmpeg RTMP push, received by an aiortc subscriber."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from ingest_helpers import (FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_come_from, opus_tone_level,
+from ingest_helpers import (FAST, FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_come_from, opus_tone_level,
                             received_nal_units)
 from media_tools.cameras import RtspCamera, free_port
 from media_tools.clips import annexb_nal_units, make_clip
@@ -124,6 +126,29 @@ async def test_feed_goes_lost_and_comes_back_when_the_camera_restarts(room, came
     finally:
         await runner.stop()
         await bob.close()
+
+
+async def test_a_frozen_camera_counts_as_lost_after_the_read_timeout(room, cameras):
+    """No FIN, no RST (a cable pulled, a camera hung): the read timeout ends the wait."""
+    camera = cameras(live=True, audio=False)
+    runner = RecordingRunner(room, "frozen", camera.url)
+    try:
+        await runner.start()
+        await runner.wait_state("live", 15)
+        os.kill(camera.proc.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            await runner.wait_state("lost", 15)
+            took = time.monotonic() - frozen_at
+            assert took < FAST.read_timeout_s + 5, f"lost only after {took:.1f} s"
+            assert runner.status.error == "the source dropped: timed out", runner.status.error
+        finally:
+            os.kill(camera.proc.pid, signal.SIGCONT)
+        await runner.wait_state("live", 15)
+    finally:
+        started = time.monotonic()
+        await runner.stop()
+        assert time.monotonic() - started < 3.0
 
 
 async def test_unreachable_camera_retries_without_disturbing_another_feed(room, cameras):

@@ -13,6 +13,7 @@ from media_tools.clips import annexb_nal_units, make_clip
 from sfu.ingest.h264 import (NAL_IDR, NAL_PPS, NAL_SPS, AccessUnitReader, H264Error,
                              nal_type, parse_extradata, split_annexb, split_avcc)
 from sfu.ingest.packetizer import FU_A, STAP_A, depacketize, packetize
+from sfu.ingest.sps import picture_size
 from sfu.keyframe import h264_keyframe_start
 
 MTU = 1200
@@ -137,3 +138,28 @@ def test_malformed_avcc_record_raises_a_precise_error(extradata, message):
 def test_annexb_without_start_code_is_rejected():
     with pytest.raises(H264Error, match="no Annex-B start code"):
         split_annexb(b"\x65\x88\x84")
+
+
+@pytest.mark.parametrize("size, extra", [
+    ("640x360", ["-profile:v", "baseline"]),  # 368 rows coded, 8 cropped
+    ("1280x720", ["-preset", "veryfast", "-profile:v", "high"]),
+    ("1920x1080", ["-preset", "ultrafast", "-profile:v", "high",
+                   "-x264-params", "cqm=jvt"]),  # scaling lists in the SPS; 1088 coded
+    ("176x144", ["-pix_fmt", "yuv444p", "-profile:v", "high444"]),
+    ("320x240", ["-flags", "+ildct+ilme", "-x264-params", "interlaced=1"]),  # field coding
+])
+def test_picture_size_comes_from_the_sps(tmp_path, size, extra):
+    clip = make_clip(tmp_path / "size.mp4", seconds=0.2, audio=None, size=size, extra=extra)
+    with av.open(str(clip)) as container:
+        fmt = parse_extradata(container.streams.video[0].codec_context.extradata)
+    width, height = (int(v) for v in size.split("x"))
+    assert picture_size(fmt.sps[0]) == (width, height)
+
+
+@pytest.mark.parametrize("sps, message", [
+    (b"\x67\x64", "ends early"),
+    (b"\x67\x42\xc0\x1e" + b"\x00" * 8, "longer than 32 bits"),
+])
+def test_malformed_sps_raises_a_precise_error(sps, message):
+    with pytest.raises(H264Error, match=message):
+        picture_size(sps)
