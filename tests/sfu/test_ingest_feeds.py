@@ -154,7 +154,7 @@ async def test_a_frozen_camera_counts_as_lost_after_the_read_timeout(room, camer
 async def test_unreachable_camera_retries_without_disturbing_another_feed(room, cameras):
     camera = cameras(live=True, audio=False)
     good = RecordingRunner(room, "good", camera.url)
-    dead = RecordingRunner(room, "dead", f"rtsp://127.0.0.1:{free_port()}/cam")
+    dead = RecordingRunner(room, "dead", f"rtsp://admin:s3cret@127.0.0.1:{free_port()}/cam")
     bob = Subscriber(room, "p_bob")
     try:
         await good.start()
@@ -166,6 +166,7 @@ async def test_unreachable_camera_retries_without_disturbing_another_feed(room, 
         await wait_for(lambda: dead.status.retries >= 3, 10, "three retries")
         assert dead.states() == ["connecting", "lost"]
         assert "Connection refused" in dead.status.error
+        assert "s3cret" not in dead.status.error and "rtsp://***@127.0.0.1:" in dead.status.error
         assert dead.status.last_frame_at is None
         before = len(video.frames("H264"))
         await wait_for(lambda: len(video.frames("H264")) >= before + 25, 5, "frames flowing")
