@@ -119,6 +119,7 @@ export default {
   "wall.state.error": "Error",
   "wall.state.audio": "Audio only",
   "wall.state.off": "Camera off",
+  "wall.state.paused": "Paused: low bandwidth",
   "wall.noFrame": "no frame yet",
   "wall.frameAge": "frame {age} s ago",
   "wall.emptySlot": "No source",

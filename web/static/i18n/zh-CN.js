@@ -119,6 +119,7 @@ export default {
   "wall.state.error": "错误",
   "wall.state.audio": "仅音频",
   "wall.state.off": "摄像头已关闭",
+  "wall.state.paused": "带宽不足，已暂停",
   "wall.noFrame": "尚无画面",
   "wall.frameAge": "{age} 秒前的画面",
   "wall.emptySlot": "无信号源",

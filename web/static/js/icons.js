@@ -19,6 +19,10 @@ export const ICONS = {
   unlock: wrap('<rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V8a4 4 0 0 1 7.5-2"/>'),
   more: wrap('<circle cx="12" cy="5" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="12" cy="19" r="1"/>'),
   host: wrap('<path d="M3 8l4 4 5-7 5 7 4-4-2 11H5z"/>'),
+  pin: wrap('<path d="M9 3h6l-1 6 4 4H6l4-4zM12 13v8"/>'),
+  spotlight: wrap('<path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/>'),
+  left: wrap('<path d="M15 5l-7 7 7 7"/>'),
+  right: wrap('<path d="M9 5l7 7-7 7"/>'),
 };
 
 /** Put an icon into an element (icons are our own constants, never user input). */

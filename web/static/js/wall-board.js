@@ -12,7 +12,8 @@ export function unitKey(participantId, source) {
 }
 
 export class WallBoard {
-  /** options: {i18n, layout (WallLayout), session (WallSession), staleMs, onLayoutChange(), onUnitsChange()} */
+  /** options: {i18n, layout (WallLayout), session (WallSession), staleMs, onLayoutChange(),
+   * onUnitsChange(units), onLost(set of lost tile keys, every tick)} */
   constructor(container, options) {
     this.container = container;
     Object.assign(this, options);
@@ -24,6 +25,7 @@ export class WallBoard {
     this.tiles = new Map(); // unit key -> WallTile
     this.empties = [];
     this.decoded = new Map(); // mid -> framesDecoded at the last poll
+    this.videoPaused = false; // the server paused all our video (bandwidth message)
     this.bindDrag();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.statsTimer = setInterval(() => this.pollStats(), STATS_MS);
@@ -221,7 +223,12 @@ export class WallBoard {
   // --- frame ages
   tick() {
     const now = performance.now();
-    for (const tile of this.tiles.values()) tile.tick(now, this.staleMs);
+    const lost = new Set();
+    for (const [key, tile] of this.tiles) {
+      tile.tick(now, this.staleMs, this.videoPaused);
+      if (tile.root.classList.contains("is-lost")) lost.add(key);
+    }
+    this.onLost?.(lost);
   }
 
   async pollStats() {

@@ -138,7 +138,6 @@ export class WallMap {
         type: "button", "data-key": marker.key, "data-id": marker.id,
         title: `${marker.name} · ${formatLatLon(marker.lat, marker.lon)}`,
       });
-      node.classList.toggle("is-lost", Boolean(marker.lost));
       node.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
       const dot = el("span", "map-marker-dot");
       const label = el("span", "map-marker-label");
@@ -149,6 +148,11 @@ export class WallMap {
       });
       this.markersEl.append(node);
     }
+  }
+
+  /** Markers of lost feeds turn red like their tiles (cheap: no re-layout). */
+  markLost(keys) {
+    for (const node of this.markersEl.children) node.classList.toggle("is-lost", keys.has(node.dataset.key));
   }
 
   describe() {
@@ -163,7 +167,7 @@ export class WallMap {
       markers: [...this.markersEl.children].map((node) => {
         const r = node.getBoundingClientRect();
         return {
-          key: node.dataset.key, id: node.dataset.id, name: node.textContent,
+          key: node.dataset.key, id: node.dataset.id, name: node.textContent, lost: node.classList.contains("is-lost"),
           x: Math.round(r.left - box.left), y: Math.round(r.top - box.top),
           inside: r.left >= box.left && r.left <= box.right && r.top >= box.top && r.top <= box.bottom,
         };

@@ -77,6 +77,7 @@ class WallPage {
       staleMs: this.settings.frame_stale_s * 1000,
       onLayoutChange: () => this.layoutChanged(),
       onUnitsChange: (units) => this.unitsChanged(units),
+      onLost: (keys) => this.map?.markLost(keys),
     });
     this.map = new WallMap($("#wall-map"), {
       i18n: this.i18n,
@@ -124,6 +125,8 @@ class WallPage {
     if (msg.type === "report") this.reports.add(msg.report);
     else if (msg.type === "bandwidth") {
       this.bandwidth = { estimateBps: msg.estimate_bps, videoPaused: Boolean(msg.video_paused) };
+      this.board.videoPaused = this.bandwidth.videoPaused;
+      this.board.tick();
       this.renderStatus();
     } else this.board.event(msg);
   }
@@ -197,7 +200,7 @@ class WallPage {
     for (const report of this.reports?.latest() || []) {
       if (!Number.isFinite(report.lat) || !Number.isFinite(report.lon)) continue;
       const unit = [...units.values()].find((u) => u.participantId === report.participant_id);
-      markers.push({ id: report.report_id, key: unit?.key ?? null, name: `📷 ${report.note || report.name || ""}`.trim(),
+      markers.push({ id: report.report_id, key: unit?.key ?? null, name: report.note || report.name || "",
         lat: report.lat, lon: report.lon, kind: "report" });
     }
     this.map?.setMarkers(markers);
@@ -248,6 +251,9 @@ function exposeDebugHandle(page) {
     },
     get reconnects() {
       return page.session?.reconnects ?? 0;
+    },
+    get offerFailures() {
+      return page.session?.offerFailures ?? 0;
     },
     get operator() {
       return page.operator ?? null;

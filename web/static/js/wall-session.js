@@ -23,6 +23,7 @@ export class WallSession {
     this.resumeToken = null;
     this.iceServers = [];
     this.reconnects = 0;
+    this.offerFailures = 0;
   }
 
   /** credentials: {code} or {token}. */
@@ -83,7 +84,13 @@ export class WallSession {
       });
       this.subscriber = subscriber;
     }
-    this.subscriber.handleOffer(msg).catch((err) => console.error("subscribe failed", err));
+    this.subscriber.handleOffer(msg).catch((err) => {
+      // The server waits for an answer that will never come and would offer us nothing more:
+      // only a new subscribe connection (a rejoin) gets the wall its video back.
+      console.error("subscribe offer refused, rejoining", err);
+      this.offerFailures += 1;
+      if (this.state === "joined") this.reconnect();
+    });
   }
 
   /** The server's track_view reports; the board hands it [trackId, element] pairs. */

@@ -1,6 +1,7 @@
 // One tile of the wall: a feed's or a person's video with its name, position, the age of
 // the last decoded frame and its state. A tile turns red ("lost") when its feed says so or
 // when no frame was decoded for `staleMs`.
+import { setIcon } from "./icons.js";
 import { formatLatLon } from "./wall-geo.js";
 
 function el(tag, className, attrs = {}) {
@@ -16,7 +17,6 @@ const TOOLS = [
   ["left", "wall.moveLeft"],
   ["right", "wall.moveRight"],
 ];
-const ICONS = { pin: "📌", spotlight: "⛶", left: "◀", right: "▶" };
 
 export class WallTile {
   /** onAction(action, key) for the tile's buttons. */
@@ -47,7 +47,7 @@ export class WallTile {
     this.buttons = {};
     for (const [action] of TOOLS) {
       const button = el("button", "wall-tool", { type: "button", "data-action": action });
-      button.textContent = ICONS[action];
+      setIcon(button, action);
       button.addEventListener("click", (event) => {
         event.stopPropagation();
         onAction(action, this.key);
@@ -114,7 +114,7 @@ export class WallTile {
   }
 
   /** Refresh the age label and the lost state; staleMs: frame gap that means lost. */
-  tick(now, staleMs) {
+  tick(now, staleMs, videoPaused = false) {
     const unit = this.unit || {};
     const feedState = unit.feed?.state || null;
     const since = Math.max(this.lastFrameAt ?? 0, this.watchFrom);
@@ -124,6 +124,7 @@ export class WallTile {
     if (feedState === "error") state = "error";
     else if (feedState === "lost") state = "lost";
     else if (unit.videoOff) state = "off";
+    else if (expectsVideo && stale && videoPaused) state = "paused"; // our link, not the feed
     else if (expectsVideo && stale) state = "lost";
     else if (!this.track && feedState === "connecting") state = "connecting";
     else if (!this.track && !expectsVideo) state = "audio";
