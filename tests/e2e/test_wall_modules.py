@@ -136,3 +136,30 @@ def test_wall_with_a_hidden_token_on_a_4k_screen_in_chinese(server, people):
         assert "Live" in next(t for t in wall.tiles() if t["name"] == "无人机 1")["label"]
     finally:
         sources.close()
+
+
+def test_the_operator_names_themself_once_and_a_bad_link_says_so(server, people):
+    room = server.create_room("E2E wall start")
+    wall = people("Wall", viewport={"width": 1920, "height": 1080})
+    wall.page.goto(f"{server.base_url}/wall/{room['share_code']}")
+    wall.page.wait_for_selector("#start-form[data-ready=true]", timeout=10_000)
+    wall.page.click("#start-button")
+    assert wall.page.text_content("#start-error") == "Please enter your name"
+    wall.page.fill("#operator", "Duty officer Zhao")
+    wall.page.click("#start-button")
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()",
+                    "wall joined", 15)
+    assert wall.js("commandpost.operator") == "Duty officer Zhao"
+    wall.page.reload()  # remembered: no question this time
+    wall.wait_until("window.commandpost && commandpost.state === 'joined' && commandpost.layoutSource()",
+                    "wall joined again", 15)
+    assert wall.page.is_hidden("#start") and wall.js("commandpost.operator") == "Duty officer Zhao"
+
+    wall.page.goto(f"{server.base_url}/wall/NoSuchCode99")
+    wall.wait_until("document.body.dataset.view === 'ended'", "the ended view", 10)
+    assert wall.page.text_content("#ended-title") == "Could not open the wall"
+    assert wall.page.text_content("#ended-detail") == "This link or token is not valid"
+    wall.page.goto(f"{server.base_url}/wall")
+    wall.page.wait_for_selector("#start-form[data-ready=true]", timeout=10_000)
+    assert "needs a wall link" in wall.page.text_content("#start-error")
+    assert wall.page.is_disabled("#start-button")
