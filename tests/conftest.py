@@ -116,8 +116,9 @@ def start_server(redis_url: str, workdir: Path,
         "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
         "COMMANDPOST_SERVER_SECRET": secret,
         "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
-        # One process unless a test asks for workers (tests/signaling/test_workers.py).
-        "COMMANDPOST_SERVER_WORKERS": "1",
+        # One process unless a test asks for workers (tests/signaling/test_workers.py), or
+        # CP_TEST_WORKERS=2 runs every server of the suite behind the front with 2 workers.
+        "COMMANDPOST_SERVER_WORKERS": os.environ.get("CP_TEST_WORKERS", "1"),
         **(extra_env or {}),
     })
     workdir.mkdir(parents=True, exist_ok=True)
