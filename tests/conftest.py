@@ -127,7 +127,8 @@ def start_server(redis_url: str, workdir: Path,
         proc = subprocess.Popen([sys.executable, "-m", "signaling.cli", "serve"], cwd=REPO_ROOT,
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     server = RunningServer(f"http://127.0.0.1:{port}", redis_url, secret, proc, log_path)
-    deadline = time.monotonic() + 20
+    # Three processes (front + 2 workers) importing aiortc at once on a busy machine: slow.
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=2) as response:
