@@ -163,3 +163,17 @@ def test_the_operator_names_themself_once_and_a_bad_link_says_so(server, people)
     wall.page.wait_for_selector("#start-form[data-ready=true]", timeout=10_000)
     assert "needs a wall link" in wall.page.text_content("#start-error")
     assert wall.page.is_disabled("#start-button")
+
+
+def test_the_landing_page_gives_the_wall_link(server, people):
+    page = people("Host").page
+    page.goto(server.base_url + "/")
+    page.fill("#room-name", "Flood response")
+    page.click("#create-button")
+    page.wait_for_selector("#created:not([hidden])", timeout=10_000)
+    join, wall = page.input_value("#join-link"), page.input_value("#wall-link")
+    code = join.rsplit("/", 1)[1]
+    assert wall == f"{server.base_url}/wall/{code}"
+    assert page.text_content("#wall-link-label") == "Operators open the command wall on a large screen:"
+    page.goto(wall + "?operator=Op")
+    page.wait_for_function("window.commandpost && commandpost.state === 'joined'", timeout=15_000)

@@ -15,6 +15,7 @@ export default {
   "landing.created": "Your meeting is ready. Anyone with this link can join:",
   "landing.copy": "Copy link",
   "landing.fieldLink": "Field staff open this link on a phone to stream the camera and GPS position:",
+  "landing.wallLink": "Operators open the command wall on a large screen:",
   "landing.enter": "Enter as host",
   "landing.joinTitle": "Join a meeting",
   "landing.joinPlaceholder": "Paste a link or meeting code",

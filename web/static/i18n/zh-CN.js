@@ -15,6 +15,7 @@ export default {
   "landing.created": "会议已创建，任何人都可通过此链接加入：",
   "landing.copy": "复制链接",
   "landing.fieldLink": "现场人员用手机打开此链接，即可回传摄像头画面和 GPS 位置：",
+  "landing.wallLink": "值班员在大屏上打开指挥大屏：",
   "landing.enter": "以主持人身份进入",
   "landing.joinTitle": "加入会议",
   "landing.joinPlaceholder": "粘贴会议链接或会议码",

@@ -66,7 +66,7 @@ function main() {
     }
   });
 
-  for (const [button, input] of [["#copy-button", "#join-link"], ["#copy-field-button", "#field-link"]]) {
+  for (const [button, input] of [["#copy-button", "#join-link"], ["#copy-field-button", "#field-link"], ["#copy-wall-button", "#wall-link"]]) {
     $(button).addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText($(input).value);
@@ -89,6 +89,8 @@ function showCreated(room, entry) {
   $("#join-link").value = new URL(room.join_url, window.location.href).href;
   // Same share code, the phone page for field staff (camera + GPS, photo reports).
   $("#field-link").value = new URL(room.field_url, window.location.href).href;
+  // And the command wall for the operators' large screens.
+  $("#wall-link").value = new URL(`/wall/${encodeURIComponent(room.share_code)}`, window.location.href).href;
   $("#enter-link").href = entry;
   $("#enter-link").focus();
 }
