@@ -155,6 +155,8 @@ class DownTrack:
         if source is None:
             return
         layers = source.layers
+        if self._layer is not None:
+            self.current_layer = self._layer.index  # the source may have re-ordered them
         desired = wanted_layer(source.layer_infos(), self.view_width, self.view_height,
                                self.budget_bps)
         changed = desired != self.desired_layer

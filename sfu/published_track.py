@@ -161,11 +161,24 @@ class PublishedTrack:
         if not self.simulcast or self.closed:
             return
         live = self.live_layers(now)
-        if live != self._live:
+        if self._order_by_size(now) or live != self._live:
             self._live = live
             for down in list(self._members):
                 down.reselect()
         self._update_activity(now)
+
+    def _order_by_size(self, now: float) -> bool:
+        """Layers are indexed lowest first. The a=simulcast order is only the client's
+        habit (ours and Chromium's list q;h;f), so once every size is known a layer list
+        in another order is sorted; True if it was."""
+        areas = [(layer.width or 0) * (layer.height or 0) for layer in self.layers]
+        if 0 in areas or areas == sorted(areas):
+            return False
+        self.layers.sort(key=lambda layer: (layer.width or 0) * (layer.height or 0))
+        for index, layer in enumerate(self.layers):
+            layer.index = index
+        self.activity = LayerActivity(len(self.layers), self.activity.idle_s, now)
+        return True
 
     def _update_activity(self, now: float) -> None:
         if not self.simulcast or self.closed:
@@ -202,20 +215,24 @@ class PublishedTrack:
 
     async def on_rtp(self, packet: RtpPacketLike) -> None:
         now = time.monotonic()
-        found = self._by_ssrc.get(packet.ssrc) if self._routed else None
-        if found is None:
-            found = self._classify(packet)
+        pt = packet.payload_type
+        if self._routed:
+            found = self._by_ssrc.get(packet.ssrc) or self._classify(packet)
             if found is None:
                 return
-        layer, rtx = found
+            layer, rtx = found
+        else:  # one stream: media and RTX told apart by payload type, as negotiated
+            layer, rtx = self.layers[0], pt != self.codec.payload_type
+            if not rtx:
+                layer.media_ssrc = packet.ssrc
         if rtx:
-            if packet.payload_type != self.rtx_payload_type:
+            if pt != self.rtx_payload_type:
                 return
             packet = layer.unwrap_rtx(packet)
             if packet is None:
                 return
         else:
-            if packet.payload_type != self.codec.payload_type:
+            if pt != self.codec.payload_type:
                 return
             layer.count(packet, now)
             if self.meter is not None:
@@ -224,12 +241,11 @@ class PublishedTrack:
                     self.meter.add(level[1])
         if not layer.on_media(packet, now):
             return  # duplicate (a retransmission of something we already had)
-        if not self.muted and not self.closed:
+        if (layer.downs or layer.waiting or layer.width is None) and not self.muted \
+                and not self.closed:
             layer.fan_out(packet)
 
     def _classify(self, packet: RtpPacketLike) -> tuple[UpLayer, bool] | None:
-        if not self._routed:
-            return self._plain(packet)
         extensions = packet.extensions
         rid = extensions.rtp_stream_id
         rtx = rid is None
@@ -244,16 +260,6 @@ class PublishedTrack:
             layer.media_ssrc = packet.ssrc
         self._by_ssrc[packet.ssrc] = (layer, rtx)
         return layer, rtx
-
-    def _plain(self, packet: RtpPacketLike) -> tuple[UpLayer, bool] | None:
-        """One stream: media and RTX told apart by payload type, as negotiated."""
-        layer = self.layers[0]
-        if packet.payload_type == self.codec.payload_type:
-            layer.media_ssrc = packet.ssrc
-            return layer, False
-        if packet.payload_type == self.rtx_payload_type:
-            return layer, True
-        return None
 
     def on_rtcp(self, event: RtcpEvent) -> None:
         if isinstance(event, SenderReport):

@@ -138,14 +138,15 @@ class UpLayer:
     def fan_out(self, packet: RtpPacketLike) -> None:
         downs = self.downs
         keyframe = False
-        if self._video and (self.waiting or self.width is None
-                            or any(d.needs_keyframe for d in downs)):
-            keyframe = is_keyframe_start(self._label, packet.payload)
-            if keyframe:
-                self._keyframe_seen(packet)
-            elif self.waiting or any(d.needs_keyframe for d in downs):
-                self.request_keyframe()  # ask again (rate-limited) in case a PLI was lost
-        if not downs and not self.waiting:
+        if self._video:
+            wanted = bool(self.waiting) or any(d.needs_keyframe for d in downs)
+            if wanted or self.width is None:
+                keyframe = is_keyframe_start(self._label, packet.payload)
+                if keyframe:
+                    self._keyframe_seen(packet)
+                elif wanted:
+                    self.request_keyframe()  # ask again (rate-limited) in case a PLI was lost
+        if not downs:
             return
         cache: dict[Any, bytes] = {}
         for down in tuple(downs):

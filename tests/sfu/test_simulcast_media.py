@@ -212,3 +212,24 @@ async def test_rtx_is_routed_by_repaired_rid_and_fills_the_history(room):
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_layers_listed_high_first_are_sorted_by_size(room):
+    alice = SimulcastPublisher(room, "p_alice", rids=("f", "h", "q"))
+    answer = await alice.publish()
+    assert "a=simulcast:recv f;h;q" in answer
+    bob = Subscriber(room, "p_bob")
+    try:
+        [info] = room.tracks()
+        track = room.track(info.track_id)
+        await wait_for(lambda: [layer.rid for layer in track.layers] == ["q", "h", "f"], 10,
+                       "layers sorted lowest first once their sizes are known")
+        assert [layer.index for layer in track.layers] == [0, 1, 2]
+        await bob.sync()
+        down = room.down_tracks("p_bob")[info.track_id]
+        room.set_track_view("p_bob", info.track_id, True, 160, 96)
+        await wait_for(lambda: down.current_layer == 0 and down._layer is track.layers[0], 10,
+                       "the smallest layer for a small tile")
+    finally:
+        await alice.close()
+        await bob.close()
