@@ -56,7 +56,16 @@ def send_rids(attrs: Attrs, kind: str, where: str, what: str) -> tuple[str, ...]
     for rid in rids:
         if rid not in declared:
             raise SdpError(f"{where}: a=simulcast rid {rid!r} has no 'a=rid:{rid} send' line")
+    _need_extensions(attrs, where)
     return tuple(rids)
+
+
+def _need_extensions(attrs: Attrs, where: str) -> None:
+    """Layers are told apart by the rid extension and routed by the mid extension."""
+    offered = {(value or "").split()[-1] for value in attrs.get("extmap", [])}
+    for uri in (RID_URIS[0], MID_URI):
+        if uri not in offered:
+            raise SdpError(f"{where}: simulcast needs the {uri} header extension (a=extmap)")
 
 
 def _declared_rids(rid_lines: Sequence[str | None], where: str) -> list[str]:

@@ -72,6 +72,16 @@ def test_simulcast_we_cannot_receive_is_refused(old, new, message):
     assert str(caught.value) == message
 
 
+def test_simulcast_without_the_rid_or_mid_extension_is_refused():
+    for uri in ("sdes:rtp-stream-id", "sdes:mid"):
+        sdp = CHROMIUM_SIMULCAST_OFFER.replace(f"urn:ietf:params:rtp-hdrext:{uri}\r\n",
+                                               "urn:example:nothing\r\n")
+        with pytest.raises(SdpError) as caught:
+            guard(sdp)
+        assert str(caught.value) == (f"m-section 1 (video): simulcast needs the "
+                                     f"urn:ietf:params:rtp-hdrext:{uri} header extension (a=extmap)")
+
+
 def test_simulcast_on_audio_or_in_an_answer_is_refused():
     audio = CHROMIUM_SIMULCAST_OFFER.replace("a=rtcp-xr:rcvr-rtt=all", "a=rid:a send", 1)
     with pytest.raises(SdpError, match=r"^m-section 0 \(audio\): simulcast is only supported "
