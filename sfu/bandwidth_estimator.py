@@ -134,11 +134,14 @@ class BandwidthEstimator:
             if expected < 0x80000000:  # an older, reordered report is ignored
                 self._expected += expected
                 self._lost += max(0, min(expected, packets_lost - stream.lost))
-        self._update(now)
 
-    def _update(self, now: float) -> None:
+    def update(self, now: float) -> None:
+        """Act on the loss reported since the last call (the caller's tick): the blocks of
+        one compound report (audio and video) and receivers that report separately are
+        added up into one decision rather than each cutting the estimate."""
         if self._expected < MIN_LOSS_SAMPLE:
             return
+
         loss = self._lost / self._expected
         self._expected = self._lost = 0
         elapsed = MAX_INCREASE_STEP_S if self._last_update is None else \

@@ -62,6 +62,7 @@ class Downlink:
         sent = self.sent_bps = self._measure(downs, now)
         self.estimator.set_sent(sent, self.allocation.next_step_bps,
                                 self.allocation.demand_bps)
+        self.estimator.update(now)
         audio = sum(max(AUDIO_FLOOR_BPS, _source_bps(d, now)) for d in downs
                     if d.kind == "audio")
         videos = [_demand(d, dominant) for d in downs if d.kind == "video" and not d.view_paused]

@@ -46,6 +46,7 @@ def feed(estimator: BandwidthEstimator, data: bytes, now: float,
                                       now)
         elif isinstance(event, Remb):
             estimator.on_remb(event.bitrate, now, event.ssrcs, covered)
+    estimator.update(now)  # the subscriber's tick: one decision per datagram here
 
 
 def test_fixture_bytes_parse_to_the_fields_we_rely_on():
@@ -204,3 +205,14 @@ def test_limits_bound_the_estimate():
     assert est.estimate_bps == 50_000
     with pytest.raises(ValueError, match="min_bps <= start_bps"):
         EstimatorLimits(start_bps=10, min_bps=50_000)
+
+
+def test_one_compound_report_is_one_loss_decision():
+    """Chrome reports audio and video in one RR: its two blocks must not cut twice."""
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(1_000_000)
+    feed(est, rr_blocks([block(1000, 0, ssrc=1), block(5000, 0, ssrc=2)]), 0.0)
+    feed(est, rr_blocks([block(1050, 25, ssrc=1), block(5200, 100, ssrc=2)]), 1.0)
+    assert est.estimate_bps == int(1_000_000 * (1 - 0.5 * 0.5))  # 25 of 50, then 125 of 250
+    feed(est, rr_blocks([block(1100, 25, ssrc=1), block(5400, 100, ssrc=2)]), 2.0)
+    assert est.loss == pytest.approx(0.0)  # both blocks of the clean report, added up

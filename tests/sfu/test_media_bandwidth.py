@@ -95,7 +95,18 @@ async def test_throttled_subscriber_moves_to_a_lower_layer_and_back(room):
         video = bob.stream(bob.mid_of("video"))
         room.set_track_view("p_bob", info.track_id, True, *SIZES["f"])
         down = room.down_tracks("p_bob")[info.track_id]
-        await wait_for(lambda: down.current_layer == 2, 20, "the full layer on the open link")
+        estimator = room._subscribers["p_bob"].downlink.estimator
+
+        def full_layer_settled() -> bool:
+            full = down.layers_available()[2].bitrate_bps
+            return down.current_layer == 2 and full > 0 \
+                and estimator.estimate_bps > 1.2 * full \
+                and keyframe_sizes(video.packets)[-1:] == [SIZES["f"]]
+
+        await wait_for(full_layer_settled, 20, "the full layer on the open link")
+        before = len(video.packets)
+        await asyncio.sleep(1.0)
+        assert down.current_layer == 2 and len(video.packets) - before > 60
 
         relay.rate_bps = LAYERED_NARROW_BPS
         narrowed = time.monotonic()
@@ -121,7 +132,13 @@ async def test_throttled_subscriber_moves_to_a_lower_layer_and_back(room):
           f"back to the full layer {climbed:.1f} s after opening")
 
 
+def keyframe_sizes(packets) -> list[tuple[int, int]]:
+    return [frame_size("VP8", p.payload) for p in packets if is_keyframe_start("VP8", p.payload)]
+
+
 def assert_decodable_keyframe_at_switch(packets) -> None:
-    """Every size change in the stream starts at a keyframe of the new size."""
-    sizes = [frame_size("VP8", p.payload) for p in packets if is_keyframe_start("VP8", p.payload)]
-    assert len(set(sizes)) >= 2, f"no layer change seen in the stream's keyframes: {sizes}"
+    """The stream went down and back up, each time starting at a keyframe of the new size."""
+    sizes = keyframe_sizes(packets)
+    assert SIZES["f"] in sizes and sizes[-1] == SIZES["f"], sizes
+    first_f = sizes.index(SIZES["f"])
+    assert any(s != SIZES["f"] for s in sizes[first_f:]), f"never left the full layer: {sizes}"
