@@ -26,11 +26,6 @@ from media_tools.cameras import RtspCamera, end_process, free_port, rtmp_push
 from media_tools.clips import annexb_nal_units, make_clip
 
 FEED_LIVE_S = 20  # a camera or a push is listed live within this
-# The downlink estimator (sfu/bandwidth_estimator.py) currently reads the first, low REMBs of
-# aiortc and Chromium subscribers as congestion and pauses all their video (reported to its
-# owner, /tmp/cp/feeds-to-bwe.md). Until that is fixed the estimate is pinned here, so these
-# tests check feeds, not the estimator.
-PINNED_BWE = {f"COMMANDPOST_SFU_BWE_{key}_BPS": "50000000" for key in ("MIN", "START", "MAX")}
 NAL_SLICE_TYPES = (1, 5)
 
 
@@ -72,11 +67,6 @@ class Api:
                 return response.status, json.loads(text), response.headers
             except ValueError:
                 return response.status, text, response.headers
-
-
-@pytest.fixture
-def server(redis_url: str, start_commandpost):
-    return start_commandpost(redis_url, PINNED_BWE)
 
 
 @pytest.fixture
@@ -331,7 +321,7 @@ async def _send_junk(port: int, junk: bytes) -> None:
 
 async def test_a_restarted_node_resumes_pulling_its_feeds(
         redis_url: str, start_commandpost, camera: RtspCamera) -> None:
-    first = start_commandpost(redis_url, PINNED_BWE)
+    first = start_commandpost(redis_url)
     room = first.create_room("Restart")
     room_id = room["room_id"]
     async with aiohttp.ClientSession() as http:
@@ -342,7 +332,7 @@ async def test_a_restarted_node_resumes_pulling_its_feeds(
         await wait_feed(api, room_id, cam["feed_id"], lambda f: f["state"] == "live", "live")
         first.stop()
         # same data dir (node id, secret) and Redis: nobody asks, the feed comes back
-        second = start_commandpost(redis_url, PINNED_BWE | {"COMMANDPOST_SERVER_SECRET": first.secret})
+        second = start_commandpost(redis_url, {"COMMANDPOST_SERVER_SECRET": first.secret})
         api.base_url = second.base_url
         await wait_feed(api, room_id, cam["feed_id"],
                         lambda f: f["state"] == "live" and f["last_frame_at"] > time.time() - 2,
@@ -353,7 +343,7 @@ async def test_a_restarted_node_resumes_pulling_its_feeds(
 
 async def test_feeds_through_the_front_move_when_their_worker_dies(
         redis_url: str, start_commandpost, camera: RtspCamera) -> None:
-    server = start_commandpost(redis_url, PINNED_BWE | {"COMMANDPOST_SERVER_WORKERS": "2"})
+    server = start_commandpost(redis_url, {"COMMANDPOST_SERVER_WORKERS": "2"})
     room = server.create_room("Workers")
     room_id = room["room_id"]
     async with aiohttp.ClientSession() as http:
