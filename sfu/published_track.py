@@ -34,7 +34,8 @@ class PublishedTrack:
                  settings: SfuSettings, send_rtcp: Callable[[bytes], None],
                  rtcp_ssrc: int, media_ssrc: int | None = None,
                  rids: Sequence[str] = (), sim_ssrcs: Sequence[int] = (),
-                 rtx_ssrcs: dict[int, int] | None = None) -> None:
+                 rtx_ssrcs: dict[int, int] | None = None,
+                 rid_sizes: dict[str, tuple[int, int]] | None = None) -> None:
         self.info = info
         self.kind = info.kind
         self.codec = codec
@@ -241,7 +242,7 @@ class PublishedTrack:
                     self.meter.add(level[1])
         if not layer.on_media(packet, now):
             return  # duplicate (a retransmission of something we already had)
-        if (layer.downs or layer.waiting or layer.width is None) and not self.muted \
+        if (layer.downs or layer.waiting or not layer.size_seen) and not self.muted \
                 and not self.closed:
             layer.fan_out(packet)
 

@@ -157,7 +157,7 @@ class PublisherConnection:
         media_ssrc = media.ssrcs[0] if media.ssrcs else None
         track = PublishedTrack(info, codec, rtx, self._settings, self._send_rtcp, rtcp_ssrc,
                                media_ssrc, rids=media.rids, sim_ssrcs=media.sim_ssrcs,
-                               rtx_ssrcs=media.rtx)
+                               rtx_ssrcs=media.rtx, rid_sizes=media.rid_sizes)
         track.mid = media.mid
         track.on_active_layers = self.on_active_layers
         return track

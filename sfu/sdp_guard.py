@@ -34,6 +34,7 @@ class MediaSummary:
     rtx: dict[int, int] = field(default_factory=dict)  # media ssrc -> rtx ssrc (FID)
     rids: tuple[str, ...] = ()  # simulcast layers by rid, lowest first (a=simulcast order)
     sim_ssrcs: tuple[int, ...] = ()  # legacy simulcast layers by ssrc (a=ssrc-group:SIM)
+    rid_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # from max-width/height
 
     @property
     def simulcast(self) -> bool:
@@ -216,9 +217,10 @@ def _summarise_media(index: int, section: _Section, session: _Section,
     ssrcs, rtx = _ssrcs(section)
     rids = sdp_simulcast.send_rids(section.attrs, section.kind, where, what)
     sim = sdp_simulcast.sim_ssrcs(section.attrs, where)
+    sizes = sdp_simulcast.rid_sizes(section.attrs) if rids else {}
     return MediaSummary(index=index, kind=section.kind, port=section.port, mid=mid,
                         direction=directions[0], ssrcs=ssrcs, rtx=rtx, rids=rids,
-                        sim_ssrcs=sim)
+                        sim_ssrcs=sim, rid_sizes=sizes)
 
 
 def _check_transport(where: str, section: _Section, session: _Section, what: str) -> None:

@@ -81,6 +81,21 @@ def _declared_rids(rid_lines: Sequence[str | None], where: str) -> list[str]:
     return declared
 
 
+def rid_sizes(attrs: Attrs) -> dict[str, tuple[int, int]]:
+    """Sizes the offer gives its layers (`a=rid:h send max-width=640;max-height=360`), as a
+    first guess until the layer's first keyframe tells."""
+    sizes: dict[str, tuple[int, int]] = {}
+    for value in attrs.get("rid", []):
+        bits = (value or "").split(" ")
+        limits = dict(item.partition("=")[::2] for item in bits[2].split(";")) \
+            if len(bits) == 3 else {}
+        width, height = limits.get("max-width", ""), limits.get("max-height", "")
+        if width.isdigit() and height.isdigit() and 0 < int(width) <= 16384 \
+                and 0 < int(height) <= 16384:
+            sizes[bits[0]] = (int(width), int(height))
+    return sizes
+
+
 def sim_ssrcs(attrs: Attrs, where: str) -> tuple[int, ...]:
     """Legacy SSRC simulcast (a=ssrc-group:SIM low ... high), as SDP munging produces."""
     groups = [(v or "").split() for v in attrs.get("ssrc-group", [])]

@@ -41,6 +41,7 @@ class UpLayer:
         self.rtx_ssrc = rtx_ssrc
         self.width: int | None = None
         self.height: int | None = None
+        self.size_seen = False  # width/height read from a keyframe (else the SDP's or None)
         self.bitrate_bps = 0  # last measured while arriving; kept when it stops
         self.last_packet_at: float | None = None
         self.sender_report: tuple[SenderReport, float] | None = None
@@ -140,7 +141,7 @@ class UpLayer:
         keyframe = False
         if self._video:
             wanted = bool(self.waiting) or any(d.needs_keyframe for d in downs)
-            if wanted or self.width is None:
+            if wanted or not self.size_seen:
                 keyframe = is_keyframe_start(self._label, packet.payload)
                 if keyframe:
                     self._keyframe_seen(packet)
@@ -160,6 +161,7 @@ class UpLayer:
         size = frame_size(self._label, packet.payload)
         if size is not None:
             self.width, self.height = size
+            self.size_seen = True
         for down in tuple(self.waiting):  # they switch here now, starting at this packet
             down.switch_layer(self)
 

@@ -51,8 +51,10 @@ class Layer:
 
 
 class SimulcastPublisher:
-    def __init__(self, room: RoomMedia, pid: str, rids: tuple[str, ...] = ("q", "h", "f")):
+    def __init__(self, room: RoomMedia, pid: str, rids: tuple[str, ...] = ("q", "h", "f"),
+                 restrictions: dict[str, str] | None = None):
         self.room, self.pid = room, pid
+        self.restrictions = restrictions or {}
         self.pc = bridge.new_peer_connection()
         self.transceiver = self.pc.addTransceiver("video", direction="sendonly")
         self.rtcp: list[RtcpEvent] = []
@@ -74,7 +76,8 @@ class SimulcastPublisher:
         self._loop: asyncio.Task[None] | None = None
 
     async def publish(self) -> str:
-        offer = simulcast_offer(await bridge.local_offer(self.pc, LOOPBACK), tuple(self.layers))
+        offer = simulcast_offer(await bridge.local_offer(self.pc, LOOPBACK), tuple(self.layers),
+                                self.restrictions)
         self.answer = await self.room.publish(self.pid, self.pid, offer,
                                               {self.transceiver.mid: "camera"})
         await bridge.set_remote(self.pc, self.answer, "answer")
@@ -162,7 +165,8 @@ class SimulcastPublisher:
         await self.pc.close()
 
 
-def simulcast_offer(sdp: str, rids: tuple[str, ...]) -> str:
+def simulcast_offer(sdp: str, rids: tuple[str, ...],
+                    restrictions: dict[str, str] | None = None) -> str:
     """aiortc's offer turned into Chromium's shape: rid extensions, a=rid, a=simulcast,
     no a=ssrc lines on the video m-section."""
     head, video = sdp.split("m=video", 1)
@@ -174,5 +178,8 @@ def simulcast_offer(sdp: str, rids: tuple[str, ...]) -> str:
         f"a=extmap:{RID_ID} urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
         f"a=extmap:{RRID_ID} urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"]
     end = len(lines) - 1 if lines[-1] == "" else len(lines)
-    lines[end:end] = [f"a=rid:{rid} send" for rid in rids] + ["a=simulcast:send " + ";".join(rids)]
+    restrictions = restrictions or {}
+    lines[end:end] = [f"a=rid:{rid} send {restrictions[rid]}".rstrip() if rid in restrictions
+                      else f"a=rid:{rid} send" for rid in rids]
+    lines.insert(end + len(rids), "a=simulcast:send " + ";".join(rids))
     return head + "\r\n".join(lines)

@@ -27,6 +27,12 @@ def test_chromium_simulcast_offer_is_summarised_with_its_rids():
     assert audio.rids == () and not audio.simulcast
 
 
+def test_rid_restrictions_give_a_first_size():
+    sdp = CHROMIUM_SIMULCAST_OFFER.replace("a=rid:h send", "a=rid:h send max-width=640;max-height=360")
+    video = guard(sdp).media[1]
+    assert video.rid_sizes == {"h": (640, 360)}
+
+
 def test_legacy_sim_group_gives_layers_by_ssrc():
     sdp = CHROME_OFFER.replace("a=ssrc-group:FID 2001 2002",
                                "a=ssrc-group:SIM 2001 2003\r\na=ssrc-group:FID 2001 2002\r\n"
