@@ -122,12 +122,17 @@ def summarise(run: dict[str, Any]) -> str:
     cores = sum(p["cores"] for p in procs)
     pps = sum(r["forwarded_pps"] for r in ok)
     split = ", ".join(f"{p['role']} {p['cores']:.2f}" for p in procs)
-    lat = " / ".join(f"{r['latency_p50_ms']:.2f}-{r['latency_p99_ms']:.1f}" for r in ok)
+    lat = " / ".join(f"{_num(r['latency_p50_ms'], 2)}-{_num(r['latency_p99_ms'], 1)}"
+                     for r in ok)
     loss = max((r["loss_pct"] for r in ok), default=float("nan"))
     per_1000 = cores * 1000 / (pps / 1000) if pps else float("nan")
     return (f"workers={run['workers']}: {len(ok)}/{len(rooms)} rooms ok, {pps:,.0f} pkt/s, "
             f"server {cores:.2f} cores ({per_1000:.1f} ms/1000 pkt) [{split}], max loss "
             f"{loss:.2f} %, latency p50-p99 ms per room {lat}; {other}")
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,15 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
     clip = ensure_clip(ClipSpec(seconds=10))
-    runs = []
+    runs: list[dict[str, Any]] = []
+    out = RESULTS / f"{datetime.date.today().isoformat()}-workers.json"
     with tempfile.TemporaryDirectory(prefix="cp-bench-workers-") as tmp:
         for repeat in range(args.repeats):
             for count in (int(c) for c in args.workers.split(",")):
                 run = run_once(count, args, clip, Path(tmp) / f"w{count}-{repeat}")
                 runs.append(run)
+                out.write_text(json.dumps({"params": vars(args), "runs": runs}, indent=1) + "\n")
                 print(summarise(run), flush=True)
-    out = RESULTS / f"{datetime.date.today().isoformat()}-workers.json"
-    out.write_text(json.dumps({"params": vars(args), "runs": runs}, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
 
