@@ -128,10 +128,7 @@ class RoomFeeds:
         record = self.records.pop(feed_id, None)
         if record is None:
             return None
-        await self._stop_runner(feed_id)
-        media = self._room.media
-        if hasattr(media, "remove_source_tracks"):
-            await _maybe_await(media.remove_source_tracks(record.participant_id))
+        await self._stop_runner(feed_id)  # which removes its tracks
         if record.participant_id in self._room.members:  # a WHIP feed that is publishing
             await self._room.remove(record.participant_id, "kicked")
         await self._store.delete(record)
@@ -219,9 +216,3 @@ class RoomFeeds:
     def _tell(self, record: FeedRecord) -> None:
         self._room.broadcast_event({"type": "feed",
                                     "feed": public_json(record, self._config, False)})
-
-
-async def _maybe_await(value: Any) -> None:
-    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-        await value
-

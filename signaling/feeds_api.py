@@ -19,7 +19,7 @@ from signaling.tokens import mint_token
 
 # A feed body is a few fields; anything near this is not a feed registration.
 MAX_FEED_BODY_BYTES = 8192
-FEED_ID_RE_CHARS = 12  # hex characters of a feed id
+FEED_ID_HEX_CHARS = 12  # hex characters of a feed id
 
 
 async def post_feed(request: web.Request) -> web.Response:
@@ -50,7 +50,7 @@ async def post_feed(request: web.Request) -> web.Response:
 
 async def _new_record(store: FeedStore, config: Config, room_id: str,
                       wanted: FeedRequest) -> FeedRecord:
-    record = FeedRecord(feed_id=secrets.token_hex(FEED_ID_RE_CHARS // 2), room_id=room_id,
+    record = FeedRecord(feed_id=secrets.token_hex(FEED_ID_HEX_CHARS // 2), room_id=room_id,
                         kind=wanted.kind, name=wanted.name, url=wanted.url,
                         location=wanted.location.to_json() if wanted.location else None)
     if wanted.kind == "rtmp":
