@@ -141,6 +141,7 @@ def run_layouts(server, room, sources, people):
     wall.page.keyboard.press("Escape")
     wall.wait_until("document.querySelector('#wall-tiles').dataset.mode === 'grid'", "grid again")
     assert len(shown(wall)) == 9
+    assert wall.js("commandpost.watchdogRejoins") == 0, "the watchdog fired on a healthy wall"
 
 
 def track_of(person, key: str) -> str:
@@ -252,3 +253,20 @@ def test_a_participant_who_turns_the_camera_off_is_not_a_lost_feed(server, room,
     assert "Camera off" in tile["label"]
     alice.page.click("[data-tool=cam]")
     wall.wait_for(lambda: decoding(wall, ["Alice"]), "Alice live again", 15)
+
+
+def test_a_stuck_subscription_is_noticed_and_the_wall_rejoins(server, room, sources, people):
+    sources.add("North gate")
+    wall = people("Wall", viewport=WALL)
+    open_wall(wall, server, room)
+    wall.wait_for(lambda: decoding(wall, ["North gate"]), "live", 15)
+    # Lose the next offer on its way (the server then waits for an answer that never comes).
+    wall.js("""() => { const handlers = commandpost.page.session.signaling.handlers.get('offer');
+        window.__saved = [...handlers]; handlers.clear(); }""")
+    sources.add("River")
+    started = time.monotonic()
+    wall.wait_until("commandpost.watchdogRejoins === 1", "the watchdog rejoining", 15)
+    wall.wait_for(lambda: decoding(wall, ["North gate", "River"]), "both live", 15)
+    took = time.monotonic() - started
+    assert 8 <= took < 25, f"rejoined after {took:.1f} s"
+    assert wall.js("commandpost.reconnects") == 1

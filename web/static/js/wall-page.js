@@ -255,6 +255,9 @@ function exposeDebugHandle(page) {
     get offerFailures() {
       return page.session?.offerFailures ?? 0;
     },
+    get watchdogRejoins() {
+      return page.session?.watchdogRejoins ?? 0;
+    },
     get operator() {
       return page.operator ?? null;
     },

@@ -7,6 +7,12 @@ import { TrackViewReporter } from "./track-view.js";
 
 const JOIN_TIMEOUT_MS = 10000;
 const RETRY_DELAYS_MS = [500, 1500, 3000, 5000]; // then every 5 s
+// Watchdog: the room has tracks our subscribe connection still lacks this long after the
+// last offer (the server is stuck waiting on us, or an offer went astray): rejoin, at most
+// once per WATCHDOG_GAP_MS.
+const WATCHDOG_STALE_MS = 8000;
+const WATCHDOG_GAP_MS = 30000;
+const WATCHDOG_TICK_MS = 2000;
 const FINAL_ERRORS = new Set(["auth_failed", "token_expired", "wrong_room", "room_not_found", "forbidden"]);
 // Room events the page reacts to; each is handed on as it is (docs/protocol.md).
 const EVENTS = ["participant_joined", "participant_left", "participant_state", "tracks", "feed", "feed_removed", "location", "report", "bandwidth"];
@@ -24,6 +30,13 @@ export class WallSession {
     this.iceServers = [];
     this.reconnects = 0;
     this.offerFailures = 0;
+    this.watchdogRejoins = 0;
+    this.roomTracks = new Set(); // track ids of others' tracks, from joined/tracks
+    this.tracksChangedAt = 0;
+    this.lastOfferAt = 0;
+    this.offered = null; // track ids of the last offer
+    this.lastWatchdogAt = -Infinity;
+    this.watchdog = setInterval(() => this.checkMissing(), WATCHDOG_TICK_MS);
   }
 
   /** credentials: {code} or {token}. */
@@ -54,7 +67,12 @@ export class WallSession {
       if (s === this.signaling) fn(msg); // a replaced socket's late messages are stale
     });
     on("joined", (msg) => this.onJoined(msg));
-    on("offer", (msg) => this.onOffer(msg));
+    on("offer", (msg) => {
+      this.lastOfferAt = performance.now();
+      this.offered = new Set(Object.values(msg.tracks || {}).map((t) => t.track_id));
+      this.onOffer(msg);
+    });
+    on("tracks", (msg) => this.setRoomTracks(msg.tracks));
     for (const type of EVENTS) on(type, (msg) => this.ui.event(msg));
     on("kicked", () => this.end("kicked"));
     on("error", (msg) => {
@@ -70,6 +88,7 @@ export class WallSession {
     this.roomId = msg.room_id;
     this.resumeToken = msg.resume_token || null;
     this.iceServers = msg.ice_servers || [];
+    this.setRoomTracks(msg.tracks);
     this.setState("joined");
     this.ui.joined(msg);
   }
@@ -91,6 +110,27 @@ export class WallSession {
       this.offerFailures += 1;
       if (this.state === "joined") this.reconnect();
     });
+  }
+
+  setRoomTracks(tracks) {
+    this.roomTracks = new Set((tracks || []).filter((t) => t.participant_id !== this.participantId).map((t) => t.track_id));
+    this.tracksChangedAt = performance.now();
+  }
+
+  checkMissing() {
+    if (this.state !== "joined" || !this.roomTracks.size) return;
+    const now = performance.now();
+    if (now - Math.max(this.lastOfferAt, this.tracksChangedAt) < WATCHDOG_STALE_MS) return;
+    if (now - this.lastWatchdogAt < WATCHDOG_GAP_MS) return;
+    // Compared with what the server offered (not what the browser took): a track the
+    // browser declined (a codec it lacks) must not make us rejoin forever.
+    const offered = this.subscriber ? this.offered || new Set() : new Set();
+    const missing = [...this.roomTracks].filter((id) => !offered.has(id));
+    if (!missing.length) return;
+    console.warn(`wall: ${missing.length} tracks never offered, rejoining`);
+    this.lastWatchdogAt = now;
+    this.watchdogRejoins += 1;
+    this.reconnect();
   }
 
   /** The server's track_view reports; the board hands it [trackId, element] pairs. */
@@ -132,6 +172,7 @@ export class WallSession {
   end(reason, err = null) {
     if (this.state === "ended") return;
     this.setState("ended");
+    clearInterval(this.watchdog);
     this.subscriber?.close();
     this.views?.close();
     this.signaling?.close();
