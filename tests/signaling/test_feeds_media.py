@@ -201,10 +201,19 @@ async def test_rtsp_camera_and_rtmp_push_reach_the_room_unchanged(
         assert status == 201, drone
         assert drone["ingest_url"].startswith("rtmp://127.0.0.1:")
         push = rtmp_push(clip, drone["ingest_url"], loop=True)
+        started = time.monotonic()
 
-        for feed, name in ((cam, "Gate camera"), (drone, "Drone 7")):
+        async def timed_live(feed: dict) -> dict:
             live = await wait_feed(api, room_id, feed["feed_id"],
                                    lambda f: f["state"] == "live" and f["width"], "live")
+            print(f"\n[feeds] {feed['kind']} feed listed live {time.monotonic() - started:.1f} s "
+                  "after it was registered (rtsp) / the push started (rtmp)")
+            return live
+
+        await asyncio.gather(timed_live(cam), timed_live(drone))
+        for feed, name in ((cam, "Gate camera"), (drone, "Drone 7")):
+            live = await wait_feed(api, room_id, feed["feed_id"],
+                                   lambda f: f["state"] == "live", "still live")
             assert (live["name"], live["width"], live["height"]) == (name, 320, 240), live
             assert (live["video_codec"], live["audio_codec"]) == ("h264", "aac"), live
             assert live["last_frame_at"] > time.time() - 5
