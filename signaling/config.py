@@ -176,6 +176,8 @@ class FeedsConfig:
     retry_max_s: float = field(default=30.0, metadata=_range(0.1, 3600))
     open_timeout_s: float = field(default=5.0, metadata=_range(0.5, 120))
     read_timeout_s: float = field(default=5.0, metadata=_range(0.5, 120))
+    transcode_h265: bool = False
+    transcode_bitrate_bps: int = field(default=2_000_000, metadata=_range(100_000, 50_000_000))
 
     def __post_init__(self) -> None:
         if self.rtmp_port_min > self.rtmp_port_max:

@@ -40,7 +40,9 @@ def feed_settings(config: Config) -> Any:
     feeds = config.feeds
     return FeedSettings(retry_min_s=feeds.retry_min_s, retry_max_s=feeds.retry_max_s,
                         open_timeout_s=feeds.open_timeout_s,
-                        read_timeout_s=feeds.read_timeout_s)
+                        read_timeout_s=feeds.read_timeout_s,
+                        transcode_h265=feeds.transcode_h265,
+                        transcode_bitrate_bps=feeds.transcode_bitrate_bps)
 
 
 def track_json(info: Any) -> dict[str, Any]:

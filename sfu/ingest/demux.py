@@ -15,9 +15,11 @@ from typing import Any
 import av
 
 from sfu.ingest.audio import AudioChain, AudioError
-from sfu.ingest.h264 import NAL_IDR, AccessUnitReader, H264Error, nal_type, parse_extradata
+from sfu.ingest.h264 import (NAL_IDR, AccessUnitReader, H264Error, StreamFormat, nal_type,
+                             parse_extradata)
 from sfu.ingest.packetizer import packetize
 from sfu.ingest.sps import picture_size
+from sfu.ingest.transcode import H265ToH264, TranscodeError
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class OpenSpec:
     open_timeout_s: float | None
     read_timeout_s: float
     mtu: int
+    transcode_h265: bool = False
+    transcode_bitrate_bps: int = 2_000_000
 
     def options(self) -> dict[str, str]:
         if self.listen:
@@ -77,10 +81,13 @@ Emit = Callable[[Any], bool]  # returns False when the loop side is full (frame 
 class DemuxSession:
     """Runs in a thread: `run()` returns when the source ends, fails or `stop` is set."""
 
-    def __init__(self, spec: OpenSpec, emit: Emit, stop: threading.Event) -> None:
+    def __init__(self, spec: OpenSpec, emit: Emit, stop: threading.Event,
+                 keyframe: threading.Event | None = None) -> None:
         self._spec = spec
         self._emit = emit
         self._stop = stop
+        self._keyframe = keyframe or threading.Event()  # set: a subscriber wants an IDR
+        self._transcoder: H265ToH264 | None = None
         self._video: Any = None
         self._audio: Any = None
         self._reader: AccessUnitReader | None = None
@@ -110,15 +117,17 @@ class DemuxSession:
         if videos:
             self._video = videos[0]
             name = self._video.codec_context.name
-            if name != "h264":
+            if name == "hevc" and self._spec.transcode_h265:
+                self._transcoder = H265ToH264(self._video, self._spec.transcode_bitrate_bps,
+                                              self._keyframe)
+                self._reader = AccessUnitReader(StreamFormat(avcc_length_size=None))
+            elif name != "h264":
                 message = UNSUPPORTED_VIDEO.get(name) or (
                     f"{_long_name(self._video)} video is not supported; "
                     "configure the camera for H.264")
                 raise FeedError(message, retry=False)
-            try:
-                self._reader = AccessUnitReader(parse_extradata(self._video.codec_context.extradata))
-            except H264Error as exc:
-                raise FeedError(f"bad H.264 stream header: {exc}", retry=True) from None
+            else:
+                self._reader = self._h264_reader()
         if audios:
             self._audio = audios[0]
             self._chain = AudioChain.from_stream(self._audio)
@@ -132,10 +141,16 @@ class DemuxSession:
             except H264Error:
                 pass
         return SourceInfo(
-            video_codec="h264" if ctx is not None else None,
+            video_codec=ctx.name if ctx is not None else None,
             audio_codec=self._chain.source_codec if self._chain is not None else None,
             width=width, height=height,
             profile_level_id=self._reader.profile_level_id if self._reader else None)
+
+    def _h264_reader(self) -> AccessUnitReader:
+        try:
+            return AccessUnitReader(parse_extradata(self._video.codec_context.extradata))
+        except H264Error as exc:
+            raise FeedError(f"bad H.264 stream header: {exc}", retry=True) from None
 
     def _pump(self, container: Any) -> None:
         streams = [s for s in (self._video, self._audio) if s is not None]
@@ -154,20 +169,31 @@ class DemuxSession:
         raise FeedError("the source ended the stream", retry=True)
 
     def _on_video(self, packet: Any) -> None:
-        assert self._reader is not None
-        pts_s = _seconds(packet)
-        if pts_s is None:
+        if self._transcoder is not None:
+            try:
+                encoded = self._transcoder.process(packet)
+            except TranscodeError as exc:
+                raise FeedError(str(exc), retry=False) from None
+            for data, pts_s in encoded:
+                self._send_video(data, pts_s, len(data))
             return
+        pts_s = _seconds(packet)
+        if pts_s is not None:
+            self._send_video(bytes(packet), pts_s, packet.size)
+
+    def _send_video(self, data: bytes, pts_s: float, size: int) -> None:
+        assert self._reader is not None
         try:
-            nals = self._reader.nal_units(bytes(packet))
+            nals = self._reader.nal_units(data)
         except H264Error as exc:
             logger.warning("skipping a malformed H.264 access unit: %s", exc)
             self._need_keyframe = True
             return
         keyframe = any(nal_type(n) == NAL_IDR for n in nals)
         if self._need_keyframe and not keyframe:
+            self._keyframe.set()  # a transcoder makes one now; a camera's comes in its GOP
             return  # after a drop, deltas would only show garbage until the next IDR
-        frame = Frame("video", packetize(nals, self._spec.mtu), pts_s, packet.size, keyframe)
+        frame = Frame("video", packetize(nals, self._spec.mtu), pts_s, size, keyframe)
         self._need_keyframe = not self._emit(frame)
 
     def _on_audio(self, packet: Any) -> None:

@@ -66,6 +66,8 @@ class FeedSettings:
     status_interval_s: float = 1.0
     mtu: int = 1200
     max_backlog: int = 200  # frames on their way to the loop
+    transcode_h265: bool = False  # else H.265 is state "error"
+    transcode_bitrate_bps: int = 2_000_000
 
     def __post_init__(self) -> None:
         if not 0 < self.retry_min_s <= self.retry_max_s:
@@ -111,6 +113,7 @@ class FeedRunner:
         self._handled = 0  # written by the loop only
         self._dropped = 0
         self._stop = threading.Event()
+        self._keyframe = threading.Event()  # a subscriber asked; a transcoder obliges
         self._thread: threading.Thread | None = None
         self._ended: asyncio.Future[FeedError | None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -197,8 +200,8 @@ class FeedRunner:
         self._session = SessionClock()
         ended: asyncio.Future[FeedError | None] = loop.create_future()
         s = self.settings
-        spec = OpenSpec(self.spec.url, self.spec.listen,
-                        None if self.spec.listen else s.open_timeout_s, s.read_timeout_s, s.mtu)
+        spec = OpenSpec(self.spec.url, False, s.open_timeout_s, s.read_timeout_s, s.mtu,
+                        s.transcode_h265, s.transcode_bitrate_bps)
         thread = threading.Thread(target=self._thread_main, daemon=True,
                                   name=f"feed-{self.spec.feed_id}",
                                   args=(spec, generation, loop, ended))
@@ -214,7 +217,7 @@ class FeedRunner:
         emit = self._threadsafe_emitter(generation, loop)
         result: FeedError | None = None
         try:
-            DemuxSession(spec, emit, self._stop).run()
+            DemuxSession(spec, emit, self._stop, self._keyframe).run()
         except FeedError as exc:
             result = exc
         except Exception as exc:  # noqa: BLE001 - report, never die silently
@@ -320,6 +323,8 @@ class FeedRunner:
                         source="feed",
                         profile_level_id=info.profile_level_id if kind == "video" else None)
                     self._clocks[kind] = TrackClock(RATES[kind])
+            if "video" in self._tracks:
+                self._tracks["video"].on_keyframe_request = self._keyframe.set
         else:
             now = time.monotonic()
             for kind, track in self._tracks.items():

@@ -11,7 +11,7 @@ cannot), and sender reports are made here from the wall clock.
 from __future__ import annotations
 
 import random
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sfu import aiortc_bridge as bridge
@@ -49,6 +49,8 @@ class SourceTrack:
         self.ssrc = random.getrandbits(32) or 1
         self.codec = codec
         self.keyframe_wanted = False
+        # Called on a subscriber's keyframe request: a transcoding source makes an IDR.
+        self.on_keyframe_request: Callable[[], None] | None = None
         self.packets = 0
         self.octets = 0
         self._seq = random.getrandbits(16)
@@ -107,6 +109,8 @@ class SourceTrack:
     def _on_rtcp_out(self, data: bytes) -> None:
         # Only PLIs come here (no NACKs: the codec declares no NACK feedback upstream).
         self.keyframe_wanted = True
+        if self.on_keyframe_request is not None:
+            self.on_keyframe_request()
 
 
 def _run_now(coro: Coroutine[Any, Any, None]) -> None:

@@ -3,11 +3,14 @@ camera and an ffmpeg RTMP push, received by an aiortc subscriber."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import signal
 import time
 from pathlib import Path
 
+import av
 import pytest
 
 from ingest_helpers import (FAST, FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_come_from, opus_tone_level,
@@ -38,7 +41,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def hevc_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("feeds") / "hevc.mp4", seconds=3, codec="hevc")
+    return make_clip(tmp_path_factory.mktemp("feeds") / "hevc.mp4", seconds=12, codec="hevc")
 
 
 @pytest.fixture
@@ -221,3 +224,28 @@ async def test_feed_tracks_play_over_whep(room, clip, cameras):
     frames = received_nal_units(streams["video"])
     assert nal_type(frames[0][0]) == NAL_SPS
     assert_frames_come_from(frames, annexb_nal_units(clip))
+
+
+async def test_h265_camera_is_transcoded_when_configured(room, hevc_clip, cameras):
+    """[feeds] transcode_h265: the picture arrives as H.264 a browser decodes, and a late
+    joiner gets an IDR on its PLI instead of waiting for the 5 s GOP."""
+    camera = cameras(file=hevc_clip, codec="h265")
+    settings = dataclasses.replace(FAST, transcode_h265=True, transcode_bitrate_bps=500_000)
+    runner = RecordingRunner(room, "h265", camera.url, settings=settings)
+    bob = Subscriber(room, "p_bob")
+    try:
+        await runner.start()
+        await runner.wait_state("live", 15)
+        assert (runner.status.video_codec, runner.status.width) == ("hevc", 640)
+        await asyncio.sleep(1.0)  # past the first IDR; the next natural one is 4 s away
+        joined = time.time()
+        await bob.sync()
+        video = bob.stream(bob.mid_of("video"))
+        await wait_for(lambda: len(video.frames("H264")) >= 10, 15, "transcoded frames")
+        assert video.arrivals[0] - joined < 3.0, "the late joiner waited for the GOP"
+    finally:
+        await runner.stop()
+        await bob.close()
+    decoder = av.CodecContext.create("h264", "r")
+    pictures = [f for _, data in video.frames("H264") for f in decoder.decode(av.Packet(data))]
+    assert pictures and (pictures[0].width, pictures[0].height) == (640, 360)
