@@ -24,8 +24,10 @@ class ResendBudget:
     def allow(self, size: int, media_octets: int, now: float) -> bool:
         """May a repair of `size` bytes go out now? `media_octets`: the track's running
         count of media bytes sent."""
-        if now - self._window_start >= WINDOW_S:
-            sent = media_octets - self._media_at_start
+        elapsed = now - self._window_start
+        if elapsed >= WINDOW_S:
+            # Per second of media since the last window began (it may have begun long ago).
+            sent = (media_octets - self._media_at_start) * WINDOW_S / elapsed
             self._allowed = max(self._floor, int(sent * self._share))
             self._window_start, self._media_at_start, self._used = now, media_octets, 0
         if self._used + size > self._allowed:

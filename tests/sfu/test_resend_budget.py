@@ -20,3 +20,11 @@ def test_a_quiet_stream_always_gets_the_floor():
     budget = ResendBudget(share=0.5, floor_bytes=20_000)
     assert sum(budget.allow(1_000, 0, t / 100) for t in range(100)) == 20
     assert budget.allow(1_000, 0, 1.5)  # the next second starts afresh
+
+
+def test_a_long_quiet_spell_does_not_bank_budget():
+    budget = ResendBudget(share=0.5, floor_bytes=20_000)
+    budget.allow(1_000, media_octets=0, now=0.0)
+    # 10 s of 100 kB/s media without a NACK, then a burst: half of ONE second's media.
+    allowed = sum(budget.allow(1_000, 1_000_000, 10.0) for _ in range(200))
+    assert allowed == 50
