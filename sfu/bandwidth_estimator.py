@@ -35,6 +35,7 @@ LOSS_INCREASE_BELOW = 0.02
 INCREASE_PER_S = 1.08
 SLOW_START_PER_S = 2.0
 REMB_CONGESTED = 0.9  # a REMB below this fraction of the send rate signals a queue
+LOSS_DECREASE_INTERVAL_S = 1.0  # a report interval plus the time a cut takes to show
 MAX_INCREASE_STEP_S = 1.0  # a late report does not buy more than one second of growth
 MIN_LOSS_SAMPLE = 10  # packets expected before a loss fraction means anything
 REMB_FRESH_S = 3.0
@@ -87,6 +88,7 @@ class BandwidthEstimator:
         self._expected = 0
         self._lost = 0
         self._last_update: float | None = None
+        self._reports_stale_until = float("-inf")
 
     @property
     def estimate_bps(self) -> int:
@@ -141,7 +143,11 @@ class BandwidthEstimator:
         added up into one decision rather than each cutting the estimate."""
         if self._expected < MIN_LOSS_SAMPLE:
             return
-
+        if now < self._reports_stale_until:
+            # Reports this soon after a cut describe traffic from before it: counting them
+            # again would cut for the same loss twice (libwebrtc waits RTT + 300 ms).
+            self._expected = self._lost = 0
+            return
         loss = self._lost / self._expected
         self._expected = self._lost = 0
         elapsed = MAX_INCREASE_STEP_S if self._last_update is None else \
@@ -151,6 +157,7 @@ class BandwidthEstimator:
         if loss > LOSS_DECREASE_ABOVE:
             base = min(self._estimate, self.sent_bps) if self.sent_bps else self._estimate
             self._decrease(base * (1 - 0.5 * loss))
+            self._reports_stale_until = now + LOSS_DECREASE_INTERVAL_S
         elif loss < LOSS_INCREASE_BELOW:
             self._grow(elapsed, now)
 

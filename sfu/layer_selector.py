@@ -47,11 +47,17 @@ def size_layer(layers: Sequence[LayerInfo], width: int | None, height: int | Non
 
 
 def budget_layer(layers: Sequence[LayerInfo], budget_bps: int | None) -> int:
-    """The highest layer whose bitrate fits the budget (0 when none does)."""
+    """The highest layer whose bitrate fits the budget (0 when none does). A layer not
+    measured yet (bitrate 0, e.g. switched off) is not known to fit, nor is anything above
+    it: counting it as free would pick a layer the budget cannot carry."""
     if budget_bps is None:
         return max(len(layers) - 1, 0)
-    fitting = [i for i, layer in enumerate(layers) if layer.bitrate_bps <= budget_bps]
-    return max(fitting, default=0)
+    best = 0
+    for index, layer in enumerate(layers):
+        if not 0 < layer.bitrate_bps <= budget_bps:
+            break
+        best = index
+    return best
 
 
 def wanted_layer(layers: Sequence[LayerInfo], width: int | None, height: int | None,

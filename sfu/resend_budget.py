@@ -3,7 +3,8 @@
 Under heavy loss a receiver NACKs most packets, often repeatedly; answering every NACK can
 send more repair than media and turn a congested link into a collapsed one. Repairs are
 allowed up to `share` of the media bytes sent in the previous second (and at least
-`floor_bytes` per second, so an occasional loss on a quiet stream is always repaired).
+`floor_bytes` per second, ~32 kbit/s, so an occasional loss on a quiet stream is always
+repaired).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ WINDOW_S = 1.0
 
 
 class ResendBudget:
-    def __init__(self, share: float = 0.5, floor_bytes: int = 20_000) -> None:
+    def __init__(self, share: float = 0.3, floor_bytes: int = 4_000) -> None:
         self._share = share
         self._floor = floor_bytes
         self._window_start = 0.0

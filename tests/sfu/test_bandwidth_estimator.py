@@ -216,3 +216,15 @@ def test_one_compound_report_is_one_loss_decision():
     assert est.estimate_bps == int(1_000_000 * (1 - 0.5 * 0.5))  # 25 of 50, then 125 of 250
     feed(est, rr_blocks([block(1100, 25, ssrc=1), block(5400, 100, ssrc=2)]), 2.0)
     assert est.loss == pytest.approx(0.0)  # both blocks of the clean report, added up
+
+
+def test_reports_right_after_a_cut_do_not_cut_again():
+    est = BandwidthEstimator(EstimatorLimits(start_bps=1_000_000))
+    est.set_sent(1_000_000)
+    feed(est, rr(1000, 0), 0.0)
+    feed(est, rr(1100, 40), 1.0)  # 40 %: cut to 800 k
+    assert est.estimate_bps == 800_000
+    feed(est, rr(1200, 80), 1.5)  # still 40 %, but about traffic from before the cut
+    assert est.estimate_bps == 800_000
+    feed(est, rr(1300, 120), 2.5)  # a second later: the cut did not help, cut again
+    assert est.estimate_bps == int(800_000 * 0.8)

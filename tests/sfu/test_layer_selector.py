@@ -35,6 +35,15 @@ def test_budget_caps_the_size_choice_and_never_goes_below_layer_0():
     assert budget_layer(LADDER, 0) == 0
 
 
+def test_a_layer_not_measured_yet_does_not_fit_a_budget():
+    """f switched off (never measured, bitrate 0): a 300 k budget must not pick it."""
+    off = [LayerInfo(0, "q", 320, 180, 130_000), LayerInfo(1, "h", 640, 360, 300_000),
+           LayerInfo(2, "f", 1280, 720, 0)]
+    assert budget_layer(off, 260_000) == 0
+    assert budget_layer(off, 10_000_000) == 1
+    assert budget_layer(off, None) == 2
+
+
 def test_unknown_sizes_are_estimated_from_a_known_one():
     layers = [LayerInfo(0, "q", None, None, 0), LayerInfo(1, "h", 640, 360, 0),
               LayerInfo(2, "f", None, None, 0)]
