@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis
 from aiortc import RTCSessionDescription
 
 from rtc_peer import LOOPBACK, MediaPeer, SyntheticCamera, ToneMicrophone, new_pc
@@ -235,6 +236,16 @@ async def test_bad_input_gets_the_single_process_errors(redis_url, start_command
         assert (await client.recv("pong"))["t"] == 7
     finally:
         await client.close()
+    # SIGTERM to the front stops the workers cleanly too: no heartbeat left behind.
+    pids = [w["pid"] for w in health(server)["workers"]]
+    server.stop()
+    assert server.proc.returncode == 0, server.log()
+    assert not any(_running(pid) for pid in pids)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert client.keys("cp:node:*") == []
+    finally:
+        client.close()
 
 
 async def test_a_socket_follows_its_join_to_the_rooms_worker(redis_url, start_commandpost):
