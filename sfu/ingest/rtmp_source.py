@@ -3,7 +3,8 @@ known, then video Frames (H.264 packetised on the loop, cheap and in order) and 
 Frames (transcoded to Opus on the feed's own worker thread).
 
 The SourceInfo waits for the configuration records the metadata announces (or for
-START_WAIT_S), so the feed's tracks appear together; messages meanwhile are held.
+START_WAIT_S after the first media message), so the feed's tracks appear together;
+messages meanwhile are held.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -28,7 +30,7 @@ from sfu.ingest.sps import picture_size
 
 logger = logging.getLogger(__name__)
 
-START_WAIT_S = 1.0
+START_WAIT_S = 2.0
 MAX_HELD = 500
 MAX_AUDIO_BACKLOG = 100
 MS = Fraction(1, 1000)
@@ -42,7 +44,7 @@ class RtmpMediaSource:
         self._fail = fail
         self._mtu = mtu
         self._metadata: dict[str, Any] = {}
-        self._started_at = time.monotonic()
+        self._first_media_at: float | None = None
         self._held: list[Message] = []
         self._info: SourceInfo | None = None
         self._reader: AccessUnitReader | None = None
@@ -78,6 +80,8 @@ class RtmpMediaSource:
             self._on_data(message)
             return
         if self._info is None:
+            if self._first_media_at is None:
+                self._first_media_at = time.monotonic()
             self._learn(message)
             if not self._ready():
                 if len(self._held) < MAX_HELD:
@@ -116,7 +120,10 @@ class RtmpMediaSource:
         meta = self._metadata
         video_known = self._reader is not None or not meta.get("videocodecid")
         audio_known = self._audio_seen or not meta.get("audiocodecid")
-        waited = time.monotonic() - self._started_at >= START_WAIT_S
+        # A publisher slow to start (ffmpeg reading its input) must not lose its audio
+        # track: the wait counts from the first media message, not from the publish.
+        assert self._first_media_at is not None
+        waited = time.monotonic() - self._first_media_at >= START_WAIT_S
         have_any = self._reader is not None or self._audio_codec is not None
         return have_any and ((video_known and audio_known and bool(meta)) or waited)
 
@@ -146,10 +153,19 @@ class RtmpMediaSource:
                     self._video(tag, message.timestamp)
             elif message.type_id == AUDIO:
                 tag = parse_audio(message.payload)
-                if tag is not None and tag.codec == self._audio_codec and not tag.config:
+                if tag is not None and not self._audio_seen:
+                    self._late_audio(tag)
+                elif tag is not None and tag.codec == self._audio_codec and not tag.config:
                     self._audio(tag, message.timestamp)
         except FlvError as exc:
             logger.info("skipping a bad RTMP media message: %s", exc)
+
+    def _late_audio(self, tag: AudioTag) -> None:
+        """Audio that starts after the feed did: its track joins the video's."""
+        self._audio_config(tag)
+        if self._audio_codec is not None and self._info is not None:
+            self._info = replace(self._info, audio_codec=self._audio_codec)
+            self._deliver(self._info)
 
     # --- video -------------------------------------------------------------------------
 

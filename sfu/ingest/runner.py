@@ -109,6 +109,7 @@ class FeedRunner:
         self._session = SessionClock()
         self._meter = RateMeter()
         self._generation = 0
+        self._info_generation = -1  # the session whose SourceInfo we last applied
         self._queued = 0  # written by the demux thread only
         self._handled = 0  # written by the loop only
         self._dropped = 0
@@ -309,27 +310,30 @@ class FeedRunner:
             self._on_frame(item)
 
     def _on_info(self, info: SourceInfo) -> None:
+        """A session's streams (again, when a late RTMP audio config adds one): keep the
+        tracks that still fit, add missing ones, start over only if one changed."""
         wanted = {kind for kind, codec in (("video", info.video_codec),
                                             ("audio", info.audio_codec)) if codec}
         profile_changed = ("video" in self._tracks and info.profile_level_id and
                            self._tracks["video"].codec.parameters.get("profile-level-id")
                            != info.profile_level_id)
-        if set(self._tracks) != wanted or profile_changed:
+        if set(self._tracks) - wanted or profile_changed:
             self._drop_tracks()
-            for kind in ("video", "audio"):
-                if kind in wanted:
-                    self._tracks[kind] = self.media.add_source_track(
-                        self.spec.participant_id, self.spec.name, kind, CODEC_LABELS[kind],
-                        source="feed",
-                        profile_level_id=info.profile_level_id if kind == "video" else None)
-                    self._clocks[kind] = TrackClock(RATES[kind])
-            if "video" in self._tracks:
-                self._tracks["video"].on_keyframe_request = self._keyframe.set
-        else:
+        if self._info_generation != self._generation:  # a new session of the source
+            self._info_generation = self._generation
             now = time.monotonic()
             for kind, track in self._tracks.items():
                 self._clocks[kind].rebase(now)
                 track.restart()
+        for kind in ("video", "audio"):
+            if kind in wanted and kind not in self._tracks:
+                self._tracks[kind] = self.media.add_source_track(
+                    self.spec.participant_id, self.spec.name, kind, CODEC_LABELS[kind],
+                    source="feed",
+                    profile_level_id=info.profile_level_id if kind == "video" else None)
+                self._clocks[kind] = TrackClock(RATES[kind])
+        if "video" in self._tracks:
+            self._tracks["video"].on_keyframe_request = self._keyframe.set
         self._status = replace(self._status, width=info.width, height=info.height,
                                video_codec=info.video_codec, audio_codec=info.audio_codec)
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import struct
 
+import av
 import pytest
 
+from media_tools.clips import make_clip
 from sfu.ingest import amf0
+from sfu.ingest.demux import SourceInfo
 from sfu.ingest.flv import parse_audio, parse_video
-from sfu.ingest.rtmp_chunks import MAX_MESSAGE_SIZE, ChunkReader, RtmpError
+from sfu.ingest.rtmp_chunks import (AUDIO, DATA_AMF0, MAX_MESSAGE_SIZE, VIDEO, ChunkReader,
+                                    Message, RtmpError)
+from sfu.ingest.rtmp_source import RtmpMediaSource
 
 
 def test_amf0_round_trips_what_publishers_send():
@@ -119,3 +124,24 @@ def test_flv_audio_tags_name_their_codec():
     assert (alaw.codec, alaw.rate, alaw.channels) == ("pcm_alaw", 8000, 1)
     assert parse_audio(b"\x90Opus" + b"\x01").codec == "opus"
     assert parse_audio(b"\xb0\x00").codec == "FLV audio format 11"
+
+
+def test_audio_that_starts_after_the_video_is_announced_late(tmp_path):
+    """Metadata without audio: the feed starts with video alone; an AAC configuration
+    that comes later announces the audio track too (a new SourceInfo)."""
+    clip = make_clip(tmp_path / "v.mp4", seconds=0.2, audio=None)
+    with av.open(str(clip)) as container:
+        avcc = container.streams.video[0].codec_context.extradata
+    delivered: list = []
+    failures: list = []
+    source = RtmpMediaSource(delivered.append, lambda frame: True, failures.append, 1200)
+    meta = amf0.encode("@setDataFrame", "onMetaData", {"videocodecid": 7.0, "width": 640.0})
+    source.on_message(Message(DATA_AMF0, 1, 0, meta))
+    source.on_message(Message(VIDEO, 1, 0, b"\x17\x00\x00\x00\x00" + avcc))
+    assert [type(d) for d in delivered] == [SourceInfo]
+    assert (delivered[0].video_codec, delivered[0].audio_codec) == ("h264", None)
+    assert (delivered[0].width, delivered[0].height) == (640, 360)  # from the SPS
+    source.on_message(Message(AUDIO, 1, 40, b"\xaf\x00\x12\x10"))
+    assert (delivered[-1].video_codec, delivered[-1].audio_codec) == ("h264", "aac")
+    source.on_end("the publisher disconnected")
+    assert [str(f) for f in failures] == ["the publisher disconnected"]
