@@ -89,7 +89,10 @@ class SubscriberConnection(DownstreamConnection):
     async def _adapt_bandwidth(self) -> None:
         while not self.closed:
             await asyncio.sleep(BANDWIDTH_TICK_S)
-            self.bandwidth_tick(time.monotonic())
+            try:
+                self.bandwidth_tick(time.monotonic())
+            except Exception:  # noqa: BLE001 - keep adapting; media flows regardless
+                logger.exception("bandwidth adaptation of %s failed", self.owner)
 
     def bandwidth_tick(self, now: float) -> None:
         downs = [s.down for s in self.slots if s.track is not None and s.down.source is s.track]
