@@ -46,17 +46,23 @@ def size_layer(layers: Sequence[LayerInfo], width: int | None, height: int | Non
     return top
 
 
+LADDER_STEP = 3  # a simulcast layer costs about this many times the one below (2x the size)
+
+
 def budget_layer(layers: Sequence[LayerInfo], budget_bps: int | None) -> int:
     """The highest layer whose bitrate fits the budget (0 when none does). A layer not
-    measured yet (bitrate 0, e.g. switched off) is not known to fit, nor is anything above
-    it: counting it as free would pick a layer the budget cannot carry."""
+    measured yet (bitrate 0, e.g. switched off) is taken as LADDER_STEP times the layer
+    below it when that one is measured (counting it as free would pick a layer the budget
+    cannot carry), and as fitting when nothing below is known (it must be asked for to be
+    switched on and measured at all)."""
     if budget_bps is None:
         return max(len(layers) - 1, 0)
-    best = 0
+    best, below = 0, 0
     for index, layer in enumerate(layers):
-        if not 0 < layer.bitrate_bps <= budget_bps:
+        bitrate = layer.bitrate_bps or below * LADDER_STEP
+        if bitrate > budget_bps:
             break
-        best = index
+        best, below = index, bitrate
     return best
 
 

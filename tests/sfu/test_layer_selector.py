@@ -36,12 +36,17 @@ def test_budget_caps_the_size_choice_and_never_goes_below_layer_0():
 
 
 def test_a_layer_not_measured_yet_does_not_fit_a_budget():
-    """f switched off (never measured, bitrate 0): a 300 k budget must not pick it."""
+    """f switched off (never measured, bitrate 0): a 300 k budget must not pick it, a big
+    one must (or f is never asked for and never switched on); with nothing measured yet,
+    nothing is known not to fit."""
     off = [LayerInfo(0, "q", 320, 180, 130_000), LayerInfo(1, "h", 640, 360, 300_000),
            LayerInfo(2, "f", 1280, 720, 0)]
     assert budget_layer(off, 260_000) == 0
-    assert budget_layer(off, 10_000_000) == 1
+    assert budget_layer(off, 400_000) == 1  # f taken as 3 x 300 k
+    assert budget_layer(off, 1_000_000) == 2
     assert budget_layer(off, None) == 2
+    unknown = [LayerInfo(i, None, None, None, 0) for i in range(3)]
+    assert budget_layer(unknown, 100_000) == 2
 
 
 def test_unknown_sizes_are_estimated_from_a_known_one():
