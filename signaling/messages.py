@@ -16,6 +16,10 @@ SOURCES = ("camera", "microphone", "screen")
 KINDS = ("audio", "video")
 MAX_TRACK_ID = 128
 MAX_VIEW_PIXELS = 16384  # one side of a tile in device pixels (sfu.tracks.MAX_VIEW_PIXELS)
+# Close code the front (several SFU workers) sends a worker when the client's connection was
+# lost without a close frame: the worker keeps the participant for a `resume`, as it does
+# for a socket that dies on it directly. Never sent to clients.
+CLIENT_LOST_CLOSE = 4000
 
 _STR, _BOOL, _NUM, _DICT = (str,), (bool,), (int, float), (dict,)
 

@@ -110,7 +110,7 @@ class Session:
                 except (ConnectionError, RuntimeError):
                     return False
             elif msg.type is WSMsgType.CLOSE:
-                return True
+                return msg.data != messages.CLIENT_LOST_CLOSE  # the front lost the client
             elif msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
                 return True  # protocol violation (e.g. a frame over the hard size cap)
             elif msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING, WSMsgType.ERROR):

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from signaling.errors import SignalingError
+from signaling.messages import CLIENT_LOST_CLOSE
 from signaling.room_router import RoomRouter
 from signaling.workers import Worker
 
@@ -115,9 +117,8 @@ class WsBridge:
             msg = await self.client.receive()
             if msg.type in _ENDS:
                 if self.upstream is not None and not self.upstream.closed:
-                    code = msg.data if msg.type is WSMsgType.CLOSE else 1000
-                    reason = msg.extra if isinstance(msg.extra, str) else ""
-                    await self.upstream.close(code=close_code(code), message=reason.encode())
+                    code, reason = _upstream_close(msg)
+                    await self.upstream.close(code=code, message=reason.encode())
                 return
             if msg.type is WSMsgType.TEXT and not self.joined and '"join"' in msg.data:
                 if not await self._route(msg):
@@ -160,6 +161,19 @@ class WsBridge:
             await self.upstream.close()
         if not self.client.closed:
             await self.client.close()
+
+
+def _upstream_close(msg: aiohttp.WSMessage) -> tuple[int, str]:
+    """How to close the worker's socket when the client's ends: as the client did (a close
+    frame, or a protocol error the front refused), after our own close (1000), or, for a
+    connection that just vanished, `CLIENT_LOST_CLOSE` so the worker keeps the participant
+    for a `resume` exactly as when a socket dies on it directly."""
+    if msg.type is WSMsgType.CLOSE:
+        return close_code(msg.data), msg.extra if isinstance(msg.extra, str) else ""
+    if msg.type is WSMsgType.CLOSING or (msg.type is WSMsgType.ERROR
+                                         and isinstance(msg.data, WebSocketError)):
+        return 1000, ""
+    return CLIENT_LOST_CLOSE, "client connection lost"
 
 
 def _is_joined(text: str) -> bool:

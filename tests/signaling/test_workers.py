@@ -293,3 +293,45 @@ async def test_workers_stop_when_their_front_is_killed(redis_url, start_commandp
     while any(_running(pid) for pid in pids):
         assert time.monotonic() < deadline, "workers outlived their front"
         await asyncio.sleep(0.2)
+
+
+async def _raw_ws_join(base_url: str, message: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """A WebSocket written by hand, so the test can drop its TCP connection without a close
+    frame (a lost mobile link); returns the writer and the `joined` message."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    assert b" 101 " in await reader.readuntil(b"\r\n\r\n")
+    payload, mask = json.dumps(message).encode(), os.urandom(4)
+    header = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") + mask
+    writer.write(header + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    while True:
+        first, size = await reader.readexactly(2)
+        size = int.from_bytes(await reader.readexactly(2), "big") if size == 126 else size
+        data = json.loads(await reader.readexactly(size)) if first & 0x0F == 1 else {}
+        if data.get("type") == "joined":
+            return writer, data
+
+
+async def test_a_lost_connection_resumes_through_the_front(redis_url, start_commandpost):
+    server = start_commandpost(redis_url, TWO_WORKERS)
+    room = server.create_room()
+    watcher = await WsClient.connect(server.base_url)
+    try:
+        await watcher.join(code=room["share_code"], name="Watcher")
+        writer, joined = await _raw_ws_join(server.base_url, {
+            "type": "join", "code": room["share_code"], "name": "Mobile"})
+        writer.transport.abort()  # the link is gone: no close frame, no clean leave
+        await asyncio.sleep(1.0)
+        assert not watcher.of_type("participant_left")  # kept for a resume ...
+        back = await WsClient.connect(server.base_url)
+        try:
+            again = await back.join(code=room["share_code"], name="Mobile",
+                                    resume=joined["resume_token"])
+            assert again["participant_id"] == joined["participant_id"]  # ... and resumed
+        finally:
+            await back.close()
+    finally:
+        await watcher.close()
