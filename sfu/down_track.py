@@ -146,6 +146,8 @@ class DownTrack:
             return
         self.resync()
         self.reselect()
+        if self.source is not None:
+            self.source.wanted_changed()  # its layer may have been switched off meanwhile
 
     def reselect(self) -> None:
         """Pick the layer for the current tile size, budget and arriving layers, and
