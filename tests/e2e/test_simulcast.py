@@ -76,14 +76,17 @@ def test_subscribers_get_the_layer_their_tile_needs_and_switch_without_freezing(
     before = alice_video(bob, alice_id)["framesDecoded"]
     set_tile(bob, alice_id, 640, 360)
     alice.wait_until("commandpost.activeLayers().includes('h')",
-                     "the half layer switched back on", 5)
+                     "the half layer switched back on", 10)
     bob.wait_for(lambda: decoding_width(bob, alice_id, LAYER_WIDTHS["h"]),
                  "the half layer after the tile grew", 20)
     assert alice_video(bob, alice_id)["framesDecoded"] > before
-    # No freeze after the switch: frames keep being decoded, second after second.
+    # No freeze after the switch: frames keep being decoded, second after second (the fake
+    # camera runs at up to 30 fps; a loaded test machine encodes fewer).
+    first = alice_video(bob, alice_id)["framesDecoded"]
     for _ in range(4):
         start = alice_video(bob, alice_id)["framesDecoded"]
         time.sleep(1.0)
-        assert alice_video(bob, alice_id)["framesDecoded"] > start + 2, "video froze"
+        assert alice_video(bob, alice_id)["framesDecoded"] > start, "video froze"
+    assert alice_video(bob, alice_id)["framesDecoded"] >= first + 15, "video nearly froze"
     assert decoding_width(bob, alice_id, LAYER_WIDTHS["h"])
     assert decoding_width(carol, alice_id, LAYER_WIDTHS["f"])  # Carol was never disturbed
