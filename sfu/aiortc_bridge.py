@@ -31,6 +31,7 @@ from aiortc import (RTCConfiguration, RTCPeerConnection, RTCRtpSender,
 from aiortc import clock, rtp, sdp
 from aiortc.codecs import CODECS
 from aiortc.rtcconfiguration import RTCBundlePolicy
+import pylibsrtp
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aioice.ice import StunProtocol
 from aiortc.rtcpeerconnection import find_common_codecs
@@ -226,11 +227,14 @@ def _codec_spec(codec: RTCRtpCodecParameters) -> CodecSpec:
 # --- taps -----------------------------------------------------------------------------
 
 def tap_receiver(receiver: RTCRtpReceiver, on_rtp: Callable[[Any, int], Awaitable[None]],
-                 on_rtcp: RtcpHandler | None = None, *, passthrough: bool = False) -> None:
+                 on_rtcp: RtcpHandler | None = None, *, passthrough: bool = False,
+                 on_rtp_now: Callable[[Any], None] | None = None) -> None:
     """Take the receiver's RTP (and RTCP) before aiortc's jitter buffer.
 
     With passthrough (test clients only) aiortc still depacketizes and decodes after
     `on_rtp` returns True; without it the decoder thread and RR loop are stopped.
+    `on_rtp_now` (synchronous, must not fail) turns on the fast receive path of the
+    receiver's transport (see `_fast_receive`); RTP then reaches it instead of `on_rtp`.
     """
     original_rtp = receiver._handle_rtp_packet
     original_rtcp = receiver._handle_rtcp_packet
@@ -254,7 +258,10 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: Callable[[Any, int], Awaitabl
         for ssrc in getattr(receiver, "_cp_ssrcs", ()):
             receiver.transport._rtp_router.ssrc_table[ssrc] = receiver
         _route_by_mid(receiver.transport)
+        if on_rtp_now is not None and not passthrough:
+            _fast_receive(receiver.transport)
 
+    receiver._cp_rtp_now = None if passthrough else on_rtp_now
     if not passthrough:
         receiver._run_rtcp = _idle_loop(receiver, "_RTCRtpReceiver__rtcp")
     receiver._handle_rtp_packet = handle_rtp
@@ -263,8 +270,53 @@ def tap_receiver(receiver: RTCRtpReceiver, on_rtp: Callable[[Any, int], Awaitabl
 
 
 def tap_receiver_of(transceiver: RTCRtpTransceiver, on_rtp: Callable[[Any, int], Awaitable[Any]],
-                    on_rtcp: RtcpHandler | None = None, *, passthrough: bool = False) -> None:
-    tap_receiver(transceiver.receiver, on_rtp, on_rtcp, passthrough=passthrough)
+                    on_rtcp: RtcpHandler | None = None, *, passthrough: bool = False,
+                    on_rtp_now: Callable[[Any], None] | None = None) -> None:
+    tap_receiver(transceiver.receiver, on_rtp, on_rtcp, passthrough=passthrough,
+                 on_rtp_now=on_rtp_now)
+
+
+def _fast_receive(dtls: RTCDtlsTransport) -> None:
+    """SRTP packets straight from the UDP socket's callback to the receiver, once DTLS is
+    up: no STUN parse attempt, no aioice queue, no DTLS task woken per datagram, no
+    `datetime.now()` (aiortc's arrival time, unused by the SFU). Everything else (STUN,
+    DTLS, SRTCP) keeps aiortc's path. Per protocol instance, so only this connection's
+    sockets change; protocols created later (ICE restart) simply keep the normal path."""
+    if getattr(dtls, "_cp_fast", False):
+        return
+    dtls._cp_fast = True
+    router = dtls._rtp_router
+
+    def ingest(data: bytes) -> None:
+        try:
+            plain = dtls._rx_srtp.unprotect(data)
+            packet = rtp.RtpPacket.parse(plain, dtls._rtp_header_extensions_map)
+        except (pylibsrtp.Error, ValueError):
+            return  # as aiortc: a packet that fails authentication or parsing is dropped
+        receiver = router.route_rtp(packet)
+        if receiver is None:
+            return
+        handler = getattr(receiver, "_cp_rtp_now", None)
+        if handler is not None:
+            handler(packet)
+        else:
+            asyncio.ensure_future(receiver._handle_rtp_packet(
+                packet, arrival_time_ms=clock.current_ms()))
+
+    for protocol in dtls.transport._connection._protocols:
+        if type(protocol) is not StunProtocol:
+            continue
+        original = protocol.datagram_received
+
+        def datagram_received(data: bytes, addr: Any, _original: Any = original) -> None:
+            # 128-191: RTP or RTCP (RFC 7983); RTCP told apart as aiortc's is_rtcp does.
+            if (len(data) > 12 and 127 < data[0] < 192 and not 191 < data[1] < 209
+                    and dtls._rx_srtp is not None and dtls._state is State.CONNECTED):
+                ingest(data)
+            else:
+                _original(data, addr)
+
+        protocol.datagram_received = datagram_received
 
 
 def route_ssrcs(transceiver: RTCRtpTransceiver, ssrcs: Iterable[int]) -> None:

@@ -215,6 +215,10 @@ class PublishedTrack:
     # --- from the publisher ----------------------------------------------------------
 
     async def on_rtp(self, packet: RtpPacketLike) -> None:
+        self.receive(packet)
+
+    def receive(self, packet: RtpPacketLike) -> None:
+        """One RTP packet from the publisher (synchronous: the transport's fast path)."""
         now = time.monotonic()
         pt = packet.payload_type
         if self._routed:

@@ -126,7 +126,9 @@ class PublisherConnection:
         bridge.route_ssrcs(transceiver, ssrcs)
         if media.mid not in self._tapped:
             self._tapped.add(media.mid)
-            bridge.tap_receiver_of(transceiver, self._rtp_handler(media.mid), self._rtcp_handler(media.mid))
+            bridge.tap_receiver_of(transceiver, self._rtp_handler(media.mid),
+                                   self._rtcp_handler(media.mid),
+                                   on_rtp_now=self._rtp_now(media.mid))
 
     def _update_tracks(self, summary: SdpSummary, plan: dict[str, CodecSpec],
                        sources: dict[str, str], muted_kinds: set[str]
@@ -169,6 +171,18 @@ class PublisherConnection:
                 return
             try:
                 await track.on_rtp(packet)
+            except Exception:  # noqa: BLE001 - never let a bad packet kill the transport
+                logger.exception("handling RTP from %s failed", self.participant_id)
+        return handle
+
+    def _rtp_now(self, mid: str) -> Callable[[Any], None]:
+        """The same, called synchronously from the transport's fast receive path."""
+        def handle(packet: Any) -> None:
+            track = self.tracks.get(mid)
+            if track is None:
+                return
+            try:
+                track.receive(packet)
             except Exception:  # noqa: BLE001 - never let a bad packet kill the transport
                 logger.exception("handling RTP from %s failed", self.participant_id)
         return handle
