@@ -261,13 +261,14 @@ class DownTrack:
         mapped = rewriter.rewrite(packet.sequence_number, packet.timestamp)
         if mapped is None:
             return
-        data = cache.get(profile.key)
-        if data is None:
-            data = cache[profile.key] = profile.serialize(packet)
-        buf = bytearray(data)
+        serialised = cache.get(profile.key)
+        if serialised is None:  # once per header layout, shared by the other subscribers
+            data = profile.serialize(packet)
+            serialised = cache[profile.key] = (data, rtp_header_length(data))
+        buf = bytearray(serialised[0])
         patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
         if self._vp8 is not None:
-            self._vp8.rewrite(buf, rtp_header_length(data), _vp8_fields(packet, cache))
+            self._vp8.rewrite(buf, serialised[1], _vp8_fields(packet, cache))
         if self._send(bytes(buf)):
             self.packets_sent += 1
             self.octets_sent += len(packet.payload)

@@ -149,7 +149,7 @@ class UpLayer:
                     self.request_keyframe()  # ask again (rate-limited) in case a PLI was lost
         if not downs:
             return
-        cache: dict[Any, bytes] = {}
+        cache: dict[Any, Any] = {}
         for down in tuple(downs):
             try:
                 down.write(packet, keyframe, cache)
