@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable
 
 from sfu import aiortc_bridge as bridge
@@ -44,6 +45,10 @@ class SubscriberConnection(DownstreamConnection):
 
     async def offer(self, tracks: list[PublishedTrack]) -> SubscribeOffer:
         """Caller holds self.lock."""
+        # A track closed but not yet dropped from the room (its publisher is closing)
+        # must not be slotted again: it would take an earlier idle slot while the slot it
+        # leaves keeps its a=msid, and browsers refuse an offer with a repeated msid.
+        tracks = [t for t in tracks if not t.closed]
         self._release_gone(tracks)
         held = {id(slot.track) for slot in self.slots if slot.track is not None}
         for track in tracks:
@@ -59,6 +64,7 @@ class SubscriberConnection(DownstreamConnection):
                                     track_id=info.track_id)
         settings = self._settings
         sdp = await bridge.local_offer(self._pc, settings.ice_host_addresses)
+        check_unique_msids(sdp)
         self._offered = [(s.kind, s.transceiver.mid) for s in self.slots]
         mapping: dict[str, TrackInfo] = {
             slot.transceiver.mid: slot.track.info for slot in self.slots
@@ -109,12 +115,28 @@ class SubscriberConnection(DownstreamConnection):
             if slot.track is not None and (id(slot.track) not in wanted or slot.track.closed):
                 slot.down.detach()
                 slot.track = None
+                # aiortc writes a=msid for inactive m-sections too: an idle slot must not
+                # keep the label of the track it carried (that track may be slotted again).
+                idle = f"idle-{uuid.uuid4().hex}"
+                bridge.label_sender(slot.transceiver, stream_id=idle, track_id=idle)
 
     def _slot_for(self, kind: str) -> Slot:
         idle = next((s for s in self.slots if s.kind == kind and s.track is None), None)
         if idle is not None:
             return idle
         return self._new_slot(bridge.add_send_transceiver(self._pc, kind), kind)
+
+
+def check_unique_msids(sdp: str) -> None:
+    """Chromium refuses a whole offer in which two m-sections share an a=msid; raise
+    RuntimeError (a server bug) rather than send one."""
+    seen: set[str] = set()
+    for line in sdp.splitlines():
+        if line.startswith("a=msid:"):
+            value = line[len("a=msid:"):].strip()
+            if value in seen:
+                raise RuntimeError(f"subscribe offer repeats a=msid:{value}")
+            seen.add(value)
 
 
 def _stream_id(info: TrackInfo) -> str:
