@@ -177,6 +177,19 @@ class RoomMedia:
         async with subscriber.lock:
             await subscriber.answer(answer_sdp)
 
+    async def drop_subscriber(self, participant_id: str) -> bool:
+        """Close pid's subscribe connection (its client could not apply our offer); the
+        next subscribe_offer starts a new peer connection. The client's track views are
+        kept for it. False when pid had none."""
+        subscriber = self._subscribers.pop(participant_id, None)
+        if subscriber is None:
+            return False
+        async with subscriber.lock:  # let a negotiation in progress finish first
+            views = self._early_views.setdefault(participant_id, {})
+            views.update({k: v for k, v in subscriber.views.items() if k not in views})
+            await subscriber.close()
+        return True
+
     def set_track_view(self, participant_id: str, track_id: str, visible: bool,
                        width: int | None = None, height: int | None = None) -> None:
         """The subscriber shows `track_id` (visible or not, tile size in device pixels).

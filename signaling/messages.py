@@ -29,6 +29,7 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
              "resume": (_STR, False), "room_id": (_STR, False)},
     "publish": {"sdp": (_STR, True), "sources": (_DICT, False)},
     "answer": {"sdp": (_STR, True)},
+    "offer_failed": {"error": (_STR, False)},
     "state": {"audio": (_BOOL, False), "video": (_BOOL, False)},
     "mute": {"participant_id": (_STR, True), "kind": (_STR, True)},
     "kick": {"participant_id": (_STR, True)},

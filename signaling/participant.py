@@ -77,6 +77,10 @@ class SubscribeLoop:
     """
 
     RETRY_S = 1.0
+    # A client that cannot apply our offers gets a new subscribe connection this many
+    # times a minute; beyond that the same offer would most likely fail again.
+    FRESH_OFFERS_PER_MINUTE = 3
+    FRESH_OFFER_WINDOW_S = 60.0
 
     def __init__(self, media: Any, participant_id: str,
                  send: Callable[[dict[str, Any]], None]) -> None:
@@ -86,6 +90,7 @@ class SubscribeLoop:
         self._wanted: frozenset[str] = frozenset()
         self._offered: frozenset[str] | None = None
         self._awaiting = False
+        self._fresh_offers: list[float] = []  # monotonic times of offer_failed resets
         self._wake = asyncio.Event()
         self._closed = False
         self._task = asyncio.create_task(self._run(), name=f"subscribe-{participant_id}")
@@ -102,6 +107,26 @@ class SubscribeLoop:
         if not self._awaiting:
             raise SignalingError("bad_message", "no subscribe offer is waiting for an answer")
         await self._media.subscribe_answer(self._pid, sdp)
+        self._awaiting = False
+        self._wake.set()
+
+    async def offer_failed(self, error: str) -> None:
+        """The client refused our offer: drop its subscribe connection and offer a new
+        one, at most FRESH_OFFERS_PER_MINUTE times a minute."""
+        if not self._awaiting:
+            raise SignalingError("bad_message", "no subscribe offer is waiting for an answer")
+        now = time.monotonic()
+        self._fresh_offers = [t for t in self._fresh_offers
+                              if now - t < self.FRESH_OFFER_WINDOW_S]
+        if len(self._fresh_offers) >= self.FRESH_OFFERS_PER_MINUTE:
+            raise SignalingError(
+                "limit_reached", f"the subscribe offer failed {len(self._fresh_offers) + 1} "
+                f"times within {self.FRESH_OFFER_WINDOW_S:.0f} s; rejoin to try again")
+        self._fresh_offers.append(now)
+        log.warning("%s could not apply its subscribe offer (%s): offering a new connection",
+                    self._pid, error[:200])
+        await self._media.drop_subscriber(self._pid)
+        self._offered = None
         self._awaiting = False
         self._wake.set()
 

@@ -261,6 +261,12 @@ class Room:
         except SdpError as exc:
             raise SignalingError("bad_sdp", str(exc)) from None
 
+    async def subscribe_offer_failed(self, member: Member, error: str) -> None:
+        """The client could not apply our subscribe offer: offer it a new connection."""
+        if member.subscriber is None:
+            raise SignalingError("forbidden", "your grants do not include subscribe")
+        await member.subscriber.offer_failed(error)
+
     def set_track_view(self, member: Member, track_id: str, visible: bool,
                        width: int | None, height: int | None) -> None:
         """The client shows (or hides) a track in a tile of width x height device pixels."""

@@ -198,6 +198,8 @@ class Session:
             self.send({"type": "answer", "sdp": answer})
         elif kind == "answer":
             await room.subscribe_answer(member, msg["sdp"])
+        elif kind == "offer_failed":
+            await room.subscribe_offer_failed(member, msg.get("error", ""))
         elif kind == "state":
             await room.set_state(member, msg.get("audio"), msg.get("video"))
         elif kind == "mute":

@@ -146,6 +146,10 @@ export class MeetingSession {
       // track_view is advisory (a track may leave as we report it): nothing to tell the user.
       if (msg.ref === "track_view") console.warn("track_view refused", msg.code, msg.message);
       else if (msg.ref !== "join") this.ui.notifyError(msg.code, msg.message);
+      // The server refused our answer: it would wait forever; ask for a new offer.
+      if (msg.ref === "answer") this.subscriber?.fail(msg.message);
+      // It offered a new connection several times in a minute: only a rejoin may help.
+      if (msg.ref === "offer_failed" && msg.code === "limit_reached") this.onMediaFailed();
     });
     on("close", ({ byUs }) => {
       if (byUs || this.state === "ended" || this.state === "reconnecting") return;
@@ -186,7 +190,9 @@ export class MeetingSession {
         onStateChange: (state) => this.onSubscribeState(state),
       });
     }
-    this.subscriber.handleOffer(msg).catch((err) => this.ui.notify("toast.mediaFailed", { reason: err.message }, "error"));
+    // The subscriber has asked the server for a new offer (offer_failed); only if the server
+    // gives up (error limit_reached, ref offer_failed) does the user hear about it.
+    this.subscriber.handleOffer(msg).catch((err) => console.warn("subscribe offer refused, asked for a new one", err));
   }
 
   onTracks(entries) {

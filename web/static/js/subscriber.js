@@ -29,6 +29,25 @@ export class Subscriber {
   }
 
   async applyOffer(msg) {
+    try {
+      await this.negotiate(msg);
+    } catch (err) {
+      this.fail(err?.message || String(err));
+      throw err;
+    }
+  }
+
+  /** We cannot apply the server's offer (or it refused our answer): it would wait for an
+   * answer forever. Tell it; its next offer comes on a new peer connection, so ours goes. */
+  fail(reason) {
+    this.signaling.send({ type: "offer_failed", error: String(reason).slice(0, 200) });
+    this.pc?.close();
+    this.pc = null;
+    this.current = [];
+    this.onTracks(this.current);
+  }
+
+  async negotiate(msg) {
     const pc = this.ensurePc();
     await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
     await pc.setLocalDescription(await pc.createAnswer());

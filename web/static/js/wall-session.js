@@ -77,6 +77,8 @@ export class WallSession {
     on("kicked", () => this.end("kicked"));
     on("error", (msg) => {
       if (msg.ref !== "join" && msg.ref !== "track_view") console.warn("server error", msg.code, msg.message);
+      if (msg.ref === "answer") this.subscriber?.fail(msg.message);
+      if (msg.ref === "offer_failed" && this.state === "joined") this.reconnect();
     });
     on("close", ({ byUs }) => {
       if (!byUs && this.state === "joined") this.reconnect();
@@ -104,11 +106,10 @@ export class WallSession {
       this.subscriber = subscriber;
     }
     this.subscriber.handleOffer(msg).catch((err) => {
-      // The server waits for an answer that will never come and would offer us nothing more:
-      // only a new subscribe connection (a rejoin) gets the wall its video back.
-      console.error("subscribe offer refused, rejoining", err);
+      // The subscriber sent offer_failed: the server offers again on a new connection (and
+      // says limit_reached when that keeps failing; then we rejoin).
+      console.error("subscribe offer refused, asked for a new one", err);
       this.offerFailures += 1;
-      if (this.state === "joined") this.reconnect();
     });
   }
 
