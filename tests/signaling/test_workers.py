@@ -335,3 +335,32 @@ async def test_a_lost_connection_resumes_through_the_front(redis_url, start_comm
             await back.close()
     finally:
         await watcher.close()
+
+
+async def test_no_worker_running_is_a_clear_error_then_recovers(redis_url, start_commandpost):
+    server = start_commandpost(redis_url, TWO_WORKERS)
+    room = server.create_room()
+    workers = health(server)["workers"]
+    for worker in workers:
+        os.kill(worker["pid"], signal.SIGKILL)
+    await asyncio.sleep(0.3)  # noticed at once; a restart takes 0.5 s plus start-up
+    status, body = get_json(f"{server.base_url}/healthz")
+    assert (status, body["status"]) == (503, "degraded"), body
+    assert {w["state"] for w in body["workers"]} <= {"dead", "starting"}
+    status, body = get_json(f"{server.base_url}/api/rooms/{room['room_id']}",
+                            room["host_token"])
+    assert (status, body["error"]) == (503, "unavailable")
+    client = await WsClient.connect(server.base_url)
+    try:
+        await client.send({"type": "join", "code": room["share_code"]})
+        assert (await client.error("unavailable"))["ref"] == "join"
+        assert await client.wait_closed() == 1013
+    finally:
+        await client.close()
+    for worker in workers:
+        await _wait_restarted(server, worker)
+    again = await WsClient.connect(server.base_url)
+    try:
+        assert (await again.join(code=room["share_code"]))["room_id"] == room["room_id"]
+    finally:
+        await again.close()
