@@ -1,6 +1,7 @@
 """Every subscribe offer names each m-section with its own a=msid: Chromium refuses a
 whole offer that repeats one ("Duplicate a=msid lines detected"), whatever sequence of
-joins, leaves, re-publishes, vanished peers, resumes and track views led to it."""
+joins, leaves, re-publishes, vanished peers, resumes and track views led to it. Also
+drop_subscriber, what offer_failed does when a client could not apply an offer."""
 
 from __future__ import annotations
 
@@ -137,3 +138,32 @@ async def test_random_sequences_never_repeat_an_msid(room):
         for pid in [t.participant_id for t in room.tracks()]:
             await room.remove_participant(pid)
         await room.remove_participant("p_wall")
+
+
+async def test_drop_subscriber_gives_a_new_connection_that_keeps_the_views(room):
+    """offer_failed: the next offer comes from a new peer connection (new ICE credentials),
+    the client's track views carry over, and media flows on it."""
+    cast = Cast(room)
+    wall = Subscriber(room, "p_wall")
+    again = None
+    try:
+        pid = await cast.join()
+        first = await room.subscribe_offer("p_wall")  # never answered: the client failed
+        video = next(t.track_id for t in room.tracks() if t.kind == "video")
+        room.set_track_view("p_wall", video, True, 320, 180)
+        old = room._subscribers["p_wall"]
+        assert await room.drop_subscriber("p_wall") and old.closed
+        assert not await room.drop_subscriber("p_wall")
+        again = Subscriber(room, "p_wall")
+        offer = await again.sync()
+        ufrag = [line for line in offer.sdp.splitlines() if line.startswith("a=ice-ufrag:")]
+        assert ufrag[0] not in first.sdp.splitlines(), "the new offer needs a new connection"
+        down = room.down_tracks("p_wall")[video]
+        assert (down.view_width, down.view_height) == (320, 180)
+        stream = again.stream(again.mid_of("video"))
+        await wait_for(lambda: len(stream.packets) > 10, 5, f"video of {pid} on the new connection")
+    finally:
+        await cast.close()
+        await wall.close()
+        if again is not None:
+            await again.close()
