@@ -16,6 +16,10 @@ from bench import rtc
 
 TOKEN_TTL_S = 3600
 KEEPALIVE_S = 5.0
+# Tile sizes the subscribers report (track_view), in turn, so the server's view and layer
+# selection path is exercised as a real wall or meeting would (one layer is published, so
+# every size ends on layer 0).
+TILES = ((320, 180), (640, 360), (1280, 720))
 
 
 class CommandPostSignaller:
@@ -67,12 +71,21 @@ class CommandPostSignaller:
         await ws.send_str(json.dumps({"type": "join", "token": token, "name": f"sub{index}"}))
         complete = asyncio.get_running_loop().create_future()
         self._tasks.append(asyncio.create_task(
-            self._answer_offers(ws, pc, tracks_wanted, on_negotiated, complete)))
+            self._answer_offers(ws, pc, index, tracks_wanted, on_negotiated, complete)))
         self._tasks.append(asyncio.create_task(self._keepalive(ws)))
         await complete
 
+    async def _report_tiles(self, ws: aiohttp.ClientWebSocketResponse, index: int,
+                            tracks: dict[str, Any]) -> None:
+        width, height = TILES[index % len(TILES)]
+        for track in tracks.values():
+            if track.get("kind") == "video":
+                await ws.send_str(json.dumps({"type": "track_view", "track_id": track["track_id"],
+                                              "visible": True, "width": width,
+                                              "height": height}))
+
     async def _answer_offers(self, ws: aiohttp.ClientWebSocketResponse, pc: RTCPeerConnection,
-                             wanted: int, on_negotiated: Callable[[], None],
+                             index: int, wanted: int, on_negotiated: Callable[[], None],
                              complete: asyncio.Future[None]) -> None:
         try:
             async for msg in ws:
@@ -87,6 +100,7 @@ class CommandPostSignaller:
                 on_negotiated()
                 await ws.send_str(json.dumps({"type": "answer", "sdp": answer}))
                 if len(data.get("tracks", {})) >= wanted and not complete.done():
+                    await self._report_tiles(ws, index, data["tracks"])
                     complete.set_result(None)
             if not complete.done():
                 complete.set_exception(ConnectionError(f"socket closed ({ws.close_code})"))
