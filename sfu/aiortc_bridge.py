@@ -304,15 +304,20 @@ def _fast_receive(dtls: RTCDtlsTransport) -> None:
             asyncio.ensure_future(receiver._handle_rtp_packet(
                 packet, arrival_time_ms=clock.current_ms()))
 
-    for protocol in dtls.transport._connection._protocols:
+    connection = dtls.transport._connection
+    queued = connection._queue  # aioice's: datagrams still waiting for the DTLS task
+    for protocol in connection._protocols:
         if type(protocol) is not StunProtocol:
             continue
         original = protocol.datagram_received
 
         def datagram_received(data: bytes, addr: Any, _original: Any = original) -> None:
             # 128-191: RTP or RTCP (RFC 7983); RTCP told apart as aiortc's is_rtcp does.
+            # While the DTLS task still has datagrams queued, this one queues behind them
+            # (else a packet could overtake older ones, e.g. just after this is set up).
             if (len(data) > 12 and 127 < data[0] < 192 and not 191 < data[1] < 209
-                    and dtls._rx_srtp is not None and dtls._state is State.CONNECTED):
+                    and dtls._rx_srtp is not None and dtls._state is State.CONNECTED
+                    and queued.empty()):
                 ingest(data)
             else:
                 _original(data, addr)
