@@ -183,6 +183,8 @@ class DownTrack:
 
     def switch_layer(self, layer: UpLayer) -> None:
         """Called by `layer` at its keyframe: forward it from this packet on."""
+        logger.debug("down track %d: layer %s -> %s (%sx%s)", self.ssrc, self.current_layer,
+                     layer.index, layer.width, layer.height)
         if self._layer is not None:
             self._layer.remove_down(self)
         layer.remove_waiting(self)

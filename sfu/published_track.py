@@ -27,6 +27,9 @@ from sfu.up_layer import UpLayer
 logger = logging.getLogger(__name__)
 
 MAX_LEARNED_SSRCS = 16  # media + RTX of three layers, with room for an SSRC change
+# REMB per simulcast layer, lowest first: a little above what the web client lets each
+# layer use (150 kbit/s, 500 kbit/s, 1.5 Mbit/s; web/static/js/publisher.js).
+SIMULCAST_REMB_BPS = (200_000, 700_000, 2_000_000)
 
 
 class PublishedTrack:
@@ -52,6 +55,7 @@ class PublishedTrack:
         self.activity = LayerActivity(len(self.layers), settings.layer_idle_s,
                                       time.monotonic())
         self._live: list[bool] = []
+        self._sorted = not self.simulcast
         self._routed = bool(rids or sim_ssrcs)  # layers found by SSRC, not payload type
         self._by_rid = {layer.rid: layer for layer in self.layers if layer.rid is not None}
         self._by_ssrc: dict[int, tuple[UpLayer, bool]] = {}  # ssrc -> (layer, is RTX)
@@ -170,11 +174,14 @@ class PublishedTrack:
 
     def _order_by_size(self, now: float) -> bool:
         """Layers are indexed lowest first. The a=simulcast order is only the client's
-        habit (ours and Chromium's list q;h;f), so once every size is known a layer list
-        in another order is sorted; True if it was."""
+        habit (ours and Chromium's list q;h;f): when every size is first known and the
+        list runs high-first, it is turned round; True if it was."""
         areas = [(layer.width or 0) * (layer.height or 0) for layer in self.layers]
-        if 0 in areas or areas == sorted(areas):
+        if self._sorted or 0 in areas:
             return False
+        self._sorted = True  # once: browsers resize layers on the fly (CPU, bandwidth)
+        if areas != sorted(areas, reverse=True) or len(set(areas)) != len(areas):
+            return False  # only a high-first list is turned round
         self.layers.sort(key=lambda layer: (layer.width or 0) * (layer.height or 0))
         for index, layer in enumerate(self.layers):
             layer.index = index
@@ -286,10 +293,14 @@ class PublishedTrack:
         return blocks[0] if blocks else None
 
     def bitrate_estimate(self) -> int | None:
-        """The lowest bitrate any subscriber's receiver estimated (REMB), if known.
-        None for simulcast: the weakest subscriber takes a lower layer instead of
-        holding every layer down."""
+        """The REMB we send the publisher for this track. Without simulcast: the lowest
+        bitrate any subscriber's receiver estimated, if known. With simulcast: what all
+        its layers may use (a weak subscriber takes a lower layer instead of holding every
+        layer down). Browsers take a REMB in their first seconds as their start estimate,
+        so the layers come at once instead of after a slow climb; unwanted layers are
+        switched off by `layers` messages, not by REMB."""
         if self.simulcast:
-            return None
+            return sum(SIMULCAST_REMB_BPS[min(i, len(SIMULCAST_REMB_BPS) - 1)]
+                       for i in range(len(self.layers)))
         values = [d.remb for d in self._members if getattr(d, "remb", None)]
         return min(values) if values else None

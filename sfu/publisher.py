@@ -213,8 +213,10 @@ class PublisherConnection:
             data = bridge.receiver_report(rtcp_ssrc, blocks)
             for track in tracks:
                 estimate = track.bitrate_estimate()
-                if estimate and track.media_ssrc is not None:
-                    data += bridge.remb(rtcp_ssrc, estimate, [track.media_ssrc])
+                ssrcs = [layer.media_ssrc for layer in track.layers
+                         if layer.media_ssrc is not None]
+                if estimate and ssrcs:
+                    data += bridge.remb(rtcp_ssrc, estimate, ssrcs)
             self._send_rtcp(data)
 
     async def _watch_layers(self) -> None:

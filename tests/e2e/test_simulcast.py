@@ -32,6 +32,30 @@ def set_tile(person, sender: str, width: int, height: int) -> None:
         " el.style.width = w + 'px'; el.style.height = h + 'px'; }", [width, height])
 
 
+def sent_widths(person) -> dict[str, int]:
+    """The publisher's layers as its browser encodes them now (outbound-rtp per rid)."""
+    return person.js("""async () => {
+        const widths = {};
+        (await commandpost.publishPc.getStats()).forEach((r) => {
+            if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid && r.frameWidth)
+                widths[r.rid] = r.frameWidth;
+        });
+        return widths;
+    }""")
+
+
+def keep_resolution(person) -> str:
+    """A loaded test machine makes Chromium scale every layer down (CPU adaptation), which
+    would move the sizes this test checks; drop frames instead."""
+    return person.js("""async () => {
+        const sender = commandpost.session.publisher.transceivers.get('camera').sender;
+        const params = sender.getParameters();
+        params.degradationPreference = 'maintain-resolution';
+        await sender.setParameters(params);
+        return sender.getParameters().degradationPreference;
+    }""")
+
+
 def join_watching(person, url: str) -> str:
     """Join with the camera off (a subscriber only)."""
     person.open(url)
@@ -52,6 +76,9 @@ def test_subscribers_get_the_layer_their_tile_needs_and_switch_without_freezing(
     alice, bob, carol = people("Alice"), people("Bob"), people("Carol")
     alice_id = alice.join(room["join_url"])
     assert alice.js("commandpost.session.simulcast") is True
+    alice.wait_until("commandpost.session.publisher?.transceivers.get('camera')?.mid != null",
+                     "the camera published", 15)
+    assert keep_resolution(alice) == "maintain-resolution"
     join_watching(bob, room["join_url"])
     join_watching(carol, room["join_url"])
     for person in (bob, carol):
@@ -67,6 +94,7 @@ def test_subscribers_get_the_layer_their_tile_needs_and_switch_without_freezing(
                    "the full layer for a 1280x720 tile", 60)
     assert alice_video(bob, alice_id)["frameHeight"] == 180
     assert alice_video(carol, alice_id)["frameHeight"] == 720
+    assert sent_widths(alice).get("f") == LAYER_WIDTHS["f"]  # what Alice's browser encodes
 
     # Nobody watches the half layer: after the hold the publisher stops encoding it.
     alice.wait_until("JSON.stringify(commandpost.activeLayers()) === '[\"q\",\"f\"]'",

@@ -11,7 +11,7 @@ import pytest
 from sfu import RoomMedia, SfuSettings
 from sfu.frame_size import frame_size
 from sfu.keyframe import is_keyframe_start
-from sfu.rtcp_events import Nack
+from sfu.rtcp_events import Nack, Remb
 from sfu.rtp_rewriter import seq_delta
 from sfu.vp8_descriptor import parse_fields
 from sfu_peers import Subscriber, wait_for
@@ -82,6 +82,10 @@ async def test_layers_are_learned_by_rid_with_sizes_and_bitrates(room):
             alice.layers[rid].ssrc for rid in "qhf"]
         assert [(layer.width, layer.height) for layer in track.layers] == list(SIZES.values())
         await asyncio.sleep(1.2)
+        # REMB: what all layers may use, about every SSRC (so the browser starts there).
+        rembs = [e for e in alice.rtcp if isinstance(e, Remb)]
+        assert rembs and rembs[-1].bitrate == 2_900_000
+        assert set(rembs[-1].ssrcs) == {alice.layers[rid].ssrc for rid in "qhf"}
         infos = room.down_tracks("p_bob")[track_id].layers_available()
         assert [i.rid for i in infos] == ["q", "h", "f"]
         assert 0 < infos[0].bitrate_bps < infos[2].bitrate_bps
