@@ -205,6 +205,11 @@ def label_sender(transceiver: RTCRtpTransceiver, stream_id: str, track_id: str) 
     transceiver.sender._track_id = track_id
 
 
+def sender_label(transceiver: RTCRtpTransceiver) -> tuple[str, str]:
+    """The (stream id, track id) our offer's a=msid will carry."""
+    return transceiver.sender._stream_id, transceiver.sender._track_id
+
+
 def sender_ssrcs(transceiver: RTCRtpTransceiver) -> tuple[int, int]:
     return transceiver.sender._ssrc, transceiver.sender._rtx_ssrc
 

@@ -54,14 +54,7 @@ class SubscriberConnection(DownstreamConnection):
         for track in tracks:
             if id(track) not in held:
                 self._slot_for(track.kind).track = track
-        for slot in self.slots:
-            if slot.track is None:
-                bridge.set_direction(slot.transceiver, "inactive")
-            else:
-                bridge.set_direction(slot.transceiver, "sendonly")
-                info = slot.track.info
-                bridge.label_sender(slot.transceiver, stream_id=_stream_id(info),
-                                    track_id=info.track_id)
+        self._label_slots()
         settings = self._settings
         sdp = await bridge.local_offer(self._pc, settings.ice_host_addresses)
         check_unique_msids(sdp)
@@ -109,6 +102,24 @@ class SubscriberConnection(DownstreamConnection):
             except Exception:  # noqa: BLE001 - a signalling bug must not break media
                 logger.exception("on_bandwidth callback failed")
 
+    def _label_slots(self) -> None:
+        """Active slots carry their track's label; an idle slot whose label is taken
+        gets a fresh one, so no two m-sections share an a=msid whatever led here."""
+        taken: set[tuple[str, str]] = set()
+        for slot in self.slots:
+            if slot.track is not None:
+                bridge.set_direction(slot.transceiver, "sendonly")
+                info = slot.track.info
+                bridge.label_sender(slot.transceiver, stream_id=_stream_id(info),
+                                    track_id=info.track_id)
+                taken.add(bridge.sender_label(slot.transceiver))
+        for slot in self.slots:
+            if slot.track is None:
+                bridge.set_direction(slot.transceiver, "inactive")
+                if bridge.sender_label(slot.transceiver) in taken:
+                    _label_idle(slot)
+                taken.add(bridge.sender_label(slot.transceiver))
+
     def _release_gone(self, tracks: list[PublishedTrack]) -> None:
         wanted = {id(t) for t in tracks}
         for slot in self.slots:
@@ -116,15 +127,19 @@ class SubscriberConnection(DownstreamConnection):
                 slot.down.detach()
                 slot.track = None
                 # aiortc writes a=msid for inactive m-sections too: an idle slot must not
-                # keep the label of the track it carried (that track may be slotted again).
-                idle = f"idle-{uuid.uuid4().hex}"
-                bridge.label_sender(slot.transceiver, stream_id=idle, track_id=idle)
+                # keep the label of the track it carried (nor keep that stream alive).
+                _label_idle(slot)
 
     def _slot_for(self, kind: str) -> Slot:
         idle = next((s for s in self.slots if s.kind == kind and s.track is None), None)
         if idle is not None:
             return idle
         return self._new_slot(bridge.add_send_transceiver(self._pc, kind), kind)
+
+
+def _label_idle(slot: Slot) -> None:
+    idle = f"idle-{uuid.uuid4().hex}"
+    bridge.label_sender(slot.transceiver, stream_id=idle, track_id=idle)
 
 
 def check_unique_msids(sdp: str) -> None:

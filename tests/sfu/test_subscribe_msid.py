@@ -10,6 +10,7 @@ import random
 from collections import Counter
 
 from sfu import RoomMedia
+from sfu import aiortc_bridge as bridge
 from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
 from sfu_peers import Publisher, Subscriber, wait_for
 
@@ -167,3 +168,26 @@ async def test_drop_subscriber_gives_a_new_connection_that_keeps_the_views(room)
         await wall.close()
         if again is not None:
             await again.close()
+
+
+async def test_an_idle_slot_whose_label_is_taken_is_relabelled(room):
+    """Whatever left an idle m-section with a live track's label, the offer stays valid."""
+    cast = Cast(room)
+    wall = Subscriber(room, "p_wall")
+    try:
+        first, second = await cast.join(), await cast.join()
+        await wall.sync()
+        await cast.leave(first)
+        await wall.sync()
+        subscriber = room._subscribers["p_wall"]
+        idle = [s for s in subscriber.slots if s.track is None]
+        live = [s for s in subscriber.slots if s.track is not None]
+        assert len(idle) == 2 and len(live) == 2
+        for a, b in zip(idle, live):  # copy a live label onto an idle slot
+            bridge.label_sender(a.transceiver, *bridge.sender_label(b.transceiver))
+        await wall.sync()
+        check_offer(wall, room, "idle slots labelled like live ones")
+        assert {info.participant_id for info in wall.offer.tracks.values()} == {second}
+    finally:
+        await cast.close()
+        await wall.close()
