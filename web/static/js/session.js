@@ -149,7 +149,7 @@ export class MeetingSession {
       // The server refused our answer: it would wait forever; ask for a new offer.
       if (msg.ref === "answer") this.subscriber?.fail(msg.message);
       // It offered a new connection several times in a minute: only a rejoin may help.
-      if (msg.ref === "offer_failed" && msg.code === "limit_reached") this.onMediaFailed();
+      if (msg.ref === "offer_failed" && msg.code === "limit_reached" && this.state === "joined") this.reconnect();
     });
     on("close", ({ byUs }) => {
       if (byUs || this.state === "ended" || this.state === "reconnecting") return;
