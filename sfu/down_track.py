@@ -20,7 +20,7 @@ from sfu.interfaces import RtpPacketLike, UpTrackLike
 from sfu.rtcp_events import KeyframeRequest, Nack, Remb, RtcpEvent
 from sfu.resend_budget import ResendBudget
 from sfu.rtcp_stats import derive_sender_report
-from sfu.rtp_rewriter import HEADER_FIELDS, StreamRewriter, patch_header
+from sfu.rtp_rewriter import StreamRewriter, patch_header
 from sfu.layer_selector import arriving_layer, wanted_layer
 from sfu.tracks import LayerInfo, TrackView
 from sfu.up_layer import UpLayer
@@ -28,7 +28,6 @@ from sfu.vp8_descriptor import PictureIdRewriter, Vp8Fields, parse_fields, rtp_h
 
 logger = logging.getLogger(__name__)
 
-_pack_header = HEADER_FIELDS.pack_into  # sequence number, timestamp, SSRC (patch_header)
 MAX_NACKED_PER_PACKET = 64
 RESEND_GUARD_S = 0.02  # one retransmission per packet per 20 ms, whatever the NACK rate
 
@@ -252,37 +251,30 @@ class DownTrack:
         if not self._ready or profile is None or out_pt is None:
             return
         rewriter = self._rewriter
+        now = time.monotonic()
         if not rewriter.anchored:
             if self.needs_keyframe and not keyframe:
                 return
             rewriter.switch_source(packet.sequence_number, packet.timestamp,
-                                   self._timestamp_gap(time.monotonic()))
+                                   self._timestamp_gap(now))
             self.needs_keyframe = False
             if self._vp8 is not None:
                 self._vp8.anchor(packet.payload, _vp8_fields(packet, cache))
         mapped = rewriter.rewrite(packet.sequence_number, packet.timestamp)
         if mapped is None:
             return
-        shared = cache.get(profile.key)
-        if shared is None:  # once per header layout, shared by the other subscribers
-            shared = cache[profile.key] = self._serialise(packet, profile, cache)
-        data, header_length, payload_length, fields, now = shared
-        buf = bytearray(data)
-        buf[1] = (buf[1] & 0x80) | out_pt
-        _pack_header(buf, 2, mapped[0], mapped[1], self.ssrc)
+        serialised = cache.get(profile.key)
+        if serialised is None:  # once per header layout, shared by the other subscribers
+            data = profile.serialize(packet)
+            serialised = cache[profile.key] = (data, rtp_header_length(data))
+        buf = bytearray(serialised[0])
+        patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
         if self._vp8 is not None:
-            self._vp8.rewrite(buf, header_length, fields)
+            self._vp8.rewrite(buf, serialised[1], _vp8_fields(packet, cache))
         if self._send(bytes(buf)):
             self.packets_sent += 1
-            self.octets_sent += payload_length
+            self.octets_sent += len(packet.payload)
             self._last_sent_at = now
-
-    def _serialise(self, packet: RtpPacketLike, profile: bridge.HeaderProfile,
-                   cache: dict[Any, Any]) -> tuple[bytes, int, int, Vp8Fields | None, float]:
-        """What every subscriber with this header layout shares for one packet."""
-        data = profile.serialize(packet)
-        fields = _vp8_fields(packet, cache) if self._vp8 is not None else None
-        return data, rtp_header_length(data), len(packet.payload), fields, time.monotonic()
 
     def _timestamp_gap(self, now: float) -> int:
         if self._last_sent_at is None or self.source is None:

@@ -15,7 +15,7 @@ import struct
 SEQ_MOD = 1 << 16
 TS_MOD = 1 << 32
 _HALF_SEQ = 1 << 15
-HEADER_FIELDS = struct.Struct("!HII")  # sequence number, timestamp, SSRC at offset 2
+_HEADER = struct.Struct("!HII")
 
 
 def seq_delta(a: int, b: int) -> int:
@@ -27,7 +27,7 @@ def seq_delta(a: int, b: int) -> int:
 def patch_header(buf: bytearray, payload_type: int, seq: int, ts: int, ssrc: int) -> None:
     """Overwrite payload type, sequence number, timestamp and SSRC; keep the marker bit."""
     buf[1] = (buf[1] & 0x80) | payload_type
-    HEADER_FIELDS.pack_into(buf, 2, seq, ts, ssrc)
+    _HEADER.pack_into(buf, 2, seq, ts, ssrc)
 
 
 class StreamRewriter:

@@ -56,54 +56,40 @@ class PictureIdRewriter:
     def __init__(self) -> None:
         self._pid_offset = 0
         self._tl0_offset = 0
-        # The last packet sent (output bytes, payload start, fields): its picture id and
-        # TL0PICIDX are read back only at the next switch, not stored per packet.
-        self._last: tuple[bytes | bytearray, int, Vp8Fields] | None = None
-
-    @property
-    def _last_pid(self) -> int | None:
-        last = self._last
-        return None if last is None else last[2].picture_id(memoryview(last[0])[last[1]:])
-
-    @property
-    def _last_tl0(self) -> int | None:
-        last = self._last
-        if last is None or last[2].tl0_at < 0:
-            return None
-        return last[0][last[1] + last[2].tl0_at]
+        self._last_pid: int | None = None
+        self._last_tl0: int | None = None
 
     def anchor(self, payload: bytes, fields: Vp8Fields) -> None:
         """The first packet of a new source: continue after the last values sent."""
         pid = fields.picture_id(payload)
-        last_pid, last_tl0 = self._last_pid, self._last_tl0
         self._pid_offset = 0
-        if pid is not None and last_pid is not None:
-            self._pid_offset = (last_pid + 1 - pid) & 0x7FFF
+        if pid is not None and self._last_pid is not None:
+            self._pid_offset = (self._last_pid + 1 - pid) & 0x7FFF
         self._tl0_offset = 0
-        if fields.tl0_at >= 0 and last_tl0 is not None:
-            self._tl0_offset = (last_tl0 + 1 - payload[fields.tl0_at]) & 0xFF
+        if fields.tl0_at >= 0 and self._last_tl0 is not None:
+            self._tl0_offset = (self._last_tl0 + 1 - payload[fields.tl0_at]) & 0xFF
 
     def rewrite(self, buf: bytearray, base: int, fields: Vp8Fields,
                 remember: bool = True) -> None:
-        """Patch the descriptor of the payload starting at buf[base] (nothing to patch
-        while the offsets are zero, the usual case: a subscriber that never switched);
-        retransmissions pass remember=False so an old packet does not move the
-        continuation point. `buf` must not change after it was remembered."""
-        if remember:
-            self._last = (buf, base, fields)
-        if self._pid_offset:
-            at = fields.picture_id_at
-            if at >= 0:
-                at += base
-                if fields.picture_id_bits == 15:
-                    pid = ((((buf[at] & 0x7F) << 8) | buf[at + 1]) + self._pid_offset) & 0x7FFF
-                    buf[at] = 0x80 | (pid >> 8)
-                    buf[at + 1] = pid & 0xFF
-                else:
-                    buf[at] = ((buf[at] & 0x7F) + self._pid_offset) & 0x7F
-        if self._tl0_offset and fields.tl0_at >= 0:
+        """Patch the descriptor of the payload starting at buf[base]; retransmissions
+        pass remember=False so an old packet does not move the continuation point."""
+        at = fields.picture_id_at
+        if at >= 0:
+            at += base
+            if fields.picture_id_bits == 15:
+                pid = ((((buf[at] & 0x7F) << 8) | buf[at + 1]) + self._pid_offset) & 0x7FFF
+                buf[at] = 0x80 | (pid >> 8)
+                buf[at + 1] = pid & 0xFF
+            else:
+                pid = ((buf[at] & 0x7F) + self._pid_offset) & 0x7F
+                buf[at] = pid
+            if remember:
+                self._last_pid = pid
+        if fields.tl0_at >= 0:
             at = base + fields.tl0_at
             buf[at] = (buf[at] + self._tl0_offset) & 0xFF
+            if remember:
+                self._last_tl0 = buf[at]
 
 
 def rtp_header_length(data: bytes) -> int:
