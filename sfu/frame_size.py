@@ -8,15 +8,11 @@ the RTP payload of the packet `keyframe.is_keyframe_start` accepted.
 
 from __future__ import annotations
 
+from sfu.h264_sps import SpsError, picture_size
 from sfu.keyframe import H264_FU_A, H264_SPS, H264_STAP_A
 
 VP8_START_CODE = b"\x9d\x01\x2a"
-HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 MAX_SIDE = 16384
-
-
-class _BitsExhausted(Exception):
-    pass
 
 
 def frame_size(codec: str, payload: bytes) -> tuple[int, int] | None:
@@ -26,7 +22,7 @@ def frame_size(codec: str, payload: bytes) -> tuple[int, int] | None:
             return vp8_size(payload)
         if codec == "H264":
             return h264_size(payload)
-    except (IndexError, _BitsExhausted):
+    except IndexError:
         return None
     return None
 
@@ -81,91 +77,9 @@ def _find_sps(payload: bytes) -> bytes | None:
     return None
 
 
-class _Bits:
-    """Exp-Golomb reader over an RBSP (emulation-prevention bytes removed)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data.replace(b"\x00\x00\x03", b"\x00\x00")
-        self._pos = 0
-
-    def bit(self) -> int:
-        byte = self._pos >> 3
-        if byte >= len(self._data):
-            raise _BitsExhausted
-        value = (self._data[byte] >> (7 - (self._pos & 7))) & 1
-        self._pos += 1
-        return value
-
-    def bits(self, count: int) -> int:
-        value = 0
-        for _ in range(count):
-            value = (value << 1) | self.bit()
-        return value
-
-    def ue(self) -> int:
-        zeros = 0
-        while not self.bit():
-            zeros += 1
-            if zeros > 31:
-                raise _BitsExhausted
-        return (1 << zeros) - 1 + self.bits(zeros)
-
-    def se(self) -> int:
-        value = self.ue()
-        return (value + 1) // 2 if value & 1 else -(value // 2)
-
-
 def sps_size(nal: bytes) -> tuple[int, int] | None:
-    bits = _Bits(nal[1:])
-    profile = bits.bits(8)
-    bits.bits(16)  # constraint flags, level
-    bits.ue()  # seq_parameter_set_id
-    chroma_format = 1
-    if profile in HIGH_PROFILES:
-        chroma_format = bits.ue()
-        if chroma_format == 3:
-            bits.bit()  # separate_colour_plane_flag
-        bits.ue()  # bit_depth_luma
-        bits.ue()  # bit_depth_chroma
-        bits.bit()  # qpprime_y_zero_transform_bypass
-        if bits.bit():  # seq_scaling_matrix_present
-            for i in range(8 if chroma_format != 3 else 12):
-                if bits.bit():
-                    _skip_scaling_list(bits, 16 if i < 6 else 64)
-    bits.ue()  # log2_max_frame_num
-    poc_type = bits.ue()
-    if poc_type == 0:
-        bits.ue()
-    elif poc_type == 1:
-        bits.bit()
-        bits.se()
-        bits.se()
-        for _ in range(min(bits.ue(), 255)):
-            bits.se()
-    bits.ue()  # max_num_ref_frames
-    bits.bit()  # gaps_in_frame_num_allowed
-    width_mbs = bits.ue() + 1
-    height_units = bits.ue() + 1
-    frame_mbs_only = bits.bit()
-    if not frame_mbs_only:
-        bits.bit()  # mb_adaptive_frame_field
-    bits.bit()  # direct_8x8_inference
-    width = width_mbs * 16
-    height = height_units * 16 * (2 - frame_mbs_only)
-    if bits.bit():  # frame_cropping
-        left, right, top, bottom = bits.ue(), bits.ue(), bits.ue(), bits.ue()
-        crop_x = 2 if chroma_format in (1, 2) else 1
-        crop_y = (2 if chroma_format == 1 else 1) * (2 - frame_mbs_only)
-        width -= crop_x * (left + right)
-        height -= crop_y * (top + bottom)
-    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        return None
-    return width, height
-
-
-def _skip_scaling_list(bits: _Bits, size: int) -> None:
-    last = next_scale = 8
-    for _ in range(size):
-        if next_scale:
-            next_scale = (last + bits.se()) % 256
-        last = next_scale or last
+    try:
+        width, height = picture_size(nal)
+    except SpsError:
+        return None  # a truncated SPS (split across packets) or garbage: size unknown
+    return (width, height) if width <= MAX_SIDE and height <= MAX_SIDE else None

@@ -18,7 +18,7 @@ from sfu.ingest.audio import AudioChain, AudioError
 from sfu.ingest.h264 import (NAL_IDR, AccessUnitReader, H264Error, StreamFormat, nal_type,
                              parse_extradata)
 from sfu.ingest.packetizer import packetize
-from sfu.ingest.sps import picture_size
+from sfu.h264_sps import SpsError, picture_size
 from sfu.ingest.transcode import H265ToH264, TranscodeError
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class DemuxSession:
         if self._reader is not None and self._reader.sps is not None and not width:
             try:
                 width, height = picture_size(self._reader.sps)
-            except H264Error:
+            except SpsError:
                 pass
         return SourceInfo(
             video_codec=ctx.name if ctx is not None else None,

@@ -26,7 +26,7 @@ from sfu.ingest.flv import AudioTag, FlvError, VideoTag, parse_audio, parse_vide
 from sfu.ingest.h264 import NAL_IDR, AccessUnitReader, H264Error, nal_type, parse_extradata
 from sfu.ingest.packetizer import packetize
 from sfu.ingest.rtmp_chunks import AUDIO, DATA_AMF0, DATA_AMF3, VIDEO, Message
-from sfu.ingest.sps import picture_size
+from sfu.h264_sps import SpsError, picture_size
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class RtmpMediaSource:
         if self._reader is not None and self._reader.sps is not None:
             try:
                 width, height = picture_size(self._reader.sps)  # what the decoder will show
-            except H264Error:
+            except SpsError:
                 pass
         self._info = SourceInfo(
             video_codec="h264" if self._reader is not None else None,

@@ -13,7 +13,7 @@ from media_tools.clips import annexb_nal_units, make_clip
 from sfu.ingest.h264 import (NAL_IDR, NAL_PPS, NAL_SPS, AccessUnitReader, H264Error,
                              nal_type, parse_extradata, split_annexb, split_avcc)
 from sfu.ingest.packetizer import FU_A, STAP_A, depacketize, packetize
-from sfu.ingest.sps import picture_size
+from sfu.h264_sps import SpsError, picture_size
 from sfu.keyframe import h264_keyframe_start
 
 MTU = 1200
@@ -161,5 +161,5 @@ def test_picture_size_comes_from_the_sps(tmp_path, size, extra):
     (b"\x67\x42\xc0\x1e" + b"\x00" * 8, "longer than 32 bits"),
 ])
 def test_malformed_sps_raises_a_precise_error(sps, message):
-    with pytest.raises(H264Error, match=message):
+    with pytest.raises(SpsError, match=message):
         picture_size(sps)

@@ -1,9 +1,15 @@
-"""Picture size from an H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1), for feeds
-whose container does not say it (an RTMP push without onMetaData)."""
+"""Picture size from an H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1).
+
+One parser for the whole SFU: simulcast layers learn their size from the SPS in front of an
+IDR (sfu/frame_size.py), feeds from theirs when the container does not say it (an RTMP push
+without onMetaData)."""
 
 from __future__ import annotations
 
-from sfu.ingest.h264 import H264Error
+
+class SpsError(ValueError):
+    """A sequence parameter set that cannot be read."""
+
 
 HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 
@@ -16,7 +22,7 @@ class _Bits:
     def bit(self) -> int:
         byte = self._pos >> 3
         if byte >= len(self._data):
-            raise H264Error("SPS ends early")
+            raise SpsError("SPS ends early")
         value = (self._data[byte] >> (7 - (self._pos & 7))) & 1
         self._pos += 1
         return value
@@ -32,7 +38,7 @@ class _Bits:
         while self.bit() == 0:
             zeros += 1
             if zeros > 31:
-                raise H264Error("SPS has an Exp-Golomb code longer than 32 bits")
+                raise SpsError("SPS has an Exp-Golomb code longer than 32 bits")
         return (1 << zeros) - 1 + self.bits(zeros)
 
     def se(self) -> int:
@@ -54,7 +60,7 @@ def _rbsp(nal: bytes) -> bytes:
 
 
 def picture_size(sps: bytes) -> tuple[int, int]:
-    """(width, height) in pixels after cropping; raises H264Error for a malformed SPS."""
+    """(width, height) in pixels after cropping; raises SpsError for a malformed SPS."""
     bits = _Bits(_rbsp(sps))
     profile = bits.bits(8)
     bits.bits(16)  # constraint flags, level
@@ -98,7 +104,7 @@ def picture_size(sps: bytes) -> tuple[int, int]:
         width -= (left + right) * crop_x
         height -= (top + bottom) * crop_y
     if width <= 0 or height <= 0:
-        raise H264Error(f"SPS gives an impossible picture size {width}x{height}")
+        raise SpsError(f"SPS gives an impossible picture size {width}x{height}")
     return width, height
 
 
