@@ -16,7 +16,9 @@ LOOPBACK_SETTINGS = SfuSettings(ice_host_addresses=("127.0.0.1",))
 
 
 @pytest.fixture
-async def room() -> AsyncIterator[RoomMedia]:
-    media = RoomMedia("r_test", LOOPBACK_SETTINGS)
+async def room(request: pytest.FixtureRequest) -> AsyncIterator[RoomMedia]:
+    """A room on loopback; a test module may set `ROOM_SETTINGS` (e.g. a pinned downlink
+    estimate) instead of writing its own fixture."""
+    media = RoomMedia("r_test", getattr(request.module, "ROOM_SETTINGS", LOOPBACK_SETTINGS))
     yield media
     await media.close()

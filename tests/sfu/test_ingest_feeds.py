@@ -20,18 +20,13 @@ from media_tools.clips import annexb_nal_units, make_clip
 from sfu.ingest.h264 import NAL_SPS, nal_type
 from sfu.rtcp_events import SenderReport
 from sfu.rtcp_stats import NTP_EPOCH_OFFSET
-from sfu import RoomMedia
 from sfu import aiortc_bridge as bridge
 from sfu_peers import Stream, Subscriber, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-async def room():
-    media = RoomMedia("r_feeds", FEED_ROOM_SETTINGS)
-    yield media
-    await media.close()
+ROOM_SETTINGS = FEED_ROOM_SETTINGS
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from ingest_helpers import (FEED_ROOM_SETTINGS, RecordingRunner, assert_frames_c
 from media_tools.cameras import end_process, free_port, rtmp_push
 from media_tools.clips import annexb_nal_units, make_clip
 from media_tools import pyav_push
-from sfu import RoomMedia
 from sfu_peers import Subscriber, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -25,11 +24,7 @@ KEY_PATH = "0123456789abcdef0123456789abcdef/feed"
 PYAV_PUSH = Path(pyav_push.__file__)
 
 
-@pytest.fixture
-async def room():
-    media = RoomMedia("r_feeds", FEED_ROOM_SETTINGS)
-    yield media
-    await media.close()
+ROOM_SETTINGS = FEED_ROOM_SETTINGS
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,7 @@ def settings(estimate_bps: int) -> SfuSettings:
                        bwe_max_bps=estimate_bps)
 
 
-@pytest.fixture
-async def room():
-    media = RoomMedia("r_simulcast", settings(50_000_000))
-    yield media
-    await media.close()
+ROOM_SETTINGS = settings(50_000_000)
 
 
 @pytest.fixture
