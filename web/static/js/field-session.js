@@ -21,7 +21,6 @@ const PING_INTERVAL_MS = 2000;
 const SILENCE_LIMIT_MS = 5000;
 // A WebSocket that cannot open on a dead link may hang for minutes before its error.
 const CONNECT_TIMEOUT_MS = 4000;
-const JOIN_TIMEOUT_MS = 10000;
 const DISCONNECTED_GRACE_MS = 4000; // ICE "disconnected" this long: rebuild (no ICE restart)
 // A new publish connection that has not connected by then will not (the browser would take
 // ~30 s to call it failed): start over.
@@ -98,9 +97,7 @@ export class FieldSession extends MeetingSession {
       clearTimeout(timer);
     }
     this.listen(signaling);
-    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
-    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
-    await joined;
+    await signaling.join({ name: this.name, ...this.credentials, ...extra });
   }
 
   listen(s) {

@@ -7,7 +7,6 @@ import { SignalingClient } from "./signaling.js";
 import { Subscriber } from "./subscriber.js";
 import { TrackViewReporter } from "./track-view.js";
 
-const JOIN_TIMEOUT_MS = 10000;
 // Retries fit inside the server's presence timeout (15 s), so a resume keeps our place.
 const RECONNECT_DELAYS_MS = [500, 1500, 3000, 5000];
 // Errors that another attempt cannot fix.
@@ -59,9 +58,7 @@ export class MeetingSession {
     this.signaling = signaling;
     await signaling.connect();
     this.listen(signaling);
-    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
-    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
-    await joined;
+    await signaling.join({ name: this.name, ...this.credentials, ...extra });
   }
 
   /**

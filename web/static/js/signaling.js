@@ -6,6 +6,8 @@ export function signalingUrl(loc = window.location) {
   return `${scheme}//${loc.host}/ws`;
 }
 
+const JOIN_TIMEOUT_MS = 10000; // no `joined` (or refusal) by then: the join failed
+
 export class SignalingClient {
   constructor(url = signalingUrl()) {
     this.url = url;
@@ -74,6 +76,15 @@ export class SignalingClient {
         }));
       }
     });
+  }
+
+  /** Send `join` (name, token or code, resume...) and resolve with `joined`; a refused
+   * join rejects with its error code. Listeners must be attached before: `joined` is also
+   * delivered to them. */
+  join(fields, timeoutMs = JOIN_TIMEOUT_MS) {
+    const joined = this.waitFor("joined", { ref: "join", timeoutMs });
+    this.send({ type: "join", ...fields });
+    return joined;
   }
 
   send(msg) {

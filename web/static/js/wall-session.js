@@ -5,7 +5,6 @@ import { SignalingClient } from "./signaling.js";
 import { Subscriber } from "./subscriber.js";
 import { TrackViewReporter } from "./track-view.js";
 
-const JOIN_TIMEOUT_MS = 10000;
 const RETRY_DELAYS_MS = [500, 1500, 3000, 5000]; // then every 5 s
 // Watchdog: the room has tracks our subscribe connection still lacks this long after the
 // last offer (the server is stuck waiting on us, or an offer went astray): rejoin, at most
@@ -57,9 +56,7 @@ export class WallSession {
     this.signaling = signaling;
     await signaling.connect();
     this.listen(signaling);
-    const joined = signaling.waitFor("joined", { ref: "join", timeoutMs: JOIN_TIMEOUT_MS });
-    signaling.send({ type: "join", name: this.name, ...this.credentials, ...extra });
-    await joined;
+    await signaling.join({ name: this.name, ...this.credentials, ...extra });
   }
 
   listen(s) {
