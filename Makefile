@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei coturn \
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
-	gir1.2-gst-rtsp-server-1.0 python3-gi
+	gir1.2-gst-rtsp-server-1.0 python3-gi gcc python3-dev
 RUN_DEBS := redis-server
 # `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
 BENCH_DEBS := janus
@@ -23,7 +23,8 @@ $(VENV)/bin/activate:
 	  else echo "python3 -m venv failed: install python3-venv" >&2; exit 1; fi; }
 	@$(PIP) install -q --upgrade pip
 
-$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+# sfu/_fastsend.c is compiled by the install (optional: skipped without a compiler).
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml sfu/_fastsend.c
 	$(PIP) install -q -e .
 	@touch $@
 

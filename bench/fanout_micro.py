@@ -1,13 +1,15 @@
 """CPU of the SFU's own per-packet path, in one process, insensitive to other load.
 
     python -m bench.fanout_micro [--subscribers 10] [--packets 20000] [--repeats 5]
+                                 [--send native|python|none]
 
 One published VP8 track with S down tracks, fed synthetic RTP packets (a keyframe, then
 deltas, 1,100-byte payloads with a VP8 descriptor) through `PublishedTrack.receive`, as
-the transport's fast path delivers them. Each down track's send is a real SRTP protect
-(pylibsrtp) and a real `sendto` on a UDP socket towards a loopback sink that never reads
-(so the kernel's work per datagram is in the figure too); with --no-send the copies end
-before SRTP, which isolates the Python of the SFU. The figure is process CPU time
+the transport's fast path delivers them. Each down track's copy is really SRTP-protected
+and sent with `sendto` on its own UDP socket towards a loopback sink that never reads
+(so the kernel's work per datagram is in the figure too): by the native route
+(sfu/_fastsend.c, the default) or by the Python fallback (--send python); with
+--send none the copies end before SRTP, which isolates the Python that decides. The figure is process CPU time
 (`time.process_time`) per forwarded copy: other processes on the machine slow the run
 down but barely change it. What it leaves out: receiving (UDP, SRTP unprotect, RTP
 parse), RTCP, timers, signalling; `python -m bench` measures all of that.
@@ -26,9 +28,11 @@ import time
 from aiortc import rtp
 from pylibsrtp import Policy, Session
 
+from sfu import native_send
 from sfu.codecs import CodecSpec
 from sfu.down_track import DownTrack
 from sfu.published_track import PublishedTrack
+from sfu.rtp_rewriter import patched_copy
 from sfu.settings import SfuSettings
 from sfu.tracks import TrackInfo
 
@@ -59,24 +63,39 @@ def packets(count: int) -> list[rtp.RtpPacket]:
     return out
 
 
-def _sender(sink: tuple[str, int], send: bool):
-    key = os.urandom(30)
-    session = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setblocking(False)
+class _Writer:
+    """A down track's writer towards a loopback sink: the SFU's native route, or the
+    Python path (patched copy, pylibsrtp, sendto), or nothing (--no-send)."""
 
-    def send_now(data: bytes) -> bool:
-        if send:
+    def __init__(self, sink: tuple[str, int], mode: str) -> None:
+        key = os.urandom(30)
+        self.session = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.native = None
+        if mode == "native":
+            self.native = native_send.route(self.sock.fileno(), sink[0], sink[1],
+                                            self.session)
+            if self.native is None:
+                raise SystemExit(f"no native send path: {native_send.available()[1]}")
+        self.sink, self.mode = sink, mode
+
+    def send(self, data: bytes) -> bool:
+        if self.mode != "none":
             try:
-                sock.sendto(session.protect(data), sink)
+                self.sock.sendto(self.session.protect(data), self.sink)
             except BlockingIOError:
                 pass
         return True
 
-    return send_now, sock
+    def write(self, data: bytes, *header: int) -> bool:
+        if self.native is not None:
+            self.native.send(data, *header)
+            return True
+        return self.send(patched_copy(data, *header))
 
 
-async def run(subscribers: int, count: int, send: bool) -> float:
+async def run(subscribers: int, count: int, mode: str) -> float:
     """Microseconds of CPU per forwarded copy (a coroutine: keyframe requests need a loop)."""
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
@@ -85,8 +104,9 @@ async def run(subscribers: int, count: int, send: bool) -> float:
     sockets = [sink]
     for n in range(subscribers):
         down = DownTrack("video", 10_000 + n, 20_000 + n, None, "bench")
-        down._send, sock = _sender(sink.getsockname(), send)
-        sockets.append(sock)
+        writer = _Writer(sink.getsockname(), mode)
+        down._send, down._write = writer.send, writer.write
+        sockets.append(writer.sock)
         down.configure([VP8], {ABS_SEND_TIME: 3})
         down.attach(track)
         down.set_ready()
@@ -106,11 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--packets", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--no-send", action="store_true", help="stop before SRTP and sendto")
+    parser.add_argument("--send", choices=("native", "python", "none"), default="native",
+                        help="native: sfu/_fastsend.c (the default path); python: the "
+                             "fallback; none: stop before SRTP and sendto")
     args = parser.parse_args(argv)
-    results = [asyncio.run(run(args.subscribers, args.packets, not args.no_send))
+    results = [asyncio.run(run(args.subscribers, args.packets, args.send))
                for _ in range(args.repeats)]
-    print(f"S={args.subscribers} {'python only' if args.no_send else 'SRTP + sendto'}: "
+    print(f"S={args.subscribers} send={args.send}: "
           f"median {statistics.median(results):.2f} us CPU per forwarded copy "
           f"(runs: {', '.join(f'{r:.2f}' for r in results)})")
     return 0

@@ -41,11 +41,13 @@ from aiortc.rtcrtpparameters import (RTCRtpCodecParameters,
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
+from sfu import native_send
 from sfu.codecs import CodecSpec, forwardable
 from sfu.errors import SdpError
 from sfu.rtcp_events import (Bye, KeyframeRequest, Nack, ReceiverReport, Remb,
                              RtcpEvent, SenderReport)
 from sfu.rtcp_stats import ReportBlock
+from sfu.rtp_rewriter import patched_copy
 
 logger = logging.getLogger(__name__)
 
@@ -467,33 +469,82 @@ async def send(dtls: RTCDtlsTransport, data: bytes) -> bool:
     return True
 
 
-def rtp_sender(dtls: RTCDtlsTransport) -> Callable[[bytes], bool]:
-    """A synchronous send for the forwarding path: SRTP-protect and hand the datagram to
-    the nominated UDP socket, without aiortc's five nested coroutines per packet. False
-    when not connected. Anything but a plain UDP pair goes through aiortc's own path.
+class RtpWriter:
+    """One subscriber's synchronous RTP send for the forwarding path: SRTP-protect and
+    hand the datagram to the nominated UDP socket, without aiortc's five nested
+    coroutines per packet. Anything but a plain UDP pair goes through aiortc's own path.
 
-    Per copy it does the least it can: the nominated pair's socket, address and the
-    SRTP session are looked up again only when the pair changes (ICE nominated another,
-    or a restart), not for every packet."""
-    route: list[Any] = [None, None, None, None]  # pair, protocol, remote address, protect
+    `write` sends a shared serialised packet with this copy's header (and VP8 picture
+    id) patched in; with `native` it is one C call (sfu/native_send.py), else Python.
+    The nominated pair's socket, address and SRTP session are looked up again only when
+    the pair (or the session) changes, not for every packet. Both return False when the
+    transport is not connected (or the kernel had no room for the datagram)."""
 
-    def send_now(data: bytes) -> bool:
+    def __init__(self, dtls: RTCDtlsTransport, native: bool = True) -> None:
+        self._dtls = dtls
+        self._native_wanted = native
+        self._pair: Any = None
+        self._session: Any = None
+        self._udp: Any = None  # the pair's datagram transport, when it is plain UDP
+        self._addr: Any = None
+        self._protect: Any = None
+        self.native: Any = None  # sfu._fastsend.Route of the current pair, if any
+
+    def _ready(self) -> bool:
+        dtls = self._dtls
         if dtls._state is not State.CONNECTED:
             return False
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None:
             return False
-        if pair is not route[0]:
-            route[:] = [pair, pair.protocol, pair.remote_addr, dtls._tx_srtp.protect]
-        protocol = route[1]
-        udp = protocol.transport
-        if udp is not None and type(protocol) is StunProtocol:
-            udp.sendto(route[3](data), route[2])
+        if pair is not self._pair or dtls._tx_srtp is not self._session:
+            self._reroute(pair)
+        udp = self._udp
+        return udp is None or not udp.is_closing()
+
+    def _reroute(self, pair: Any) -> None:
+        dtls = self._dtls
+        self._pair, self._session = pair, dtls._tx_srtp
+        protocol = pair.protocol
+        plain = protocol.transport is not None and type(protocol) is StunProtocol
+        self._udp = protocol.transport if plain else None
+        self._addr = pair.remote_addr
+        self._protect = self._session.protect
+        self.native = None
+        if plain and self._native_wanted:
+            sock = protocol.transport.get_extra_info("socket")
+            if sock is not None:
+                self.native = native_send.route(sock.fileno(), self._addr[0],
+                                                self._addr[1], self._session)
+
+    def send(self, data: bytes) -> bool:
+        """A packet in its final form (retransmissions)."""
+        if not self._ready():
+            return False
+        native = self.native
+        if native is not None:
+            return native.send_raw(data)
+        udp = self._udp
+        if udp is not None:
+            udp.sendto(self._protect(data), self._addr)
         else:
-            asyncio.ensure_future(send(dtls, data))
+            asyncio.ensure_future(send(self._dtls, data))
         return True
 
-    return send_now
+    def write(self, data: bytes, header_len: int, payload_type: int, seq: int, ts: int,
+              ssrc: int, pid_at: int, pid_bits: int, pid: int, tl0_at: int,
+              tl0: int) -> bool:
+        """`data` (shared by every copy) with this copy's payload type, sequence number,
+        timestamp and SSRC, and VP8 picture id / TL0PICIDX at these payload offsets
+        (-1: none)."""
+        if not self._ready():
+            return False
+        native = self.native
+        if native is not None:
+            return native.send(data, header_len, payload_type, seq, ts, ssrc, pid_at,
+                               pid_bits, pid, tl0_at, tl0)
+        return self.send(patched_copy(data, header_len, payload_type, seq, ts, ssrc,
+                                      pid_at, pid_bits, pid, tl0_at, tl0))
 
 
 class HeaderProfile:

@@ -34,7 +34,7 @@ RESEND_GUARD_S = 0.02  # one retransmission per packet per 20 ms, whatever the N
 
 class DownTrack:
     def __init__(self, kind: str, ssrc: int, rtx_ssrc: int, transport: Any,
-                 cname: str) -> None:
+                 cname: str, native_send: bool = True) -> None:
         self.kind = kind
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
@@ -58,7 +58,9 @@ class DownTrack:
         self.retransmitted = 0
         self.retransmitted_octets = 0  # whole packets: they load the link like media does
         self._resend_budget = ResendBudget()
-        self._send = bridge.rtp_sender(transport)
+        self.writer = bridge.RtpWriter(transport, native=native_send)
+        self._send = self.writer.send
+        self._write = self.writer.write
         self._cname = cname
         self._ready = False
         self._profile: bridge.HeaderProfile | None = None
@@ -259,7 +261,7 @@ class DownTrack:
                                    self._timestamp_gap(now))
             self.needs_keyframe = False
             if self._vp8 is not None:
-                self._vp8.anchor(packet.payload, _vp8_fields(packet, cache))
+                self._vp8.anchor(packet.payload, _vp8_values(packet, cache)[0])
         mapped = rewriter.rewrite(packet.sequence_number, packet.timestamp)
         if mapped is None:
             return
@@ -267,11 +269,17 @@ class DownTrack:
         if serialised is None:  # once per header layout, shared by the other subscribers
             data = profile.serialize(packet)
             serialised = cache[profile.key] = (data, rtp_header_length(data))
-        buf = bytearray(serialised[0])
-        patch_header(buf, out_pt, mapped[0], mapped[1], self.ssrc)
-        if self._vp8 is not None:
-            self._vp8.rewrite(buf, serialised[1], _vp8_fields(packet, cache))
-        if self._send(bytes(buf)):
+        vp8 = self._vp8
+        if vp8 is None:
+            sent = self._write(serialised[0], serialised[1], out_pt, mapped[0], mapped[1],
+                               self.ssrc, -1, 0, 0, -1, 0)
+        else:
+            fields, pid, tl0 = _vp8_values(packet, cache)
+            pid, tl0 = vp8.next_values(pid, fields.picture_id_bits, tl0)
+            sent = self._write(serialised[0], serialised[1], out_pt, mapped[0], mapped[1],
+                               self.ssrc, fields.picture_id_at, fields.picture_id_bits, pid,
+                               fields.tl0_at, tl0)
+        if sent:
             self.packets_sent += 1
             self.octets_sent += len(packet.payload)
             self._last_sent_at = now
@@ -353,8 +361,14 @@ class DownTrack:
                                     self.octets_sent, self._cname)
 
 
-def _vp8_fields(packet: RtpPacketLike, cache: dict[Any, Any]) -> Vp8Fields:
-    fields = cache.get("vp8")
-    if fields is None:
-        fields = cache["vp8"] = parse_fields(packet.payload)
-    return fields
+def _vp8_values(packet: RtpPacketLike, cache: dict[Any, Any]) -> tuple[Vp8Fields, int, int]:
+    """The packet's VP8 descriptor offsets, its own picture id (0 when absent) and
+    TL0PICIDX (-1 when absent), parsed once per packet for every subscriber."""
+    values = cache.get("vp8")
+    if values is None:
+        payload = packet.payload
+        fields = parse_fields(payload)
+        pid = fields.picture_id(payload)
+        tl0 = payload[fields.tl0_at] if fields.tl0_at >= 0 else -1
+        values = cache["vp8"] = (fields, 0 if pid is None else pid, tl0)
+    return values

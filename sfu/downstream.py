@@ -53,7 +53,7 @@ class DownstreamConnection:
     def _new_slot(self, transceiver: Any, kind: str) -> Slot:
         ssrc, rtx_ssrc = bridge.sender_ssrcs(transceiver)
         down = DownTrack(kind, ssrc, rtx_ssrc, bridge.transport(transceiver),
-                         bridge.cname(self._pc))
+                         bridge.cname(self._pc), native_send=self._settings.native_send)
         bridge.prepare_sender(transceiver, lambda event: self._on_rtcp(down, event),
                               down.set_ready)
         slot = Slot(transceiver=transceiver, kind=kind, down=down)

@@ -30,6 +30,26 @@ def patch_header(buf: bytearray, payload_type: int, seq: int, ts: int, ssrc: int
     _HEADER.pack_into(buf, 2, seq, ts, ssrc)
 
 
+def patched_copy(data: bytes, header_len: int, payload_type: int, seq: int, ts: int,
+                 ssrc: int, pid_at: int, pid_bits: int, pid: int, tl0_at: int,
+                 tl0: int) -> bytes:
+    """One subscriber's copy of a serialised packet: its header values and, for VP8,
+    its picture id (7 or 15 bits) and TL0PICIDX at these payload offsets (-1: none).
+    The Python twin of sfu/_fastsend.c's Route.send."""
+    buf = bytearray(data)
+    patch_header(buf, payload_type, seq, ts, ssrc)
+    if pid_at >= 0:
+        at = header_len + pid_at
+        if pid_bits == 15:
+            buf[at] = 0x80 | (pid >> 8) & 0x7F
+            buf[at + 1] = pid & 0xFF
+        else:
+            buf[at] = pid & 0x7F
+    if tl0_at >= 0:
+        buf[header_len + tl0_at] = tl0 & 0xFF
+    return bytes(buf)
+
+
 class StreamRewriter:
     """Maps (seq, ts) of the current source onto one continuous output stream."""
 

@@ -26,6 +26,7 @@ class SfuSettings:
     bwe_min_bps: int = 50_000
     bwe_max_bps: int = 20_000_000
     layer_idle_s: float = 4.0  # a simulcast layer nobody wanted this long is switched off
+    native_send: bool = True  # forwarded copies leave through sfu/_fastsend.c when built
 
     def __post_init__(self) -> None:
         for name in ("ice_host_addresses", "ice_public_addresses"):

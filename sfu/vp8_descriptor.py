@@ -69,6 +69,19 @@ class PictureIdRewriter:
         if fields.tl0_at >= 0 and self._last_tl0 is not None:
             self._tl0_offset = (self._last_tl0 + 1 - payload[fields.tl0_at]) & 0xFF
 
+    def next_values(self, pid: int, pid_bits: int, tl0: int) -> tuple[int, int]:
+        """This subscriber's picture id and TL0PICIDX for a packet carrying `pid` and
+        `tl0` (-1: the packet has none; pid_bits 0: no picture id). Each sent packet moves
+        the continuation point, as `rewrite` does."""
+        if pid_bits:
+            pid = (pid + self._pid_offset) & (0x7FFF if pid_bits == 15 else 0x7F)
+            self._last_pid = pid
+        if tl0 < 0:
+            return pid, 0
+        tl0 = (tl0 + self._tl0_offset) & 0xFF
+        self._last_tl0 = tl0
+        return pid, tl0
+
     def rewrite(self, buf: bytearray, base: int, fields: Vp8Fields,
                 remember: bool = True) -> None:
         """Patch the descriptor of the payload starting at buf[base]; retransmissions

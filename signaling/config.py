@@ -114,6 +114,7 @@ class SfuConfig:
     bwe_max_bps: int = field(default=20_000_000, metadata=_range(10_000, 100_000_000))
     simulcast: bool = True
     simulcast_layer_idle_s: float = field(default=4.0, metadata=_range(0.5, 600))
+    native_send: bool = True
 
     def __post_init__(self) -> None:
         if not self.bwe_min_bps <= self.bwe_start_bps <= self.bwe_max_bps:

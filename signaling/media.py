@@ -28,6 +28,7 @@ def sfu_settings(config: Config) -> sfu.SfuSettings:
         bwe_min_bps=config.sfu.bwe_min_bps,
         bwe_max_bps=config.sfu.bwe_max_bps,
         layer_idle_s=config.sfu.simulcast_layer_idle_s,
+        native_send=config.sfu.native_send,
         max_sdp_bytes=config.limits.max_sdp_bytes,
         max_m_sections=config.limits.max_m_sections,
     )

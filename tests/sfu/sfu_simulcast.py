@@ -85,7 +85,7 @@ class SimulcastPublisher:
         bridge.route_sender_ssrcs(self.transceiver, [x for layer in self.layers.values()
                                                      for x in (layer.ssrc, layer.rtx_ssrc)])
         await wait_for(lambda: bridge.is_connected(dtls), 10, "publisher DTLS connected")
-        self._send = bridge.rtp_sender(dtls)
+        self._send = bridge.RtpWriter(dtls).send
         self._loop = asyncio.ensure_future(self._run())
         return self.answer
 
