@@ -40,6 +40,7 @@ typedef struct {
     unsigned long long sent;
     unsigned long long dropped;
     unsigned long long failed;
+    unsigned long long oversized;
 } Route;
 
 static int
@@ -117,16 +118,22 @@ protect_and_send(Route *self, unsigned char *buf, int length)
     Py_RETURN_TRUE;
 }
 
+/* 0: copied; 1: too long to send (a publisher's oversized packet: dropped and counted,
+ * so one bad packet never costs a subscriber its stream); -1: error set. */
 static int
-copy_packet(PyObject *data, unsigned char *buf, Py_ssize_t *length)
+copy_packet(Route *self, PyObject *data, unsigned char *buf, Py_ssize_t *length)
 {
     Py_buffer view;
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
         return -1;
-    if (view.len < 12 || view.len > MAX_PACKET) {
+    if (view.len > MAX_PACKET) {
         PyBuffer_Release(&view);
-        PyErr_Format(PyExc_ValueError, "RTP packet of %zd bytes (12..%d)", view.len,
-                     MAX_PACKET);
+        self->oversized++;
+        return 1;
+    }
+    if (view.len < 12) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_ValueError, "RTP packet of %zd bytes (at least 12)", view.len);
         return -1;
     }
     memcpy(buf, view.buf, (size_t)view.len);
@@ -152,8 +159,9 @@ Route_send(Route *self, PyObject *const *args, Py_ssize_t nargs)
         if (v[i] == -1 && PyErr_Occurred())
             return NULL;
     }
-    if (copy_packet(args[0], buf, &length) < 0)
-        return NULL;
+    int copied = copy_packet(self, args[0], buf, &length);
+    if (copied != 0)
+        return copied < 0 ? NULL : Py_NewRef(Py_False);
     long header_len = v[0], pid_at = v[5], pid_bits = v[6], tl0_at = v[8];
     if (header_len < 12 || header_len > length) {
         PyErr_SetString(PyExc_ValueError, "header length outside the packet");
@@ -196,8 +204,9 @@ Route_send_raw(Route *self, PyObject *data)
 {
     unsigned char buf[MAX_PACKET + SRTP_TRAILER];
     Py_ssize_t length;
-    if (copy_packet(data, buf, &length) < 0)
-        return NULL;
+    int copied = copy_packet(self, data, buf, &length);
+    if (copied != 0)
+        return copied < 0 ? NULL : Py_NewRef(Py_False);
     return protect_and_send(self, buf, (int)length);
 }
 
@@ -216,6 +225,8 @@ static PyMemberDef Route_members[] = {
      "datagrams the kernel had no room for"},
     {"failed", T_ULONGLONG, offsetof(Route, failed), READONLY,
      "SRTP or socket errors"},
+    {"oversized", T_ULONGLONG, offsetof(Route, oversized), READONLY,
+     "packets longer than " Py_STRINGIFY(MAX_PACKET) " bytes, not sent"},
     {NULL, 0, 0, 0, NULL},
 };
 

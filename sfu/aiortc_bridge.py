@@ -526,7 +526,11 @@ class RtpWriter:
             return native.send_raw(data)
         udp = self._udp
         if udp is not None:
-            udp.sendto(self._protect(data), self._addr)
+            try:
+                protected = self._protect(data)
+            except ValueError:  # longer than pylibsrtp's buffer: dropped, as natively
+                return False
+            udp.sendto(protected, self._addr)
         else:
             asyncio.ensure_future(send(self._dtls, data))
         return True
@@ -537,12 +541,18 @@ class RtpWriter:
         """`data` (shared by every copy) with this copy's payload type, sequence number,
         timestamp and SSRC, and VP8 picture id / TL0PICIDX at these payload offsets
         (-1: none)."""
-        if not self._ready():
-            return False
-        native = self.native
-        if native is not None:
+        native, dtls = self.native, self._dtls
+        # The per-copy common case, checked inline: same pair, same keys, socket open.
+        if (native is not None and dtls._state is State.CONNECTED
+                and dtls.transport._connection._nominated.get(1) is self._pair
+                and dtls._tx_srtp is self._session and not self._udp.is_closing()):
             return native.send(data, header_len, payload_type, seq, ts, ssrc, pid_at,
                                pid_bits, pid, tl0_at, tl0)
+        if not self._ready():
+            return False
+        if self.native is not None:
+            return self.native.send(data, header_len, payload_type, seq, ts, ssrc, pid_at,
+                                    pid_bits, pid, tl0_at, tl0)
         return self.send(patched_copy(data, header_len, payload_type, seq, ts, ssrc,
                                       pid_at, pid_bits, pid, tl0_at, tl0))
 

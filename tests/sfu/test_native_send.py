@@ -96,8 +96,9 @@ def test_bad_calls_raise_clear_errors_and_send_nothing():
     try:
         data, header_len = packet(random.Random(2), 100, False)
         header = (header_len, 96, 1, 2, 3, -1, 0, 0, -1, 0)
-        with pytest.raises(ValueError, match="RTP packet of 2000 bytes"):
-            link.route.send(bytes(2000), *header)
+        assert link.route.send(bytes(2000), *header) is False  # dropped, counted
+        assert link.route.send_raw(bytes(1601)) is False
+        assert link.route.oversized == 2
         with pytest.raises(ValueError, match="RTP packet of 5 bytes"):
             link.route.send_raw(b"\x80" * 5)
         with pytest.raises(ValueError, match="header length"):
