@@ -11,7 +11,7 @@ TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei cotur
 	gir1.2-gst-rtsp-server-1.0 python3-gi gcc python3-dev
 RUN_DEBS := redis-server
 # `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
-BENCH_DEBS := janus
+BENCH_DEBS := janus linux-perf
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 

@@ -1,10 +1,16 @@
-"""Where CommandPost's CPU goes under the benchmark load: py-spy samples the server process
-during the steady-state window only, and the stacks are summarised by function and by area.
+"""Where CommandPost's CPU goes under the benchmark load: a sampler watches the server process
+during the steady-state window only.
 
-    python -m bench.profile [--publishers 2] [--subscribers 10] [--duration-s 20]
+    python -m bench.profile [--publishers 2] [--subscribers 10] [--duration-s 20] [--perf]
 
-Needs py-spy (`pip install py-spy`; not a project dependency). Writes
-bench/results/<date>-profile.txt and the raw collapsed stacks next to it (gzip).
+py-spy (default; `pip install py-spy`, not a project dependency) gives Python stacks,
+summarised by function and by area; it pauses the process to read them and counts some
+time asleep in `epoll_wait` as busy, so its shares lean towards syscalls. `--perf` uses
+Linux perf (Debian `linux-perf`, `make bench` installs it) with the cpu-clock event: it
+samples only while the process runs, kernel included, and is summarised by shared object
+(libpython = the interpreter, [kernel], libsrtp inside pylibsrtp's `_binding`...), by
+symbol and by system call. Writes bench/results/<date>-profile-p<P>s<S>[-perf].txt (and,
+for py-spy, the raw collapsed stacks next to it, gzip).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import datetime
 import gzip
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -85,14 +92,32 @@ def _area(frames: list[str]) -> str:
     return "other"
 
 
+def perf_summary(data: Path, top: int = 30) -> str:
+    """Shares by shared object, by symbol, and the system calls (inclusive)."""
+    def report(*options: str) -> list[str]:
+        out = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "-g", "none",
+                              *options], capture_output=True, text=True, timeout=120).stdout
+        return [line for line in out.splitlines() if line.strip() and not line.startswith("#")]
+    by_dso = report("--no-children", "--sort", "dso")
+    by_sym = report("--no-children", "--sort", "dso,sym")[:top]
+    syscalls = [line for line in report("--children", "--sort", "sym")
+                if re.search(r"\[k\] __x64_sys_|\[k\] __schedule$|\[k\] handle_softirqs", line)]
+    return "\n".join(["by shared object (self):", *by_dso, "", f"top {top} symbols (self):",
+                      *by_sym, "", "system calls and scheduling (inclusive):", *syscalls]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--duration-s", type=float, default=20.0)
     parser.add_argument("--native", action="store_true", help="include C frames (py-spy)")
+    parser.add_argument("--perf", action="store_true",
+                        help="sample with Linux perf (cpu-clock, kernel included)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
+    if args.perf:
+        return _run_perf(args)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         print("py-spy not found: pip install py-spy", file=sys.stderr)
@@ -133,6 +158,45 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stem}.txt").write_text(text)
     with gzip.open(args.out / f"{stem}.collapsed.gz", "wt") as out:
         out.write(collapsed)
+    print(text)
+    print(f"wrote {args.out / (stem + '.txt')}")
+    return 0
+
+
+def _run_perf(args: argparse.Namespace) -> int:
+    if shutil.which("perf") is None:
+        print("perf not found: apt-get install linux-perf", file=sys.stderr)
+        return 2
+    clip = ensure_clip(ClipSpec())
+    with tempfile.TemporaryDirectory(prefix="cp-perf-") as tmp:
+        work = Path(tmp)
+        data = work / "perf.data"
+        samplers: list[Proc] = []
+
+        def start_perf(server: Server) -> None:
+            argv = ["perf", "record", "-e", "cpu-clock", "-F", "1000", "-g", "-p",
+                    str(server.pid), "-o", str(data), "--", "sleep", str(int(args.duration_s))]
+            samplers.append(Proc("perf", argv, work / "perf.log"))
+
+        result = measure("commandpost", args.publishers, args.subscribers, 3.0,
+                         args.duration_s, clip, work / "run", on_window=start_perf)
+        for sampler in samplers:
+            try:
+                sampler.popen.wait(timeout=60)
+            finally:
+                sampler.stop()
+        if "error" in result or not data.exists():
+            print(f"profile run failed: {result.get('error')}", file=sys.stderr)
+            return 1
+        summary = perf_summary(data)
+    m = derive(result)
+    stem = f"{datetime.date.today().isoformat()}-profile-p{args.publishers}s{args.subscribers}-perf"
+    text = (f"CommandPost under P={args.publishers} x S={args.subscribers} "
+            f"({m['forwarded_pps']:.0f} forwarded packets/s, server {m['server_cpu_cores']:.2f} "
+            f"cores, {m['cpu_ms_per_1000']:.1f} ms CPU per 1000 packets while sampled); "
+            f"perf cpu-clock at 1000 Hz, main server process only\n") + summary
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{stem}.txt").write_text(text)
     print(text)
     print(f"wrote {args.out / (stem + '.txt')}")
     return 0
