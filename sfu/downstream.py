@@ -1,5 +1,7 @@
 """What subscriber connections and WHEP sessions share: transceiver slots, each with a
-down track, sender reports, and clean-up when the peer goes away."""
+down track, sender reports, downlink bandwidth adaptation (sfu/downlink.py: the estimate
+from the peer's RTCP decides which layer each video gets, and pauses video that does not
+fit), and clean-up when the peer goes away."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfu import aiortc_bridge as bridge
+from sfu.bandwidth_estimator import EstimatorLimits
 from sfu.down_track import DownTrack
+from sfu.downlink import BandwidthReport, Downlink
 from sfu.published_track import PublishedTrack
 from sfu.rtcp_events import RtcpEvent
 from sfu.settings import SfuSettings
@@ -22,6 +26,8 @@ from sfu.tracks import TrackView
 logger = logging.getLogger(__name__)
 
 SR_INTERVAL_S = 1.0
+BANDWIDTH_TICK_S = 0.5
+BandwidthCallback = Callable[[str, BandwidthReport], None]  # owner, report
 
 
 @dataclass
@@ -36,7 +42,12 @@ class Slot:
 
 class DownstreamConnection:
     def __init__(self, owner: str, settings: SfuSettings,
-                 on_gone: Callable[["DownstreamConnection"], None]) -> None:
+                 on_gone: Callable[["DownstreamConnection"], None],
+                 on_bandwidth: BandwidthCallback | None = None,
+                 dominant: Callable[[], str | None] = lambda: None) -> None:
+        """`on_bandwidth` hears the estimate and pauses the client should be told of (a
+        WHEP player has no channel to tell: None); `dominant` names the active speaker,
+        whose video is served first."""
         self.owner = owner
         self.lock = asyncio.Lock()
         self.closed = False
@@ -48,6 +59,11 @@ class DownstreamConnection:
         self._pc = bridge.new_peer_connection()
         self._tasks = TaskSet()
         self._sr_loop: asyncio.Task[None] | None = None
+        self.downlink = Downlink(EstimatorLimits(settings.bwe_start_bps, settings.bwe_min_bps,
+                                                 settings.bwe_max_bps))
+        self._on_bandwidth = on_bandwidth
+        self._dominant = dominant
+        self._bw_loop: asyncio.Task[None] | None = None
         bridge.on_connection_state(self._pc, self._on_state)
 
     def _new_slot(self, transceiver: Any, kind: str) -> Slot:
@@ -62,6 +78,7 @@ class DownstreamConnection:
 
     def _on_rtcp(self, down: DownTrack, event: RtcpEvent) -> None:
         down.on_rtcp(event)
+        self.downlink.on_rtcp(down, event, time.monotonic())
 
     def _apply_negotiation(self) -> None:
         """After an answer: configure every slot and start forwarding to active ones."""
@@ -79,6 +96,8 @@ class DownstreamConnection:
                 down.detach()
         if self._sr_loop is None:
             self._sr_loop = self._tasks.spawn(self._send_reports())
+        if self._bw_loop is None:
+            self._bw_loop = self._tasks.spawn(self._adapt_bandwidth())
 
     def set_view(self, track_id: str, view: TrackView) -> None:
         """Remember the client's view of a track; apply it now if the track is flowing
@@ -106,6 +125,23 @@ class DownstreamConnection:
                 report = slot.down.sender_report(now)
                 if report is not None:
                     await bridge.send(bridge.transport(slot.transceiver), report)
+
+    async def _adapt_bandwidth(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(BANDWIDTH_TICK_S)
+            try:
+                self.bandwidth_tick(time.monotonic())
+            except Exception:  # noqa: BLE001 - keep adapting; media flows regardless
+                logger.exception("bandwidth adaptation of %s failed", self.owner)
+
+    def bandwidth_tick(self, now: float) -> None:
+        downs = [s.down for s in self.slots if s.track is not None and s.down.source is s.track]
+        report = self.downlink.tick(downs, self._dominant(), now)
+        if report is not None and self._on_bandwidth is not None:
+            try:
+                self._on_bandwidth(self.owner, report)
+            except Exception:  # noqa: BLE001 - a signalling bug must not break media
+                logger.exception("on_bandwidth callback failed")
 
     def _on_state(self, state: str) -> None:
         if state in ("failed", "closed") and not self.closed:

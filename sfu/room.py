@@ -221,7 +221,10 @@ class RoomMedia:
         if not tracks:
             raise UnknownTrackError(f"room {self.room_id} has no tracks to play")
         session_id = new_session_id()
-        session = WhepSession(session_id, self.settings, self._downstream_gone)
+        # No on_bandwidth: a WHEP player has no channel to be told on, but its downlink
+        # estimate still picks its layers and pauses its video before audio breaks.
+        session = WhepSession(session_id, self.settings, self._downstream_gone, None,
+                              lambda: self.speakers.dominant)
         try:
             answer = await session.start(offer_sdp, tracks, strict=bool(ids))
         except BaseException:

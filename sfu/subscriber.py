@@ -1,47 +1,23 @@
 """A participant's subscribe connection: the server offers every track published by
 the others, reusing idle transceivers because aiortc cannot remove m-sections. Its
-downlink estimate decides which video it gets (sfu/downlink.py)."""
+downlink estimate decides which video it gets (sfu/downstream.py) and is reported to
+the client (the `bandwidth` message, through on_bandwidth)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 import uuid
-from collections.abc import Callable
 
 from sfu import aiortc_bridge as bridge
 from sfu import sdp_guard
-from sfu.bandwidth_estimator import EstimatorLimits
-from sfu.down_track import DownTrack
-from sfu.downlink import BandwidthReport, Downlink
 from sfu.downstream import DownstreamConnection, Slot
 from sfu.errors import SdpError
 from sfu.published_track import PublishedTrack
-from sfu.rtcp_events import RtcpEvent
 from sfu.sdp_candidates import add_public_candidates
-from sfu.settings import SfuSettings
 from sfu.tracks import SubscribeOffer, TrackInfo
-
-logger = logging.getLogger(__name__)
-
-BANDWIDTH_TICK_S = 0.5
-BandwidthCallback = Callable[[str, BandwidthReport], None]
 
 
 class SubscriberConnection(DownstreamConnection):
     _offered: list[tuple[str, str]] | None = None
-
-    def __init__(self, owner: str, settings: SfuSettings,
-                 on_gone: Callable[[DownstreamConnection], None],
-                 on_bandwidth: BandwidthCallback | None = None,
-                 dominant: Callable[[], str | None] = lambda: None) -> None:
-        super().__init__(owner, settings, on_gone)
-        self.downlink = Downlink(EstimatorLimits(settings.bwe_start_bps, settings.bwe_min_bps,
-                                                 settings.bwe_max_bps))
-        self._on_bandwidth = on_bandwidth
-        self._dominant = dominant
-        self._bw_loop: asyncio.Task[None] | None = None
 
     async def offer(self, tracks: list[PublishedTrack]) -> SubscribeOffer:
         """Caller holds self.lock."""
@@ -78,29 +54,6 @@ class SubscriberConnection(DownstreamConnection):
         await bridge.set_remote(self._pc, sdp, "answer")
         self._offered = None
         self._apply_negotiation()
-        if self._bw_loop is None:
-            self._bw_loop = self._tasks.spawn(self._adapt_bandwidth())
-
-    def _on_rtcp(self, down: DownTrack, event: RtcpEvent) -> None:
-        down.on_rtcp(event)
-        self.downlink.on_rtcp(down, event, time.monotonic())
-
-    async def _adapt_bandwidth(self) -> None:
-        while not self.closed:
-            await asyncio.sleep(BANDWIDTH_TICK_S)
-            try:
-                self.bandwidth_tick(time.monotonic())
-            except Exception:  # noqa: BLE001 - keep adapting; media flows regardless
-                logger.exception("bandwidth adaptation of %s failed", self.owner)
-
-    def bandwidth_tick(self, now: float) -> None:
-        downs = [s.down for s in self.slots if s.track is not None and s.down.source is s.track]
-        report = self.downlink.tick(downs, self._dominant(), now)
-        if report is not None and self._on_bandwidth is not None:
-            try:
-                self._on_bandwidth(self.owner, report)
-            except Exception:  # noqa: BLE001 - a signalling bug must not break media
-                logger.exception("on_bandwidth callback failed")
 
     def _label_slots(self) -> None:
         """Active slots carry their track's label; an idle slot whose label is taken
