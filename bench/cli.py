@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import metrics, report
-from bench.clip import ClipSpec, ensure_clip, load_clip
+from bench.clip import ClipSpec, ensure_clip, layer_specs, load_clip
 from bench.ramp import ramp
 from bench.runner import measure
 from bench.servers import SERVERS
@@ -35,8 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-s", type=float, default=3.0,
                         help="seconds of traffic before the window opens (default 3)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per server (default 3)")
-    parser.add_argument("--servers", default=",".join(SERVERS),
-                        help=f"comma separated, from {', '.join(SERVERS)}")
+    parser.add_argument("--servers", default=None,
+                        help=f"comma separated, from {', '.join(SERVERS)} (default: all; "
+                             "commandpost with --simulcast)")
     parser.add_argument("--ramp", default=DEFAULT_RAMP,
                         help=f"subscriber counts of the ramp (default {DEFAULT_RAMP})")
     parser.add_argument("--no-ramp", action="store_true", help="skip the ramp")
@@ -52,7 +53,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run (~1 minute): P=1, S=2, 4 s windows, 1 repeat, no ramp")
+    parser.add_argument("--simulcast", action="store_true",
+                        help="CommandPost only: each publisher sends three VP8 layers "
+                             "(320x180, 640x360, 1280x720) with rids, subscribers change tile "
+                             "sizes every few seconds; reports layer switches; loss is "
+                             "sequence-gap loss at the subscribers")
     args = parser.parse_args(argv)
+    if args.servers is None:
+        args.servers = "commandpost" if args.simulcast else ",".join(SERVERS)
     if args.quick:
         args.publishers, args.subscribers, args.duration_s = 1, 2, 4.0
         args.warmup_s, args.repeats, args.no_ramp, args.clip_seconds = 1.0, 1, True, 4
@@ -60,6 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.server_list) - set(SERVERS)
     if unknown:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
+    others = [s for s in args.server_list if s != "commandpost"]
+    if args.simulcast and (others or not args.server_list):
+        reasons = {"janus": "Janus needs its own simulcast configuration",
+                   "relay": "the naive relay has no simulcast"}
+        why = "; ".join(reasons.get(s, s) for s in others) or "no server named"
+        parser.error(f"--simulcast measures CommandPost only: {why} "
+                     "(use --servers commandpost, or leave --servers out)")
     args.ramp_steps = sorted({int(s) for s in args.ramp.split(",") if s.strip()})
     if args.publishers < 1 or args.subscribers < 1 or args.repeats < 1:
         parser.error("--publishers, --subscribers and --repeats must be at least 1")
@@ -78,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     clip_path = ensure_clip(ClipSpec(seconds=args.clip_seconds))
     clip = load_clip(clip_path)
     log(f"  {clip_path} ({clip.seconds:.0f} s, VP8 {clip.video_kbps():.0f} kbit/s)")
+    args.layer_clips = simulcast_clips(args.clip_seconds) if args.simulcast else None
     with tempfile.TemporaryDirectory(prefix="cp-bench-") as tmp:
         work = Path(tmp)
         runs = run_repeats(args, clip_path, work)
@@ -89,24 +105,43 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "date": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now().isoformat(timespec="seconds"),
-        "params": {k: v for k, v in vars(args).items() if k not in ("out",)},
+        "params": {k: [str(p) for p in v] if k == "layer_clips" and v else v
+                   for k, v in vars(args).items() if k not in ("out",)},
         "machine": machine_info(),
         "clip": {"path": str(clip_path), "seconds": clip.seconds,
                  "video_kbps": clip.video_kbps()},
         "summary": summary, "ratios": ratios, "ramps": ramps, "runs": runs,
     }
-    stem = started.date().isoformat() + ("-quick" if args.quick else "")
+    if args.simulcast:
+        document["simulcast"] = True
+        document["layer_clips"] = [{"path": str(p), "video_kbps": load_clip(p).video_kbps()}
+                                   for p in args.layer_clips]
+        document["loss_measure"] = metrics.SIMULCAST_LOSS
+    stem = (started.date().isoformat() + ("-simulcast" if args.simulcast else "")
+            + ("-quick" if args.quick else ""))
     json_path, png_path = args.out / f"{stem}.json", args.out / f"{stem}.png"
     report.write_json(json_path, document)
-    title = (f"P={args.publishers} publishers x S={args.subscribers} subscribers, 720p VP8 + "
+    video = ("simulcast VP8 180p/360p/720p" if args.simulcast else "720p VP8")
+    title = (f"P={args.publishers} publishers x S={args.subscribers} subscribers, {video} + "
              f"Opus, medians of {args.repeats} runs ({started:%Y-%m-%d})")
     report.write_chart(png_path, summary, ramps, title)
     print(report.table(summary, ratios, ramps))
+    if args.simulcast:
+        print(report.simulcast_lines(summary))
     print(f"wrote {json_path} and {png_path}")
     failed = [s for s in args.server_list if summary[s]["runs"] == 0]
     if failed:
         print(f"no successful run for: {', '.join(failed)} (see errors in the JSON)")
     return 1 if failed else 0
+
+
+def simulcast_clips(seconds: int) -> list[Path]:
+    log("encoding the simulcast layers once (cached):")
+    paths = [ensure_clip(spec) for spec in layer_specs(seconds)]
+    for spec, path in zip(layer_specs(seconds), paths):
+        log(f"  {spec.width}x{spec.height}: {path} "
+            f"(VP8 {load_clip(path).video_kbps():.0f} kbit/s)")
+    return paths
 
 
 def run_repeats(args: argparse.Namespace, clip_path: Path, work: Path
@@ -118,7 +153,8 @@ def run_repeats(args: argparse.Namespace, clip_path: Path, work: Path
             log(f"run {repeat + 1}/{args.repeats}: {server} P={args.publishers} "
                 f"S={args.subscribers} for {args.duration_s:.0f} s")
             result = measure(server, args.publishers, args.subscribers, args.warmup_s,
-                             args.duration_s, clip_path, work / f"{server}-{repeat}")
+                             args.duration_s, clip_path, work / f"{server}-{repeat}",
+                             layer_clips=args.layer_clips)
             if "error" in result:
                 log(f"  failed: {result['error']}")
                 runs[server].append(result)
@@ -136,7 +172,7 @@ def run_ramps(args: argparse.Namespace, clip_path: Path, work: Path) -> dict[str
         log(f"ramp {server}: S in {args.ramp_steps}")
         results[server] = ramp(server, args.ramp_steps, args.publishers, args.warmup_s,
                                args.ramp_duration_s, clip_path, work, args.max_loss_pct,
-                               args.cpu_limit_cores, log=log)
+                               args.cpu_limit_cores, log=log, layer_clips=args.layer_clips)
         log(f"  {server}: largest S {results[server]['largest_subscribers']} "
             f"({results[server]['stop']})")
     return results

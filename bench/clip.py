@@ -53,6 +53,16 @@ class Clip:
         return sum(map(len, self.video)) * 8 / self.seconds / 1000
 
 
+# The simulcast load's layers, lowest first, as a browser sends a 720p camera: each one a
+# clip of its own, encoded once like the single clip (the 720p one is that very clip).
+SIMULCAST_RIDS = ("q", "h", "f")
+
+
+def layer_specs(seconds: int) -> tuple[ClipSpec, ...]:
+    return (ClipSpec(seconds, 320, 180, 150), ClipSpec(seconds, 640, 360, 500),
+            ClipSpec(seconds, 1280, 720, 1500))
+
+
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "commandpost-bench"

@@ -12,14 +12,23 @@ SFU_MATCH_RATIO = 0.5
 METRICS = ("cpu_ms_per_1000", "forwarded_pps", "loss_pct", "latency_p50_ms",
            "latency_p99_ms", "server_cpu_cores", "pps_per_core", "loadgen_cpu_cores",
            "background_cpu_cores")
+# --simulcast only (present in its runs' metrics, absent from the single-stream load's).
+SIMULCAST_METRICS = ("layer_switches", "layer_switches_per_s", "downstream_gap_loss_pct")
+SIMULCAST_LOSS = ("sequence-gap loss at the subscribers: with layers, what a subscriber "
+                  "should get depends on the layer it is on, so 'sent x S' is no expected "
+                  "count; loss_pct = downstream_gap_loss_pct")
 
 
 def derive(result: dict[str, Any]) -> dict[str, Any]:
     """Per-run metrics; None where a number cannot be had (e.g. relay latency)."""
     window = result["window_s"]
     subscribers = result["config"]["subscribers"]
+    simulcast = bool(result.get("simulcast"))
     forwards = result["match_ratio"] >= SFU_MATCH_RATIO
-    if forwards:
+    if simulcast:
+        delivered = result["received_by_arrival"]
+        loss = result["seq_gap_loss"]
+    elif forwards:
         delivered = result["received_by_send"]
         expected = result["expected_packets"]
         loss = 1 - delivered / expected if expected else 1.0
@@ -31,9 +40,15 @@ def derive(result: dict[str, Any]) -> dict[str, Any]:
     cpu = result["server_cpu_s"]
     cores = cpu / window
     pps = delivered / window
+    extra = {} if not simulcast else {
+        "simulcast": True, "layer_switches": result["layer_switches"],
+        "layer_switches_per_s": result["layer_switches"] / window,
+        "layer_packets_per_s": {size: count / window
+                                for size, count in sorted(result["layer_packets"].items())}}
     return {
+        **extra,
         "forwards_payloads": forwards,
-        "loss_measure": "packets" if forwards else "frames",
+        "loss_measure": SIMULCAST_LOSS if simulcast else "packets" if forwards else "frames",
         "cpu_ms_per_1000": cpu * 1000 / (delivered / 1000) if delivered else None,
         "forwarded_pps": pps,
         "loss_pct": max(0.0, loss) * 100,
@@ -54,9 +69,18 @@ def derive(result: dict[str, Any]) -> dict[str, Any]:
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Median of each metric over the runs that produced it."""
     summary: dict[str, Any] = {"runs": len(runs)}
-    for name in METRICS:
+    if any(r.get("simulcast") for r in runs):
+        summary["simulcast"] = True
+        summary["loss_measure"] = SIMULCAST_LOSS
+    names = METRICS + tuple(n for n in SIMULCAST_METRICS if any(r.get("simulcast") for r in runs))
+    for name in names:
         values = [r[name] for r in runs if r.get(name) is not None]
         summary[name] = statistics.median(values) if values else None
+    if summary.get("simulcast"):
+        sizes = sorted({size for r in runs for size in r.get("layer_packets_per_s", {})})
+        summary["layer_packets_per_s"] = {
+            size: statistics.median(r.get("layer_packets_per_s", {}).get(size, 0.0)
+                                    for r in runs) for size in sizes}
     return summary
 
 

@@ -12,11 +12,11 @@ from bench.runner import measure
 
 def ramp(kind: str, steps: list[int], publishers: int, warmup_s: float, duration_s: float,
          clip_path: Path, workdir: Path, max_loss_pct: float, cpu_limit_cores: float,
-         log: Any = print) -> dict[str, Any]:
+         log: Any = print, layer_clips: list[Path] | None = None) -> dict[str, Any]:
     points: list[dict[str, Any]] = []
     for subscribers in steps:
         result = measure(kind, publishers, subscribers, warmup_s, duration_s, clip_path,
-                         workdir / f"ramp-{kind}-{subscribers}")
+                         workdir / f"ramp-{kind}-{subscribers}", layer_clips=layer_clips)
         if "error" in result:
             points.append({"subscribers": subscribers, "error": result["error"]})
         else:

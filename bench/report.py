@@ -52,6 +52,22 @@ def table(summary: dict[str, dict[str, Any]], ratios: dict[str, Any],
     return "\n".join(lines)
 
 
+def simulcast_lines(summary: dict[str, dict[str, Any]]) -> str:
+    """What the table does not say about a --simulcast run (medians over its runs)."""
+    lines = ["simulcast: 3 VP8 layers per publisher; loss % = sequence-gap loss at the "
+             "subscribers (no 'sent x S' expectation with layers)"]
+    for server, values in summary.items():
+        if not values.get("simulcast"):
+            continue
+        layers = ", ".join(f"{size} {pps:.0f}" for size, pps in
+                           values.get("layer_packets_per_s", {}).items())
+        switches = _cell("{:.0f}", values.get("layer_switches"))
+        per_s = _cell("{:.2f}", values.get("layer_switches_per_s"))
+        lines.append(f"{server}: {switches} layer switches seen by the subscribers in the "
+                     f"window ({per_s}/s); received packets/s by layer: {layers or '-'}")
+    return "\n".join(lines)
+
+
 def _cell(fmt: str, value: Any) -> str:
     return "-" if value is None else fmt.format(value)
 

@@ -24,9 +24,11 @@ WindowHook = Callable[[servers.Server], None]
 
 def measure(kind: str, publishers: int, subscribers: int, warmup_s: float, duration_s: float,
             clip_path: Path, workdir: Path, setup_timeout_s: float = 60.0,
-            on_window: WindowHook | None = None) -> dict[str, Any]:
+            on_window: WindowHook | None = None,
+            layer_clips: list[Path] | None = None) -> dict[str, Any]:
     """Returns the load generator's result, or {"error": ...} if the run failed.
-    `on_window(server)` is called when the measuring window opens (e.g. to profile)."""
+    `on_window(server)` is called when the measuring window opens (e.g. to profile).
+    `layer_clips` (lowest first): publishers send them as simulcast layers instead."""
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
@@ -37,7 +39,9 @@ def measure(kind: str, publishers: int, subscribers: int, warmup_s: float, durat
         config = LoadConfig(server=kind, base_url=server.base_url, server_pid=server.pid,
                             clip_path=str(clip_path), publishers=publishers,
                             subscribers=subscribers, warmup_s=warmup_s, duration_s=duration_s,
-                            setup_timeout_s=setup_timeout_s, secret=server.secret)
+                            setup_timeout_s=setup_timeout_s, secret=server.secret,
+                            simulcast=bool(layer_clips),
+                            layer_clips=tuple(map(str, layer_clips or ())))
         result = _run_loadgen(config, workdir, lambda: on_window and on_window(server))
         if "error" in result:
             result["server_log_tail"] = server.proc.log_tail(2000)

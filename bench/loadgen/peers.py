@@ -11,7 +11,7 @@ from bench.loadgen.recorder import Recorder
 from bench.loadgen.replay import publisher_tracks
 
 
-def _prefer(transceiver, mime_types: set[str]) -> None:
+def prefer_codecs(transceiver, mime_types: set[str]) -> None:
     kind = transceiver.kind
     codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs
               if c.mimeType.lower() in mime_types]
@@ -27,11 +27,17 @@ class Publisher:
         audio, video = publisher_tracks(clip, index, publishers, recorder.on_frame)
         audio_tr = self.pc.addTransceiver(audio, direction="sendonly")
         video_tr = self.pc.addTransceiver(video, direction="sendonly")
-        _prefer(audio_tr, {"audio/opus"})
-        _prefer(video_tr, {"video/vp8", "video/rtx"})
+        prefer_codecs(audio_tr, {"audio/opus"})
+        prefer_codecs(video_tr, {"video/vp8", "video/rtx"})
         # Different loudness per publisher, so an active-speaker detector has a winner.
         rtc.add_audio_level(audio_tr.sender, min(127, 20 + 10 * index))
         rtc.tap_send(self.pc, recorder.on_sent)
+
+    def start(self) -> None:
+        """aiortc's senders started on their own."""
+
+    def stop(self) -> None:
+        """Closing the peer connection stops aiortc's senders."""
 
 
 class Subscriber:

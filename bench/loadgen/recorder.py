@@ -17,6 +17,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.loadgen.vp8_peek import descriptor_length, keyframe_size
+
 # Send times older than this are forgotten (two generations of this age are kept).
 SEND_LOG_GENERATION_S = 3.0
 
@@ -71,6 +73,14 @@ class Recorder:
     latencies: array = field(default_factory=lambda: array("d"))
     app_latencies: array = field(default_factory=lambda: array("d"))
     streams: dict[tuple[int, int], StreamCount] = field(default_factory=dict)
+    # --simulcast: payloads are matched after the VP8 descriptor (the SFU rewrites picture
+    # ids at layer switches), and each subscriber stream's layer is known by the size of
+    # its last keyframe.
+    simulcast: bool = False
+    stream_sizes: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    layer_packets: dict[str, int] = field(default_factory=dict)  # by size, in the window
+    layer_switches: int = 0  # keyframes of another size than the stream's last, in the window
+    layer_switches_total: int = 0  # the same since the subscribers connected
     _log: dict[int, float] = field(default_factory=dict)
     _old_log: dict[int, float] = field(default_factory=dict)
     _log_born: float = field(default_factory=time.time)
@@ -81,6 +91,8 @@ class Recorder:
         now = time.time()
         if now - self._log_born > SEND_LOG_GENERATION_S:
             self._old_log, self._log, self._log_born = self._log, {}, now
+        if self.simulcast and kind == "video":
+            payload = payload[descriptor_length(payload):]
         self._log[hash(payload)] = now
         if self.window.holds(now):
             self.sent_packets += 1
@@ -98,7 +110,11 @@ class Recorder:
     def on_received(self, subscriber: int, kind: str, packet: Any,
                     stamp: float | None) -> None:
         now = time.time()
-        key = hash(packet.payload)
+        payload = packet.payload
+        if self.simulcast and kind == "video":
+            self._track_layer(subscriber, packet, now)
+            payload = payload[descriptor_length(payload):]
+        key = hash(payload)
         sent = self._log.get(key)
         if sent is None:
             sent = self._old_log.get(key)
@@ -124,6 +140,21 @@ class Recorder:
             stream = self.streams[(subscriber, packet.ssrc)] = StreamCount()
         stream.add(packet.sequence_number)
 
+    def _track_layer(self, subscriber: int, packet: Any, now: float) -> None:
+        stream = (subscriber, packet.ssrc)
+        size = keyframe_size(packet.payload)
+        in_window = self.window.holds(now)
+        if size is not None:
+            before = self.stream_sizes.get(stream)
+            if before is not None and before != size:
+                self.layer_switches_total += 1
+                self.layer_switches += in_window
+            self.stream_sizes[stream] = size
+        if in_window:
+            size = self.stream_sizes.get(stream)
+            name = f"{size[0]}x{size[1]}" if size else "before the first keyframe"
+            self.layer_packets[name] = self.layer_packets.get(name, 0) + 1
+
     # --- results ----------------------------------------------------------------------
 
     def seq_gap_loss(self) -> float:
@@ -135,7 +166,13 @@ class Recorder:
         lat = sorted(self.latencies)
         app = sorted(self.app_latencies)
         arrivals = self.received_by_arrival
+        layers = {} if not self.simulcast else {
+            "simulcast": True, "layer_packets": self.layer_packets,
+            "layer_switches": self.layer_switches,
+            "layer_switches_total": self.layer_switches_total,
+            "subscriber_streams_by_size": self._streams_by_size()}
         return {
+            **layers,
             "sent_packets": self.sent_packets,
             "sent_video_frames": self.sent_video_frames,
             "sent_audio_frames": self.sent_audio_frames,
@@ -156,6 +193,14 @@ class Recorder:
             "app_latency_p50_ms": _percentile(app, 0.50) * 1000 if app else None,
             "app_latency_p99_ms": _percentile(app, 0.99) * 1000 if app else None,
         }
+
+
+    def _streams_by_size(self) -> dict[str, int]:
+        """How many subscriber video streams ended the run on each layer."""
+        counts: dict[str, int] = {}
+        for width, height in self.stream_sizes.values():
+            counts[f"{width}x{height}"] = counts.get(f"{width}x{height}", 0) + 1
+        return counts
 
 
 def _percentile(ordered: list[float], q: float) -> float:

@@ -53,9 +53,13 @@ def publisher_tracks(clip: Clip, index: int, publishers: int,
                      on_frame: Callable[[str], None]) -> tuple[ReplayTrack, ReplayTrack]:
     """Audio and video of publisher `index`. Publishers start at different keyframes of the
     clip, so at any moment they send different payloads (the latency lookup relies on it)."""
-    key = clip.keyframes[(index * len(clip.keyframes)) // max(1, publishers)]
+    key = start_keyframe(clip, index, publishers)
     audio_start = round(key * (1000 / FPS) / OPUS_FRAME_MS)
     audio = ReplayTrack("audio", clip.audio, OPUS_FRAME_MS / 1000, AUDIO_CLOCK,
                         audio_start, on_frame)
     video = ReplayTrack("video", clip.video, 1 / FPS, VIDEO_CLOCK, key, on_frame)
     return audio, video
+
+
+def start_keyframe(clip: Clip, index: int, publishers: int) -> int:
+    return clip.keyframes[(index * len(clip.keyframes)) // max(1, publishers)]

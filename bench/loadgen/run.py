@@ -14,9 +14,10 @@ from typing import Any, Protocol
 from aiortc import RTCPeerConnection
 
 from bench import procs, rtc
-from bench.clip import load_clip
+from bench.clip import SIMULCAST_RIDS, load_clip
 from bench.loadgen.peers import Publisher, Subscriber
 from bench.loadgen.recorder import Recorder
+from bench.loadgen.simulcast_publisher import SimulcastPublisher
 
 SUBSCRIBE_CONCURRENCY = 4
 
@@ -57,6 +58,10 @@ class LoadConfig:
     duration_s: float
     setup_timeout_s: float = 60.0
     secret: str = ""
+    # --simulcast (CommandPost only): each publisher sends these clips as its layers,
+    # lowest first, and subscribers change their tile sizes during the run.
+    simulcast: bool = False
+    layer_clips: tuple[str, ...] = ()
 
 
 class Signaller(Protocol):
@@ -70,7 +75,8 @@ class Signaller(Protocol):
 def make_signaller(config: LoadConfig) -> Signaller:
     if config.server == "commandpost":
         from bench.loadgen.signal_commandpost import CommandPostSignaller
-        return CommandPostSignaller(config.base_url, config.secret)
+        return CommandPostSignaller(config.base_url, config.secret,
+                                    rotate_tiles=config.simulcast)
     if config.server == "janus":
         from bench.loadgen.signal_janus import JanusSignaller
         return JanusSignaller(config.base_url, rtc.janus_address())
@@ -85,21 +91,31 @@ class LoadRun:
         self.config = config
         self.recorder = Recorder()
         self.signaller = make_signaller(config)
-        self.publishers: list[Publisher] = []
+        self.publishers: list[Publisher | SimulcastPublisher] = []
         self.subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.drops = DropCounter.install()
+        self.recorder.simulcast = config.simulcast
 
     async def connect(self) -> None:
         cfg = self.config
         clip = load_clip(Path(cfg.clip_path))
+        layers = [(rid, load_clip(Path(path)))
+                  for rid, path in zip(SIMULCAST_RIDS, cfg.layer_clips)]
         await self.signaller.setup()
         for index in range(cfg.publishers):
-            publisher = Publisher(index, clip, cfg.publishers, self.recorder)
-            self.publishers.append(publisher)
-            await self.signaller.publish(index, publisher.pc)
+            if cfg.simulcast:
+                publisher = SimulcastPublisher(index, layers, cfg.publishers, self.recorder)
+                self.publishers.append(publisher)
+                await self.signaller.publish(index, publisher.pc, publisher.rewrite_offer)
+            else:
+                publisher = Publisher(index, clip, cfg.publishers, self.recorder)
+                self.publishers.append(publisher)
+                await self.signaller.publish(index, publisher.pc)
         await asyncio.gather(*(rtc.wait_connected(p.pc, cfg.setup_timeout_s)
                                for p in self.publishers))
+        for publisher in self.publishers:
+            publisher.start()
         await asyncio.sleep(1.0)  # let the server see media before anyone subscribes
         gate = asyncio.Semaphore(SUBSCRIBE_CONCURRENCY)
         await asyncio.gather(*(self._subscribe(index, gate) for index in range(cfg.subscribers)))
@@ -140,7 +156,9 @@ class LoadRun:
         busy1, udp1 = procs.machine_busy_seconds(), procs.udp_counters()
         await asyncio.sleep(DRAIN_S)
         window_s = window.end - window.start
+        layers = {} if not cfg.simulcast else {"publisher_layers": self._publisher_layers()}
         return {
+            **layers,
             **self.recorder.summary(cfg.subscribers),
             "window_s": window_s,
             "server_cpu_s": server1 - server0,
@@ -154,9 +172,22 @@ class LoadRun:
             "udp_sndbuf_errors": udp1.get("SndbufErrors", 0) - udp0.get("SndbufErrors", 0),
         }
 
+    def _publisher_layers(self) -> dict[str, dict[str, int]]:
+        """Per rid, summed over publishers: packets sent in the window, PLIs received."""
+        total: dict[str, dict[str, int]] = {}
+        for publisher in self.publishers:
+            if isinstance(publisher, SimulcastPublisher):
+                for rid, stats in publisher.stats().items():
+                    into = total.setdefault(rid, {})
+                    for key, value in stats.items():
+                        into[key] = into.get(key, 0) + value
+        return total
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        for publisher in self.publishers:
+            publisher.stop()
         pcs = [p.pc for p in self.publishers] + [s.pc for s in self.subscribers]
         try:
             await asyncio.wait_for(asyncio.gather(*(pc.close() for pc in pcs),

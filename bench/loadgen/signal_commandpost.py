@@ -18,14 +18,18 @@ TOKEN_TTL_S = 3600
 KEEPALIVE_S = 5.0
 # Tile sizes the subscribers report (track_view), in turn, so the server's view and layer
 # selection path is exercised as a real wall or meeting would (one layer is published, so
-# every size ends on layer 0).
+# every size ends on layer 0, unless --simulcast publishes three).
 TILES = ((320, 180), (640, 360), (1280, 720))
+# With --simulcast each subscriber moves on to the next tile size this often, so the SFU
+# keeps switching layers (subscribers start at different sizes: different layers at once).
+TILE_ROTATION_S = 2.0
 
 
 class CommandPostSignaller:
-    def __init__(self, base_url: str, secret: str) -> None:
+    def __init__(self, base_url: str, secret: str, rotate_tiles: bool = False) -> None:
         self.base_url = base_url
         self.secret = secret
+        self.rotate_tiles = rotate_tiles
         self.room_id = ""
         self._http: aiohttp.ClientSession | None = None
         self._whip: list[tuple[str, str]] = []  # (location, token)
@@ -45,10 +49,14 @@ class CommandPostSignaller:
                 raise RuntimeError(f"POST /api/rooms: {response.status} {body}")
         self.room_id = body["room_id"]
 
-    async def publish(self, index: int, pc: RTCPeerConnection) -> None:
+    async def publish(self, index: int, pc: RTCPeerConnection,
+                      rewrite_offer: Callable[[str], str] | None = None) -> None:
+        """WHIP; `rewrite_offer` turns aiortc's offer into what is sent (simulcast)."""
         assert self._http is not None
         token = self._token(f"pub{index}", ["join", "publish"])
         offer = await rtc.local_offer(pc)
+        if rewrite_offer is not None:
+            offer = rewrite_offer(offer)
         async with self._http.post(
                 f"{self.base_url}/whip/{self.room_id}", data=offer.encode(),
                 headers={"Content-Type": "application/sdp",
@@ -77,7 +85,21 @@ class CommandPostSignaller:
 
     async def _report_tiles(self, ws: aiohttp.ClientWebSocketResponse, index: int,
                             tracks: dict[str, Any]) -> None:
-        width, height = TILES[index % len(TILES)]
+        await self._send_tiles(ws, TILES[index % len(TILES)], tracks)
+        if self.rotate_tiles:
+            self._tasks.append(asyncio.create_task(self._rotate_tiles(ws, index, tracks)))
+
+    async def _rotate_tiles(self, ws: aiohttp.ClientWebSocketResponse, index: int,
+                            tracks: dict[str, Any]) -> None:
+        step = 0
+        while not ws.closed:
+            await asyncio.sleep(TILE_ROTATION_S)
+            step += 1
+            await self._send_tiles(ws, TILES[(index + step) % len(TILES)], tracks)
+
+    async def _send_tiles(self, ws: aiohttp.ClientWebSocketResponse, size: tuple[int, int],
+                          tracks: dict[str, Any]) -> None:
+        width, height = size
         for track in tracks.values():
             if track.get("kind") == "video":
                 await ws.send_str(json.dumps({"type": "track_view", "track_id": track["track_id"],

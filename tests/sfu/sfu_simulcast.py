@@ -17,16 +17,14 @@ from typing import Any
 import av
 from aiortc import rtp
 from aiortc.codecs.vpx import Vp8Encoder
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 
 from sfu import RoomMedia
 from sfu import aiortc_bridge as bridge
 from sfu.rtcp_events import KeyframeRequest, Nack, RtcpEvent
+from sfu.simulcast_client import RID_PACKETS, header_map, simulcast_offer
 from sfu_media import FPS, VIDEO_CLOCK, encoded_frames
 from sfu_peers import LOOPBACK, wait_for
 
-MID_ID, RID_ID, RRID_ID = 9, 10, 11
-RID_PACKETS = 12  # like Chromium: the rid goes on a stream's first packets only
 SIZES = {"q": (160, 96), "h": (320, 192), "f": (640, 384)}
 BITRATES = {"q": 100_000, "h": 300_000, "f": 1_000_000}
 
@@ -65,13 +63,7 @@ class SimulcastPublisher:
                        for rid in rids}
         self.answer = ""
         self.lose_next: dict[str, int] = {}  # rid -> how many next packets to withhold
-        self._map = rtp.HeaderExtensionsMap()
-        self._map.configure(RTCRtpParameters(headerExtensions=[
-            RTCRtpHeaderExtensionParameters(id=MID_ID, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
-            RTCRtpHeaderExtensionParameters(
-                id=RID_ID, uri="urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
-            RTCRtpHeaderExtensionParameters(
-                id=RRID_ID, uri="urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")]))
+        self._map = header_map()
         self._send = None
         self._loop: asyncio.Task[None] | None = None
 
@@ -164,22 +156,3 @@ class SimulcastPublisher:
             self._loop.cancel()
         await self.pc.close()
 
-
-def simulcast_offer(sdp: str, rids: tuple[str, ...],
-                    restrictions: dict[str, str] | None = None) -> str:
-    """aiortc's offer turned into Chromium's shape: rid extensions, a=rid, a=simulcast,
-    no a=ssrc lines on the video m-section."""
-    head, video = sdp.split("m=video", 1)
-    lines = [line for line in ("m=video" + video).split("\r\n")
-             if not line.startswith(("a=ssrc", "a=extmap"))]
-    at = lines.index(next(line for line in lines if line.startswith("a=mid:")))
-    lines[at + 1:at + 1] = [
-        f"a=extmap:{MID_ID} urn:ietf:params:rtp-hdrext:sdes:mid",
-        f"a=extmap:{RID_ID} urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
-        f"a=extmap:{RRID_ID} urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"]
-    end = len(lines) - 1 if lines[-1] == "" else len(lines)
-    restrictions = restrictions or {}
-    lines[end:end] = [f"a=rid:{rid} send {restrictions[rid]}".rstrip() if rid in restrictions
-                      else f"a=rid:{rid} send" for rid in rids]
-    lines.insert(end + len(rids), "a=simulcast:send " + ";".join(rids))
-    return head + "\r\n".join(lines)
