@@ -30,6 +30,9 @@ from sfu import aiortc_bridge as bridge
 from sfu.rtcp_events import KeyframeRequest, RtcpEvent
 from sfu.simulcast_client import RID_PACKETS, header_map, offered_mid_id, simulcast_offer
 
+NTP_EPOCH_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
+SENDER_REPORT_S = 1.0  # like the single-stream publisher's aiortc sender, per layer
+
 
 @dataclass
 class LayerStream:
@@ -41,6 +44,7 @@ class LayerStream:
     ts_base: int = field(default_factory=lambda: random.getrandbits(31))
     packer: Vp8Encoder = field(default_factory=Vp8Encoder)
     sent_packets: int = 0
+    sent_octets: int = 0
     sent_in_window: int = 0
     keyframe_requests: int = 0
 
@@ -70,7 +74,8 @@ class SimulcastPublisher:
         self.layers = [LayerStream(rid, clip, start) for rid, clip in layers]
         self._map: Any = None
         self._write: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._began = 0.0
 
     def rewrite_offer(self, offer: str) -> str:
         mid_id = offered_mid_id(offer)
@@ -85,7 +90,9 @@ class SimulcastPublisher:
         self._write = bridge.RtpWriter(bridge.transport(self.video)).send
         self._payload_type = next(c.payload_type for c in bridge.negotiated_codecs(self.video)
                                   if c.name == "VP8")
-        self._task = asyncio.ensure_future(self._run())
+        self._began = asyncio.get_running_loop().time()
+        self._tasks = [asyncio.ensure_future(self._run()),
+                       asyncio.ensure_future(self._send_reports())]
 
     def _on_rtcp(self, event: RtcpEvent) -> None:
         if isinstance(event, KeyframeRequest):
@@ -96,7 +103,7 @@ class SimulcastPublisher:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        began, index = loop.time(), 0
+        began, index = self._began, 0
         while True:
             self.recorder.on_frame("video")
             for layer in self.layers:
@@ -123,8 +130,23 @@ class SimulcastPublisher:
             self.recorder.on_sent("video", payload)
             self._write(out.serialize(self._map))
             layer.sent_packets += 1
+            layer.sent_octets += len(payload)
             layer.sent_in_window += in_window
             layer.seq = (layer.seq + 1) & 0xFFFF
+
+    async def _send_reports(self) -> None:
+        """RTCP sender reports per layer, so the SFU's lip-sync path has its input."""
+        loop = asyncio.get_running_loop()
+        dtls, cname = bridge.transport(self.video), bridge.cname(self.pc)
+        while True:
+            await asyncio.sleep(SENDER_REPORT_S)
+            ntp = int((time.time() + NTP_EPOCH_OFFSET_S) * (1 << 32)) & 0xFFFFFFFFFFFFFFFF
+            elapsed = loop.time() - self._began
+            report = b"".join(bridge.sender_report(
+                layer.ssrc, ntp, (layer.ts_base + int(elapsed * VIDEO_CLOCK)) & 0xFFFFFFFF,
+                layer.sent_packets, layer.sent_octets, cname) for layer in self.layers)
+            if not await bridge.send(dtls, report):
+                return
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {layer.rid: {"sent_in_window": layer.sent_in_window,
@@ -132,5 +154,5 @@ class SimulcastPublisher:
                 for layer in self.layers}
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
