@@ -20,8 +20,8 @@ from media_tools.clips import annexb_nal_units, make_clip
 from sfu.ingest.h264 import NAL_SPS, nal_type
 from sfu.rtcp_events import SenderReport
 from sfu.rtcp_stats import NTP_EPOCH_OFFSET
-from sfu import aiortc_bridge as bridge
-from sfu_peers import Stream, Subscriber, wait_for
+from sfu_peers import Subscriber, wait_for
+from sfu_whep import WhepPlayer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -193,23 +193,12 @@ async def test_h265_camera_gets_a_clear_error_and_no_tracks(room, hevc_clip, cam
 async def test_feed_tracks_play_over_whep(room, clip, cameras):
     camera = cameras(file=clip)
     runner = RecordingRunner(room, "whep", camera.url)
-    player = bridge.new_peer_connection()
-    streams = {"video": Stream(), "audio": Stream()}
+    player = WhepPlayer(room, ("video", "audio"))
+    streams = player.streams
     try:
         await runner.start()
         await runner.wait_state("live", 15)
-        for kind in ("video", "audio"):
-            transceiver = player.addTransceiver(kind, direction="recvonly")
-
-            async def on_rtp(packet, arrival_ms, stream=streams[kind]) -> bool:
-                stream.packets.append(packet)
-                return True
-
-            bridge.tap_receiver_of(transceiver, on_rtp, passthrough=True)
-        track_ids = [t.track_id for t in room.tracks()]
-        answer, session_id = await room.play(await bridge.local_offer(player, ("127.0.0.1",)),
-                                             track_ids)
-        await bridge.set_remote(player, answer, "answer")
+        session_id = await player.play([t.track_id for t in room.tracks()])
         await wait_for(lambda: len(streams["video"].frames("H264")) >= 30, 15, "WHEP video")
         await wait_for(lambda: len(streams["audio"].packets) >= 50, 5, "WHEP audio")
         assert await room.stop_session(session_id)

@@ -11,7 +11,8 @@ from sfu import aiortc_bridge as bridge
 from sfu.keyframe import vp8_keyframe_start
 from sfu.vp8_descriptor import parse_fields
 from sfu_media import EncodedVideoTrack, ToneAudioTrack, encoded_frames
-from sfu_peers import LOOPBACK, Publisher, Subscriber, wait_for
+from sfu_peers import Publisher, Subscriber, wait_for
+from sfu_whep import WhepPlayer
 
 
 def flowing(stream, more_than: int = 10):
@@ -133,23 +134,14 @@ async def test_whep_player_receives_the_requested_track(room):
     alice = Publisher(room, "p_alice")
     alice.add(ToneAudioTrack(), "microphone")
     alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
-    player = bridge.new_peer_connection()
-    received: list = []
+    player = WhepPlayer(room, ("video",))
+    received = player.streams["video"].packets
     try:
         await alice.publish()
         video = next(t for t in room.tracks() if t.kind == "video")
         with pytest.raises(UnknownTrackError):
             await room.play("v=0\r\n", ["t_missing"])
-        transceiver = player.addTransceiver("video", direction="recvonly")
-
-        async def on_rtp(packet, arrival_ms) -> bool:
-            received.append(packet)
-            return True
-
-        bridge.tap_receiver_of(transceiver, on_rtp, passthrough=True)
-        answer, session_id = await room.play(await bridge.local_offer(player, LOOPBACK),
-                                             [video.track_id])
-        await bridge.set_remote(player, answer, "answer")
+        session_id = await player.play([video.track_id])
         await wait_for(lambda: len(received) > 20, 5, "WHEP video")
         assert all(p.payload_type == received[0].payload_type for p in received[:20])
         assert await room.stop_session(session_id)
@@ -222,23 +214,15 @@ async def test_whep_without_track_ids_plays_what_fits(room):
     alice = Publisher(room, "p_alice")
     alice.add(ToneAudioTrack(), "microphone")
     alice.add(EncodedVideoTrack(encoded_frames("vp8")), "camera")
-    player = bridge.new_peer_connection()
-    counts = {"audio": 0, "video": 0}
+    player = WhepPlayer(room, ("audio", "video"))
+    audio, video = player.streams["audio"], player.streams["video"]
     try:
         with pytest.raises(UnknownTrackError, match="has no tracks to play"):
             await room.play("v=0\r\n", [])
         await alice.publish()
-        for kind in ("audio", "video"):
-            transceiver = player.addTransceiver(kind, direction="recvonly")
-
-            async def on_rtp(packet, arrival_ms, kind=kind) -> bool:
-                counts[kind] += 1
-                return False
-
-            bridge.tap_receiver_of(transceiver, on_rtp)
-        answer, _ = await room.play(await bridge.local_offer(player, LOOPBACK), [])
-        await bridge.set_remote(player, answer, "answer")
-        await wait_for(lambda: counts["audio"] > 10 and counts["video"] > 10, 5, "both tracks")
+        await player.play([])
+        await wait_for(lambda: len(audio.packets) > 10 and len(video.packets) > 10, 5,
+                       "both tracks")
     finally:
         await alice.close()
         await player.close()
