@@ -49,6 +49,8 @@ class PublishedTrack:
         self.mid: str | None = None  # the publisher's m-section, set by its connection
         # Called with the rids the publisher should send, when that set changes.
         self.on_active_layers: Callable[["PublishedTrack", list[str]], None] | None = None
+        # No `layers` channel (WHIP): the REMB covers only the layers somebody needs.
+        self.layers_by_remb = False
         self.layers = self._new_layers(settings, send_rtcp, media_ssrc, rids, sim_ssrcs,
                                        rtx_ssrcs or {})
         self.simulcast = len(self.layers) > 1
@@ -298,9 +300,14 @@ class PublishedTrack:
         its layers may use (a weak subscriber takes a lower layer instead of holding every
         layer down). Browsers take a REMB in their first seconds as their start estimate,
         so the layers come at once instead of after a slow climb; unwanted layers are
-        switched off by `layers` messages, not by REMB."""
+        switched off by `layers` messages, not by REMB. A publisher without that channel
+        (`layers_by_remb`, WHIP) gets a REMB for the active layers only: an encoder that
+        allocates its simulcast bitrate by the estimate (libwebrtc, OBS) then drops the
+        layers nobody watches, and a needed one returns as its estimate climbs again."""
         if self.simulcast:
+            indexes = (sorted(self.activity.active) if self.layers_by_remb
+                       else range(len(self.layers)))
             return sum(SIMULCAST_REMB_BPS[min(i, len(SIMULCAST_REMB_BPS) - 1)]
-                       for i in range(len(self.layers)))
+                       for i in indexes)
         values = [d.remb for d in self._members if getattr(d, "remb", None)]
         return min(values) if values else None

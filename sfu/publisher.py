@@ -35,9 +35,10 @@ def new_track_id() -> str:
 class PublisherConnection:
     def __init__(self, participant_id: str, name: str, settings: SfuSettings,
                  on_gone: Callable[["PublisherConnection"], None],
-                 on_active_layers: Callable[[PublishedTrack, list[str]], None] | None = None
-                 ) -> None:
+                 on_active_layers: Callable[[PublishedTrack, list[str]], None] | None = None,
+                 layers_by_remb: bool = False) -> None:
         self.participant_id = participant_id
+        self.layers_by_remb = layers_by_remb
         self.on_active_layers = on_active_layers
         self.name = name
         self.lock = asyncio.Lock()
@@ -162,6 +163,7 @@ class PublisherConnection:
                                rtx_ssrcs=media.rtx, rid_sizes=media.rid_sizes)
         track.mid = media.mid
         track.on_active_layers = self.on_active_layers
+        track.layers_by_remb = self.layers_by_remb
         return track
 
     def _rtp_handler(self, mid: str) -> Callable[[Any, int], Any]:

@@ -61,14 +61,19 @@ class RoomMedia:
     # --- publishing --------------------------------------------------------------------
 
     async def publish(self, participant_id: str, name: str, offer_sdp: str,
-                      sources: dict[str, str] | None = None) -> str:
-        """Apply a publish offer (first or re-offer); return the answer SDP."""
+                      sources: dict[str, str] | None = None, *,
+                      layers_by_remb: bool = False) -> str:
+        """Apply a publish offer (first or re-offer); return the answer SDP.
+
+        `layers_by_remb`: the publisher has no signalling channel for `layers` messages
+        (WHIP), so unneeded simulcast layers are left out of the REMB instead."""
         self._check_open()
         while True:
             publisher = self._publishers.get(participant_id)
             if publisher is None or publisher.closed or publisher.gone:
                 publisher = PublisherConnection(participant_id, name, self.settings,
-                                                self._publisher_gone, self._active_layers)
+                                                self._publisher_gone, self._active_layers,
+                                                layers_by_remb=layers_by_remb)
                 self._publishers[participant_id] = publisher
             async with publisher.lock:
                 if publisher.closed:

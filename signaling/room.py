@@ -197,7 +197,8 @@ class Room:
             member = self._reserve(claims, name, None, kind="whip",
                                    participant_id=participant_id)
         try:
-            answer = await self.media.publish(member.id, name, offer, sources_from_sdp(offer))
+            answer = await self.media.publish(member.id, name, offer, sources_from_sdp(offer),
+                                              layers_by_remb=True)
         except BaseException:
             self.members.pop(member.id, None)
             await self._safely(self.media.remove_participant(member.id), "drop failed WHIP")

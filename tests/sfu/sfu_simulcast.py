@@ -50,8 +50,9 @@ class Layer:
 
 class SimulcastPublisher:
     def __init__(self, room: RoomMedia, pid: str, rids: tuple[str, ...] = ("q", "h", "f"),
-                 restrictions: dict[str, str] | None = None):
+                 restrictions: dict[str, str] | None = None, layers_by_remb: bool = False):
         self.room, self.pid = room, pid
+        self.layers_by_remb = layers_by_remb  # publish as WHIP does: no `layers` channel
         self.restrictions = restrictions or {}
         self.pc = bridge.new_peer_connection()
         self.transceiver = self.pc.addTransceiver("video", direction="sendonly")
@@ -71,7 +72,8 @@ class SimulcastPublisher:
         offer = simulcast_offer(await bridge.local_offer(self.pc, LOOPBACK), tuple(self.layers),
                                 self.restrictions)
         self.answer = await self.room.publish(self.pid, self.pid, offer,
-                                              {self.transceiver.mid: "camera"})
+                                              {self.transceiver.mid: "camera"},
+                                              layers_by_remb=self.layers_by_remb)
         await bridge.set_remote(self.pc, self.answer, "answer")
         dtls = bridge.transport(self.transceiver)
         bridge.route_sender_ssrcs(self.transceiver, [x for layer in self.layers.values()

@@ -178,6 +178,26 @@ async def test_publisher_is_told_which_layers_nobody_needs(room):
         await bob.close()
 
 
+async def test_a_whip_publisher_is_told_by_remb_which_layers_nobody_needs(room):
+    """No `layers` channel: the REMB covers only the layers somebody needs (q is always
+    kept), so the encoder's own allocation drops the others."""
+    alice, bob, track_id = await start(room, layers_by_remb=True)
+
+    def last_remb() -> int | None:
+        rembs = [e for e in alice.rtcp if isinstance(e, Remb)]
+        return rembs[-1].bitrate if rembs else None
+
+    try:
+        await wait_for(lambda: last_remb() == 2_900_000, 5, "a REMB for all three layers")
+        room.set_track_view("p_bob", track_id, True, 160, 96)
+        await wait_for(lambda: last_remb() == 200_000, 10, "a REMB for q alone")
+        room.set_track_view("p_bob", track_id, True, 640, 384)  # wants f again
+        await wait_for(lambda: last_remb() == 2_200_000, 5, "a REMB for q and f")
+    finally:
+        await alice.close()
+        await bob.close()
+
+
 async def test_a_layer_that_stops_moves_its_subscribers_down(room):
     alice, bob, track_id = await start(room)
     try:

@@ -73,6 +73,8 @@ async def test_whip_publish_then_whep_playback(local: LocalServer) -> None:
         video = next(t for t in info["tracks"] if t["kind"] == "video")
         assert (video["name"], video["codec"], video["participant_id"]) == (
             "Drone 7", "VP8", drone["id"])
+        # No `layers` channel over WHIP: simulcast layers nobody needs leave its REMB.
+        assert local.node.rooms[room_id].media.track(video["track_id"]).layers_by_remb
 
         counts: dict[str, int] = {}
         await count_frames(player, counts)
