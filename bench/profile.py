@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.clip import ClipSpec, ensure_clip
@@ -122,29 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(py_spy).exists():
         print("py-spy not found: pip install py-spy", file=sys.stderr)
         return 2
-    clip = ensure_clip(ClipSpec())
     with tempfile.TemporaryDirectory(prefix="cp-profile-") as tmp:
-        work = Path(tmp)
-        raw = work / "stacks.txt"
-        spies: list[Proc] = []
+        raw = Path(tmp) / "stacks.txt"
 
-        def start_spy(server: Server) -> None:
-            argv = [py_spy, "record", "--pid", str(server.pid), "--rate", str(SAMPLE_RATE),
+        def spy_argv(pid: int) -> list[str]:
+            return [py_spy, "record", "--pid", str(pid), "--rate", str(SAMPLE_RATE),
                     "--duration", str(int(args.duration_s)), "--format", "raw",
                     "--output", str(raw), "--subprocesses"] + (["--native"] if args.native
                                                                else [])
-            spies.append(Proc("py-spy", argv, work / "py-spy.log"))
 
-        result = measure("commandpost", args.publishers, args.subscribers, 3.0,
-                         args.duration_s, clip, work / "run", on_window=start_spy)
-        for spy in spies:
-            try:
-                spy.popen.wait(timeout=30)
-            finally:
-                spy.stop()
-        if "error" in result or not raw.exists():
-            print(f"profile run failed: {result.get('error')}\n"
-                  f"{spies[0].log_tail() if spies else ''}", file=sys.stderr)
+        result = _sampled_run(args, Path(tmp), "py-spy", spy_argv, raw)
+        if result is None:
             return 1
         collapsed = raw.read_text()
     m = derive(result)
@@ -163,30 +152,42 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _sampled_run(args: argparse.Namespace, work: Path, name: str,
+                 sampler_argv: Callable[[int], list[str]], output: Path) -> dict | None:
+    """One benchmark run with `sampler_argv(server pid)` started when the window opens;
+    the run's result, or None (reported) when it or the sampler failed."""
+    samplers: list[Proc] = []
+
+    def start(server: Server) -> None:
+        samplers.append(Proc(name, sampler_argv(server.pid), work / f"{name}.log"))
+
+    result = measure("commandpost", args.publishers, args.subscribers, 3.0, args.duration_s,
+                     ensure_clip(ClipSpec()), work / "run", on_window=start)
+    for sampler in samplers:
+        try:
+            sampler.popen.wait(timeout=60)
+        finally:
+            sampler.stop()
+    if "error" in result or not output.exists():
+        print(f"profile run failed: {result.get('error')}\n"
+              f"{samplers[0].log_tail() if samplers else ''}", file=sys.stderr)
+        return None
+    return result
+
+
 def _run_perf(args: argparse.Namespace) -> int:
     if shutil.which("perf") is None:
         print("perf not found: apt-get install linux-perf", file=sys.stderr)
         return 2
-    clip = ensure_clip(ClipSpec())
     with tempfile.TemporaryDirectory(prefix="cp-perf-") as tmp:
-        work = Path(tmp)
-        data = work / "perf.data"
-        samplers: list[Proc] = []
+        data = Path(tmp) / "perf.data"
 
-        def start_perf(server: Server) -> None:
-            argv = ["perf", "record", "-e", "cpu-clock", "-F", "1000", "-g", "-p",
-                    str(server.pid), "-o", str(data), "--", "sleep", str(int(args.duration_s))]
-            samplers.append(Proc("perf", argv, work / "perf.log"))
+        def perf_argv(pid: int) -> list[str]:
+            return ["perf", "record", "-e", "cpu-clock", "-F", "1000", "-g", "-p", str(pid),
+                    "-o", str(data), "--", "sleep", str(int(args.duration_s))]
 
-        result = measure("commandpost", args.publishers, args.subscribers, 3.0,
-                         args.duration_s, clip, work / "run", on_window=start_perf)
-        for sampler in samplers:
-            try:
-                sampler.popen.wait(timeout=60)
-            finally:
-                sampler.stop()
-        if "error" in result or not data.exists():
-            print(f"profile run failed: {result.get('error')}", file=sys.stderr)
+        result = _sampled_run(args, Path(tmp), "perf", perf_argv, data)
+        if result is None:
             return 1
         summary = perf_summary(data)
     m = derive(result)

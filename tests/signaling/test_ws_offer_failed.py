@@ -9,7 +9,7 @@ import re
 from aiortc import RTCSessionDescription
 
 from local_node import LocalServer
-from rtc_peer import LOOPBACK, MediaPeer, new_pc
+from rtc_peer import LOOPBACK, MediaPeer
 from sfu.aiortc_bridge import restrict_ice_addresses
 
 FRAMES = 10
