@@ -13,7 +13,8 @@ lowest REMB and slows down), admitting one more needs `resume_margin` of headroo
 runs on while the track still fits (without the margin, so measurement noise in layer bit rates
 does not restart it). A track re-admitted
 and dropped again soon after doubles the hold, up to `max_hold_s`, so a link that cannot
-carry video is not probed every two seconds. Before the link has shown any limit (`eager`)
+carry video is not probed every two seconds. Layer steps up wait and back off the same way
+(`sfu/upgrade_hold.py`). Before the link has shown any limit (`eager`)
 nothing is paused: the estimate is still a guess (it only picks layers), and a single-layer
 stream above the start estimate must not be held back on a link that has not complained.
 """
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from sfu.upgrade_hold import UpgradeHold
 
 DEFAULT_LAYER_BPS = 150_000  # a layer whose bitrate is not measured yet
 AUDIO_FLOOR_BPS = 16_000  # reserve for an audio track that is silent right now (DTX)
@@ -65,6 +68,7 @@ class BandwidthAllocator:
         self._hold_s = resume_hold_s
         self._fits_since: float | None = None
         self._admitted_at = float("-inf")
+        self._upgrades = UpgradeHold()
 
     def allocate(self, estimate_bps: int, audio_bps: int, videos: Sequence[VideoDemand],
                  now: float, eager: bool = False) -> Allocation:
@@ -76,7 +80,11 @@ class BandwidthAllocator:
             self._admit(ranked, available, now)
         running, waiting = ranked[:self.admitted], ranked[self.admitted:]
         allocation = Allocation(paused=[v.key for v in waiting])
-        allocation.budgets = _spread(available, running)
+        fitting = _choose_layers(available, running)
+        allowed = self._upgrades.allowed(
+            {v.key: layer for v, layer in zip(running, fitting)}, now, immediate=eager)
+        allocation.budgets = _budgets(available, running, [allowed[v.key] for v in running],
+                                      fitting)
         step = _next_step(running, waiting, allocation.budgets)
         allocation.next_step_bps = audio_bps + int(step * self.resume_margin) if step else 0
         allocation.demand_bps = audio_bps + sum(v.layer_bps(v.wanted_layer) for v in ranked)
@@ -129,9 +137,8 @@ def _how_many_fit(available: int, ranked: list[VideoDemand]) -> int:
     return len(ranked)
 
 
-def _spread(available: int, running: list[VideoDemand]) -> dict[object, int]:
-    """Layer 0 for every running track, then upgrades in rank order; the leftover goes to
-    the first track so a layer whose measured bitrate wobbles does not flap."""
+def _choose_layers(available: int, running: list[VideoDemand]) -> list[int]:
+    """Layer 0 for every running track, then upgrades in rank order."""
     chosen = [0] * len(running)
     left = available - _lowest_total(running)
     for i, video in enumerate(running):
@@ -141,9 +148,21 @@ def _spread(available: int, running: list[VideoDemand]) -> dict[object, int]:
                 chosen[i] = layer
                 left -= extra
                 break
+    return chosen
+
+
+def _budgets(available: int, running: list[VideoDemand], chosen: list[int],
+             fitting: list[int]) -> dict[object, int]:
+    """Each track's budget at its chosen layer; the leftover goes to the first track so a
+    layer whose measured bitrate wobbles does not flap, but never lifts a track that
+    `UpgradeHold` keeps below the layer that fits."""
     budgets = {v.key: v.layer_bps(chosen[i]) for i, v in enumerate(running)}
     if running:
-        budgets[running[0].key] += max(0, left)
+        first = running[0]
+        budget = budgets[first.key] + max(0, available - sum(budgets.values()))
+        if chosen[0] < fitting[0]:
+            budget = min(budget, first.layer_bps(chosen[0] + 1) - 1)
+        budgets[first.key] = max(budgets[first.key], budget)
     return budgets
 
 

@@ -95,7 +95,40 @@ def test_next_step_is_one_layer_up_when_everything_runs():
     assert result.budgets == {"v": 200_000}
     assert result.next_step_bps == AUDIO + 500_000  # layer 1 of the only track
     result = alloc.allocate(AUDIO + 2_000_000, AUDIO, [video("v")], 1.0)
+    assert result.budgets == {"v": 499_999}  # the step up waits for its hold ...
+    assert result.next_step_bps == AUDIO + 500_000
+    result = alloc.allocate(AUDIO + 2_000_000, AUDIO, [video("v")], 4.0)
+    assert result.budgets["v"] >= 1_500_000  # ... then goes to the top at once
     assert result.next_step_bps == 0  # at the top: nothing to probe for
+
+
+def test_a_layer_step_up_waits_and_a_failed_one_doubles_the_wait():
+    """After a loss cut the estimate soon fits the higher layer again: without a hold the
+    track would flap between layers on a link that cannot carry the higher one."""
+    alloc = BandwidthAllocator()
+    high, low = AUDIO + 2_000_000, AUDIO + 800_000  # full layer fits / only the half one
+    assert alloc.allocate(high, AUDIO, [video("v")], 0.0).budgets["v"] >= 1_500_000
+    assert alloc.allocate(low, AUDIO, [video("v")], 20.0).budgets["v"] < 1_500_000  # at once
+    assert alloc.allocate(high, AUDIO, [video("v")], 21.0).budgets["v"] < 1_500_000  # held
+    assert alloc.allocate(high, AUDIO, [video("v")], 23.9).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 24.0).budgets["v"] >= 1_500_000
+    # The link could not carry it: down again 2 s later, so the next step up waits 6 s.
+    assert alloc.allocate(low, AUDIO, [video("v")], 26.0).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 27.0).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 32.9).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 33.0).budgets["v"] >= 1_500_000
+    # A long quiet spell on the higher layer resets the wait.
+    assert alloc.allocate(low, AUDIO, [video("v")], 80.0).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 81.0).budgets["v"] < 1_500_000
+    assert alloc.allocate(high, AUDIO, [video("v")], 84.0).budgets["v"] >= 1_500_000
+
+
+def test_before_the_link_has_complained_layers_go_up_at_once():
+    alloc = BandwidthAllocator()
+    assert alloc.allocate(AUDIO + 200_000, AUDIO, [video("v")], 0.0,
+                          eager=True).budgets["v"] < 500_000
+    assert alloc.allocate(AUDIO + 2_000_000, AUDIO, [video("v")], 0.5,
+                          eager=True).budgets["v"] >= 1_500_000
 
 
 def test_eager_before_congestion_pauses_nothing_and_reports_the_demand():
