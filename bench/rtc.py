@@ -1,5 +1,5 @@
 """aiortc plumbing of the load generator and the relay server; the only bench module touching aiortc internals
-(pinned 1.16.0, the same hooks sfu/aiortc_bridge.py documents)."""
+(pinned 1.16.0, the same hooks sfu/aiortc_bridge/ documents)."""
 
 from __future__ import annotations
 

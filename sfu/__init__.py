@@ -1,6 +1,6 @@
 """CommandPost SFU: forwards RTP between peers without transcoding.
 
-Only sfu/aiortc_bridge.py touches aiortc internals; see docs/ARCHITECTURE.md.
+Only the sfu/aiortc_bridge/ package touches aiortc internals; see docs/ARCHITECTURE.md.
 """
 
 from sfu.errors import SdpError, UnknownTrackError

@@ -1,5 +1,5 @@
 """The seams of the media plane (Galène's conn.go in Python): room logic talks to these
-Protocols, and only sfu/aiortc_bridge.py knows they are backed by aiortc objects."""
+Protocols, and only the sfu/aiortc_bridge/ package knows they are backed by aiortc objects."""
 
 from __future__ import annotations
 
