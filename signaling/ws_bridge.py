@@ -137,7 +137,11 @@ class WsBridge:
             if not await forward(msg, self.client):
                 return
         if upstream is self.upstream and not self.client.closed:
-            code, reason = upstream.close_code, msg.extra if isinstance(msg.extra, str) else ""
+            # The worker's own close code is in its CLOSE frame; `close_code` may say 1006
+            # when aiohttp's automatic reply to that close failed (the worker had already
+            # dropped the connection), which is not a dead worker.
+            code = msg.data if msg.type is WSMsgType.CLOSE else upstream.close_code
+            reason = msg.extra if isinstance(msg.extra, str) else ""
             if code in (None, 1006):  # the worker died: 1012 "service restart", come back
                 code, reason = 1012, "SFU worker restarting"
             await self.client.close(code=close_code(code), message=reason.encode())
