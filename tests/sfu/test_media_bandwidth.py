@@ -66,8 +66,14 @@ async def audio_only_and_back(relay: ShapedRelay, down: Any, estimator: Any, vid
     resumed_after = time.monotonic() - opened
     # A resumed video waits for the publisher's next keyframe (1.6-2.2 s measured here with
     # this clip's GOP), then 30 frames take 1 s: 10 s leaves room for a loaded machine.
-    await wait_for(lambda: len(video.frames("VP8")) >= frames_before + 30, 10,
-                   "video frames again after the link recovered")
+    try:
+        await wait_for(lambda: len(video.frames("VP8")) >= frames_before + 30, 10,
+                       "video frames again after the link recovered")
+    except AssertionError as exc:  # say what the down track was doing (a CI run saw this once)
+        raise AssertionError(
+            f"{exc}: bw_paused={down.bw_paused} needs_keyframe={down.needs_keyframe} "
+            f"estimate={estimator.estimate_bps} packets_sent={down.packets_sent} "
+            f"frames={len(video.frames('VP8')) - frames_before}") from None
     run = AudioOnlyRun(narrowed, paused_after, estimate_narrow, audio_rate, opened,
                        resumed_after)
     print(f"paused {paused_after:.1f} s after narrowing, estimate {estimate_narrow} bps; "
