@@ -9,9 +9,10 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from signaling import api, feeds_api, field_api, pages, wall, whip
-from signaling.appkeys import CONFIG, IDENTITY, NODE, REDIS_URL
+from signaling.appkeys import CONFIG, EXTENSIONS, IDENTITY, NODE, REDIS_URL
 from signaling.config import Config
 from signaling.datadir import NodeIdentity
+from signaling.extensions import Extensions
 from signaling.http_util import edge_middleware
 from signaling.media import sfu_settings
 from signaling.node import Node
@@ -29,6 +30,8 @@ MAX_HEARTBEAT_S = 5.0
 
 def create_app(config: Config, identity: NodeIdentity, redis_url: str) -> web.Application:
     app = web.Application(middlewares=[edge_middleware], client_max_size=1024 * 1024)
+    extensions = Extensions.load()
+    app[EXTENSIONS] = extensions
     app[CONFIG] = config
     app[IDENTITY] = identity
     app[REDIS_URL] = redis_url
@@ -40,6 +43,7 @@ def create_app(config: Config, identity: NodeIdentity, redis_url: str) -> web.Ap
     whip.add_routes(app)
     wall.add_routes(app)
     app.router.add_get("/ws", websocket)
+    extensions.add_routes(app)
     pages.add_routes(app)
     return app
 
@@ -50,7 +54,8 @@ async def _node_ctx(app: web.Application) -> AsyncIterator[None]:
                                      health_check_interval=10, socket_connect_timeout=5)
     services = Services(config=config, identity=app[IDENTITY],
                         store=Store(client, app[IDENTITY].node_id),
-                        shares=ShareStore(client), sfu_settings=sfu_settings(config))
+                        shares=ShareStore(client), sfu_settings=sfu_settings(config),
+                        extensions=app[EXTENSIONS])
     node = Node(services)
     app[NODE] = node
     await node.start()

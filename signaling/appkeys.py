@@ -6,9 +6,11 @@ from aiohttp import web
 
 from signaling.config import Config
 from signaling.datadir import NodeIdentity
+from signaling.extensions import Extensions
 from signaling.node import Node
 
 CONFIG = web.AppKey("config", Config)
 IDENTITY = web.AppKey("identity", NodeIdentity)
 REDIS_URL = web.AppKey("redis_url", str)
 NODE = web.AppKey("node", Node)
+EXTENSIONS = web.AppKey("extensions", Extensions)

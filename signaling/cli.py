@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from signaling.config import Config, ConfigError, load_config
 from signaling.datadir import NodeIdentity, prepare_data_dir
 from signaling.embedded_redis import EmbeddedRedis, EmbeddedRedisError, running_url
+from signaling.extensions import Extensions
 from signaling.rooms import CreatedRoom, create_room
 from signaling.shares import ShareStore
 from signaling.store import Store
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default=None, help="room name")
     create.add_argument("--json", action="store_true", help="print JSON instead of text")
     create.set_defaults(func=cmd_room_create)
+    worker = sub.add_parser("worker", help="run a sidecar worker (recorder, transcriber)",
+                            description="Run a sidecar worker that takes jobs from Redis "
+                            "Streams and joins rooms as a hidden participant.")
+    worker_sub = worker.add_subparsers(dest="worker_command", required=True, metavar="KIND")
+    Extensions.load().add_worker_cli(worker_sub)
     return parser
 
 

@@ -19,23 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dispatch.config import DispatchConfig
+from recorder.config import RecorderConfig
+from signaling.config_fields import ConfigError, bounded, pattern
 from signaling.tokens import GRANTS
+from transcribe.config import TranscribeConfig
+from whiteboard.config import WhiteboardConfig
+
+__all__ = ["Config", "ConfigError", "load_config"]
 
 ENV_PREFIX = "COMMANDPOST_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 EVENT_LOOPS = ("asyncio", "uvloop")
 
 
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the key and the problem."""
-
-
-def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
-    return {"min": lo, "max": hi}
-
-
-def _pattern(regex: str, expect: str, secret: bool = False) -> dict[str, Any]:
-    return {"pattern": regex, "expect": expect, "secret": secret}
+_range = bounded
+_pattern = pattern
 
 
 @dataclass(frozen=True)
@@ -205,6 +204,11 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     wall: WallConfig = field(default_factory=WallConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    # Sections of the extension packages (signaling/extensions.py), each defined there.
+    recorder: RecorderConfig = field(default_factory=RecorderConfig)
+    transcribe: TranscribeConfig = field(default_factory=TranscribeConfig)
+    whiteboard: WhiteboardConfig = field(default_factory=WhiteboardConfig)
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 

@@ -8,6 +8,7 @@ SignalingError (`bad_json` or `bad_message`) whose message names the offending f
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from signaling.errors import SignalingError
@@ -62,12 +63,15 @@ def decode(text: str) -> dict[str, Any]:
     return data
 
 
-def validate(data: dict[str, Any]) -> dict[str, Any]:
-    """Check the message against its schema; returns only the known fields."""
+def validate(data: dict[str, Any],
+             extra: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] | None = None
+             ) -> dict[str, Any]:
+    """Check the message against its schema (ours, else `extra`: the extensions'); returns
+    only the known fields."""
     kind = data.get("type")
     if not isinstance(kind, str):
         raise SignalingError("bad_message", "message has no string 'type'")
-    schema = SCHEMAS.get(kind)
+    schema = SCHEMAS[kind] if kind in SCHEMAS else (extra or {}).get(kind)
     if schema is None:
         raise SignalingError("bad_message", f"unknown message type {kind[:32]!r}")
     checked: dict[str, Any] = {"type": kind}
@@ -79,7 +83,8 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         value = data[name]
         if not isinstance(value, types) or (types != _BOOL and isinstance(value, bool)):
             expected = {_STR: "a string", _BOOL: "true or false", _NUM: "a number",
-                        _DICT: "an object"}[types]
+                        _DICT: "an object", (list,): "an array"}.get(
+                types, " or ".join(t.__name__ for t in types))
             raise SignalingError("bad_message", f"{kind}: field {name!r} must be {expected}")
         checked[name] = value
     _check_values(checked)

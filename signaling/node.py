@@ -63,10 +63,12 @@ class Node:
         for loop in (self._heartbeat_loop, self._presence_loop, self._sweep_loop,
                      self._event_loop):
             self._tasks.append(asyncio.create_task(loop(), name=loop.__name__))
+        await self.services.extensions.node_started(self)
 
     async def stop(self) -> None:
         """Close every room (peer connections included) and leave Redis tidy."""
         self._stopping = True
+        await self.services.extensions.node_stopping(self)
         await cancel_and_wait(self._tasks)
         for room in list(self.rooms.values()):
             await self._close_room(room)
@@ -106,6 +108,7 @@ class Node:
             room = Room(room_id, self.services, media, record.locked, self.release_if_idle)
             self.rooms[room_id] = room
             await self._guard(room.feeds.resume(), f"resume feeds of {room_id}")
+            await self.services.extensions.room_opened(self, room)
             return room
 
     async def wrong_node(self, owner: str) -> SignalingError:
@@ -123,6 +126,7 @@ class Node:
     async def _close_room(self, room: Room) -> None:
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]
+        await self.services.extensions.room_closed(self, room)
         await room.close()
         try:
             await self.services.store.release_room(room.room_id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from signaling.config import Config
 from signaling.datadir import NodeIdentity
+from signaling.extensions import Extensions
 from signaling.shares import ShareStore
 from signaling.store import Store
 
@@ -18,6 +19,7 @@ class Services:
     store: Store
     shares: ShareStore
     sfu_settings: Any  # sfu.SfuSettings
+    extensions: Extensions = field(default_factory=Extensions)
 
     @property
     def node_id(self) -> str:

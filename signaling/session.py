@@ -19,6 +19,7 @@ from aiohttp.http_websocket import WebSocketError
 
 from signaling import messages
 from signaling.errors import SignalingError
+from signaling.extensions import WsContext
 from signaling.node import Node
 from signaling.participant import Member
 from signaling.ratelimit import AbuseMeter, TokenBucket
@@ -147,7 +148,7 @@ class Session:
         try:
             data = messages.decode(text)
             ref = messages.message_type(data)
-            msg = messages.validate(data)
+            msg = messages.validate(data, self.node.services.extensions.schemas())
         except SignalingError as exc:
             self._refuse(exc.code, exc.message, ref)
             return
@@ -222,6 +223,17 @@ class Session:
             await room.remove(member.id, "left")
         elif kind == "join":
             raise SignalingError("already_joined", "this connection has already joined")
+        else:
+            await self._extension_message(room, member, msg)
+
+    async def _extension_message(self, room: Room, member: Member, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        spec = self.node.services.extensions.ws_message(kind)
+        if spec is None:  # validate() knew it, so only a core type can land here
+            raise SignalingError("bad_message", f"unknown message type {kind!r}")
+        if spec.grant is not None and not member.allows(spec.grant):
+            raise SignalingError("forbidden", f"{kind} needs the {spec.grant} grant")
+        await spec.handle(WsContext(self.node, room, member, self), msg)
 
     async def _join(self, msg: dict[str, Any]) -> None:
         if self.member is not None:

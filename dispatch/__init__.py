@@ -1,0 +1,1 @@
+"""Command dispatch: units, incidents, tasks, reminders, supervision."""

@@ -1,0 +1,10 @@
+"""The [dispatch] section of config.toml (loaded by signaling/config.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    pass

@@ -1,0 +1,1 @@
+"""Recording: per-track files without transcoding, composites, chain of custody."""

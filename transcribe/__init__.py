@@ -1,0 +1,1 @@
+"""Live captions, transcripts and meeting minutes, offline with vosk."""

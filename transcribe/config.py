@@ -1,0 +1,10 @@
+"""The [transcribe] section of config.toml (loaded by signaling/config.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TranscribeConfig:
+    pass

@@ -1,0 +1,1 @@
+"""Shared whiteboards and annotation layers on live video."""

@@ -1,0 +1,7 @@
+"""How whiteboard/ plugs into signalling (signaling/extensions.py): routes, WS messages, hooks."""
+
+from __future__ import annotations
+
+from signaling.extensions import Extension
+
+EXTENSION = Extension(name="whiteboard")
