@@ -69,6 +69,9 @@ class WsMessage:
 
 NodeHook = Callable[["Node"], Awaitable[None]]
 RoomHook = Callable[["Node", "Room"], Awaitable[None]]
+# A member joined (also after a resume, which re-sends `joined`) or left (with the reason).
+MemberHook = Callable[["Room", "Member"], Awaitable[None]]
+LeaveHook = Callable[["Room", "Member", str], Awaitable[None]]
 # Receives argparse's subparsers action of `commandpost worker`; adds one parser per kind
 # with `set_defaults(func=...)` where func(args) -> int runs the worker.
 CliHook = Callable[[Any], None]
@@ -83,6 +86,8 @@ class Extension:
     on_node_stop: NodeHook | None = None
     on_room_open: RoomHook | None = None
     on_room_close: RoomHook | None = None
+    on_member_join: MemberHook | None = None
+    on_member_leave: LeaveHook | None = None
     add_worker_cli: CliHook | None = None
 
 
@@ -140,6 +145,15 @@ class Extensions:
     async def room_opened(self, node: Node, room: Room) -> None:
         for ext in self.items:
             await _guard(ext.on_room_open, f"{ext.name}: room {room.room_id} open", node, room)
+
+    async def member_joined(self, room: Room, member: Member) -> None:
+        for ext in self.items:
+            await _guard(ext.on_member_join, f"{ext.name}: {member.id} joined", room, member)
+
+    async def member_left(self, room: Room, member: Member, reason: str) -> None:
+        for ext in self.items:
+            await _guard(ext.on_member_leave, f"{ext.name}: {member.id} left", room, member,
+                         reason)
 
     async def room_closed(self, node: Node, room: Room) -> None:
         for ext in self.items:

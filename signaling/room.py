@@ -107,6 +107,7 @@ class Room:
                 raise
             self._send_joined(member)
             self._announce(member)
+        self._spawn(self.services.extensions.member_joined(self, member))
         if member.allows("subscribe"):
             member.subscriber = SubscribeLoop(self.media, member.id, member.send)
             member.subscriber.want(self._foreign_tracks(member.id))
@@ -155,6 +156,7 @@ class Room:
         await self._safely(self.media.remove_participant(member.id), "drop old media")
         await self._save(member)
         self._send_joined(member)
+        self._spawn(self.services.extensions.member_joined(self, member))
         if member.allows("subscribe"):
             member.subscriber = SubscribeLoop(self.media, member.id, member.send)
             member.subscriber.want(self._foreign_tracks(member.id))
@@ -206,6 +208,7 @@ class Room:
             raise
         await self._save(member)
         self._announce(member)
+        self._spawn(self.services.extensions.member_joined(self, member))
         self.feeds.whip_published(member.id)
         return member, answer
 
@@ -240,6 +243,7 @@ class Room:
                                    "reason": reason})
         if member.record.kind == "whip":
             self.feeds.whip_left(participant_id)
+        self._spawn(self.services.extensions.member_left(self, member, reason))
         self._maybe_idle()
         return True
 
