@@ -14,6 +14,8 @@ RUN_DEBS := redis-server
 BENCH_DEBS := janus linux-perf
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# e.g. SIDECAR_BENCH_ARGS="--quick --only recorder_cpu,dispatch_bench"
+SIDECAR_BENCH_ARGS ?=
 
 .PHONY: run test bench install install-dev system-deps system-deps-run clean
 
@@ -61,6 +63,7 @@ test: system-deps install-dev
 bench: system-deps install-dev
 	$(call ensure_debs,$(BENCH_DEBS))
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.sidecars $(SIDECAR_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
