@@ -34,6 +34,8 @@ HTTP_STATUS: dict[str, int] = {
     "room_locked": 423,
     "room_full": 409,
     "limit_reached": 409,
+    "conflict": 409,  # dispatch: expected version/status differs, idempotency id reused
+    "invalid_transition": 409,  # dispatch: a status change the flow does not allow
     "too_many_feeds": 409,
     "feed_not_found": 404,
     "no_rtmp_port": 503,

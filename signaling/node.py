@@ -49,6 +49,8 @@ class Node:
         self.services = services
         self.rooms: dict[str, Room] = {}
         self.clients: set[Any] = set()  # open signalling sessions, closed on shutdown
+        # Per-node state of extensions (e.g. dispatch's relay), keyed by extension name.
+        self.extension_state: dict[str, Any] = {}
         self._create_lock = asyncio.Lock()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
