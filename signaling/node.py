@@ -49,6 +49,9 @@ class Node:
         self.services = services
         self.rooms: dict[str, Room] = {}
         self.clients: set[Any] = set()  # open signalling sessions, closed on shutdown
+        # Per-node state of the extensions (signaling/extensions.py), by extension name:
+        # their WS handlers get the node, so this is where they find their own objects.
+        self.extension_state: dict[str, Any] = {}
         # Per-node state of extensions (e.g. dispatch's relay), keyed by extension name.
         self.extension_state: dict[str, Any] = {}
         self._create_lock = asyncio.Lock()
