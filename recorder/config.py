@@ -34,6 +34,11 @@ class RecorderConfig:
     retention_sweep_s: float = field(default=3600.0, metadata=bounded(0.5, 86400))
     # Most tracks one recording writes at once (more are not recorded, and logged).
     max_tracks: int = field(default=64, metadata=bounded(1, 1024))
+    # Most recordings one worker process runs at once (more wait for another worker).
+    max_jobs: int = field(default=8, metadata=bounded(1, 1000))
+    # Addresses the worker's ICE uses (empty: [sfu] ice_host_addresses, else every
+    # non-loopback interface).
+    ice_addresses: tuple[str, ...] = field(default=(), metadata={"ip": True})
     # Display name of the recorder's hidden participant.
     name: str = field(default="Recorder", metadata=pattern(r".{1,64}", "1 to 64 characters"))
     # Lifetime of the service token a worker mints to join a room (s).
