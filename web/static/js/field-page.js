@@ -1,5 +1,7 @@
 // Entry point of /f/<code>: the field page. One tap streams the back camera with GPS; the
 // status line says live / reconnecting / offline; photo reports go to the room.
+import { withDispatch } from "./dispatch-live.js";
+import { FieldDispatch, readMemberToken } from "./field-dispatch.js";
 import { FieldSession } from "./field-session.js";
 import { grabFrame, preparePhoto, sendReport } from "./field-report.js";
 import { I18n } from "./i18n.js";
@@ -26,13 +28,25 @@ class FieldPage {
     this.photo = null;
     this.reports = []; // what this page sent, for the test handle
     this.online = navigator.onLine;
+    // Dispatch: "my tasks" for a phone opened with #dispatch=<member token> (field-dispatch.js).
+    this.dispatch = new FieldDispatch({
+      root: $("#field-tasks"), banner: $("#dispatch-banner"), header: $("#field-dispatch-who"),
+      i18n: this.i18n, token: readMemberToken(), location: () => this.fix,
+    });
+    this.Session = withDispatch(FieldSession, this.dispatch.live);
   }
 
   init() {
     this.i18n.apply();
     this.i18n.bindSwitch($("#lang-switch"));
-    this.i18n.onChange(() => this.render());
+    this.i18n.onChange(() => {
+      this.render();
+      this.dispatch.retranslate();
+    });
     $("#field-name").value = storageGet(localStorage, NAME_KEY) || "";
+    this.dispatch.start().then(() => {
+      if (!$("#field-name").value && this.dispatch.me?.name) $("#field-name").value = this.dispatch.me.name;
+    });
     $("#field-start-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -49,7 +63,10 @@ class FieldPage {
     window.addEventListener("pagehide", () => {
       if (this.session?.state === "joined") this.session.leave();
     });
-    document.addEventListener("click", () => this.session?.ui.grid.resumeAudio());
+    document.addEventListener("click", () => {
+      this.session?.ui.grid.resumeAudio();
+      this.dispatch.attention.prime(); // audio and notifications start from a tap
+    });
     document.addEventListener("visibilitychange", () => {
       if (["joined", "reconnecting"].includes(this.session?.state)) this.keepScreenOn();
     });
@@ -83,7 +100,7 @@ class FieldPage {
     const name = $("#field-name").value.trim() || this.i18n.t("field.defaultName");
     storageSet(localStorage, NAME_KEY, $("#field-name").value.trim());
     $("#field-error").hidden = true;
-    const session = new FieldSession(this.ui());
+    const session = new this.Session(this.ui());
     this.session = session;
     $("#field-start").disabled = true;
     this.render();
@@ -271,6 +288,14 @@ class FieldPage {
       metrics: {},
       session: () => page.session,
       setLang: (lang) => page.i18n.setLang(lang),
+      // dispatch (field-dispatch.js)
+      dispatchTasks: () => page.dispatch.describe(),
+      pendingUpdates: () => page.dispatch.queue.pending(),
+      failedUpdates: () => page.dispatch.queue.failed.slice(),
+      sentUpdates: () => page.dispatch.sentUpdates.slice(),
+      dispatchAlerts: () => page.dispatch.attention.log.slice(),
+      get dispatchSubscribed() { return page.dispatch.live.subscribed; },
+      get dispatchMe() { return page.dispatch.me; },
     };
   }
 }

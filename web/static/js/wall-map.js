@@ -51,7 +51,7 @@ export class WallMap {
     this.root.append(this.viewEl);
   }
 
-  /** markers: [{id, key, name, lat, lon, kind: "person"|"feed", lost}] */
+  /** markers: [{id, key, name, lat, lon, kind: "person"|"feed"|"report"|"incident"|"unit", lost, onPick}] */
   setMarkers(markers) {
     this.markers = markers.filter((m) => Number.isFinite(m.lat) && Number.isFinite(m.lon));
     this.render();
@@ -145,6 +145,7 @@ export class WallMap {
       node.append(dot, label);
       node.addEventListener("click", () => {
         if (marker.key) this.onPick(marker.key);
+        else marker.onPick?.(); // an incident: its own action (dispatch-wall.js)
       });
       this.markersEl.append(node);
     }
@@ -167,7 +168,7 @@ export class WallMap {
       markers: [...this.markersEl.children].map((node) => {
         const r = node.getBoundingClientRect();
         return {
-          key: node.dataset.key, id: node.dataset.id, name: node.textContent, lost: node.classList.contains("is-lost"),
+          key: node.dataset.key, id: node.dataset.id, kind: [...node.classList].find((c) => c.startsWith("map-marker-"))?.slice(11) ?? null, name: node.textContent, lost: node.classList.contains("is-lost"),
           x: Math.round(r.left - box.left), y: Math.round(r.top - box.top),
           inside: r.left >= box.left && r.left <= box.right && r.top >= box.top && r.top <= box.bottom,
         };

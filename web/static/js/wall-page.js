@@ -1,6 +1,8 @@
 // Entry point of /wall/<share code> (or /wall?token=...): the command wall for large
 // screens. The operator names themself once (remembered), the wall joins without
 // publishing, and their layout is restored from the server or this browser.
+import { withDispatch } from "./dispatch-live.js";
+import { readDispatchToken, WallDispatch } from "./dispatch-wall.js";
 import { I18n } from "./i18n.js";
 import { storageGet, storageSet } from "./storage.js";
 import { Toasts } from "./toast.js";
@@ -47,8 +49,9 @@ async function loadSettings() {
 }
 
 class WallPage {
-  constructor(i18n, credentials, settings) {
+  constructor(i18n, credentials, settings, dispatchToken = null) {
     this.i18n = i18n;
+    this.dispatchToken = dispatchToken;
     this.credentials = credentials;
     this.settings = settings;
     this.toasts = new Toasts($("#toasts"));
@@ -63,7 +66,15 @@ class WallPage {
     $("#wall-operator").textContent = operator || "";
     this.store = new LayoutStore({ credentials: this.credentials, operator });
     const credentials = this.credentials.token ? { token: this.credentials.token } : { code: this.credentials.code };
-    this.session = new WallSession({
+    // Dispatch (dispatch-wall.js): the panel under the tiles; its live events ride our socket.
+    this.dispatch = new WallDispatch($("#dispatch"), {
+      i18n: this.i18n, token: this.dispatchToken, operator, host: document.body, wallBoard: () => this.board,
+      notify: (text, kind) => this.toasts.show(text, { kind, ms: kind === "error" ? 10000 : 6000 }),
+      onMarkers: () => this.updateMarkers(),
+    });
+    this.dispatchShown = WallDispatch.remembered();
+    const Session = withDispatch(WallSession, this.dispatch.live);
+    this.session = new Session({
       joined: (msg) => this.onJoined(msg),
       tracks: (entries) => this.board.setTracks(entries),
       event: (msg) => this.onEvent(msg),
@@ -96,6 +107,7 @@ class WallPage {
       this.reports.render();
       this.map.render();
       this.renderStatus();
+      this.dispatch.retranslate();
     });
     const name = operator ? this.i18n.t("wall.participantName", { name: operator }) : undefined;
     try {
@@ -112,6 +124,7 @@ class WallPage {
     this.renderControls();
     // Reports sent while we were away are in the room's list; known ones are kept once.
     this.reports.load(msg.room_id, msg.token || this.credentials.token);
+    this.dispatch.joined(msg.room_id, msg.token || this.credentials.token);
     if (this.layoutLoading) return;
     this.layoutLoading = this.store.load(msg.room_id).then((saved) => {
       if (saved) this.board.layout = saved;
@@ -137,11 +150,20 @@ class WallPage {
     }
     $("#wall-map-toggle").addEventListener("click", () => this.toggleMap());
     $("#wall-unspotlight").addEventListener("click", () => this.spotlight(null));
+    $("#wall-dispatch-toggle").addEventListener("click", () => this.toggleDispatch());
+    $("#report-incident").addEventListener("click", () => {
+      // The report shown in the dialog is the one whose photo it shows.
+      const src = $("#report-dialog img").getAttribute("src");
+      const report = this.reports.latest().find((r) => r.photo_url === src);
+      $("#report-dialog").close();
+      if (report) this.dispatch.incidentFromReport(report);
+    });
     document.addEventListener("keydown", (event) => {
       if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest?.("input, textarea, select")) return;
       if (event.key in KEY_TILES) this.setTiles(KEY_TILES[event.key]);
       else if (event.key === "m" || event.key === "M") this.toggleMap();
       else if (event.key === "Escape") this.spotlight(null);
+      else if (event.key === "d" || event.key === "D") this.toggleDispatch();
       else return;
       event.preventDefault();
     });
@@ -154,6 +176,12 @@ class WallPage {
   toggleMap() {
     this.board.layout.toggleMap();
     this.board.changed();
+  }
+
+  toggleDispatch() {
+    this.dispatchShown = !this.dispatchShown;
+    WallDispatch.remember(this.dispatchShown);
+    this.renderControls();
   }
 
   spotlight(key) {
@@ -172,6 +200,8 @@ class WallPage {
     }
     $("#wall-map-toggle").setAttribute("aria-pressed", String(layout.map));
     $("#wall-unspotlight").hidden = !layout.spotlight;
+    $("#wall-dispatch-toggle").setAttribute("aria-pressed", String(Boolean(this.dispatchShown)));
+    $("#dispatch").hidden = !this.dispatchShown || document.body.dataset.view !== "wall";
     const mapWasHidden = $("#wall-side").hidden;
     $("#wall-side").hidden = !layout.map;
     $("#wall").classList.toggle("with-map", layout.map);
@@ -203,6 +233,7 @@ class WallPage {
       markers.push({ id: report.report_id, key: unit?.key ?? null, name: report.note || report.name || "",
         lat: report.lat, lon: report.lon, kind: "report" });
     }
+    markers.push(...(this.dispatch?.markers(units) || [])); // incidents and units
     this.map?.setMarkers(markers);
   }
 
@@ -232,6 +263,7 @@ function errorText(i18n, code, message) {
 
 function show(section) {
   for (const name of ["start", "wall", "ended"]) $(`#${name}`).hidden = name !== section;
+  if (section !== "wall") $("#dispatch").hidden = true;
   document.body.dataset.view = section;
 }
 
@@ -267,6 +299,8 @@ function exposeDebugHandle(page) {
     tiles: () => page.board?.describe() ?? [],
     map: () => page.map?.describe() ?? null,
     reports: () => page.reports?.describe() ?? [],
+    dispatch: () => page.dispatch?.describe() ?? null,
+    dispatchTasks: () => page.dispatch?.board.describe() ?? [],
     get bandwidth() {
       return page.bandwidth ? { ...page.bandwidth } : null;
     },
@@ -294,9 +328,10 @@ async function main() {
   const i18n = new I18n();
   i18n.apply();
   i18n.bindSwitch($("#lang-switch"));
+  const dispatchToken = readDispatchToken(); // before readCredentials, which clears the fragment
   const credentials = readCredentials();
   const settings = await loadSettings();
-  const page = new WallPage(i18n, credentials, settings);
+  const page = new WallPage(i18n, credentials, settings, dispatchToken);
   exposeDebugHandle(page);
   const form = $("#start-form");
   const input = $("#operator");

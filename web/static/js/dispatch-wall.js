@@ -1,0 +1,433 @@
+// Dispatch on the command wall: the panel under the tiles (toolbar, open incidents, the task
+// board), the dialogs that create tasks (from scratch, an incident, a feed snapshot, a
+// minutes action item), incidents (from scratch or a photo report) and alerts, the task
+// detail, and the incidents and units the map shows. The wall acts as an operator: with the
+// token of `#dispatch=<operator token>`, else one it asks for under the operator's name
+// (allowed while the server has no api key).
+import { DispatchApi, incidentRecord, memberRecord, taskRecord, unitRecord } from "./dispatch-api.js";
+import { DispatchBoard, el } from "./dispatch-board.js";
+import { TaskDetail } from "./dispatch-detail.js";
+import { alertFields, assigneeOptions, incidentFields, openForm, parseAssignee, photoPreview, pickOne, taskFields } from "./dispatch-forms.js";
+import { DispatchLive } from "./dispatch-live.js";
+import { DispatchModel } from "./dispatch-model.js";
+import { storageGet, storageSet } from "./storage.js";
+
+const TOKEN_KEY = "commandpost.wall.dispatchToken";
+const SHOWN_KEY = "commandpost.wall.dispatch";
+const TASKS_LOADED = 200;
+
+/** `#dispatch=<token>` in the address (taken out of it, kept for reloads of this tab). */
+export function readDispatchToken(loc = window.location) {
+  const fragment = new URLSearchParams(loc.hash.replace(/^#/, ""));
+  const token = fragment.get("dispatch");
+  if (token) {
+    storageSet(sessionStorage, TOKEN_KEY, token);
+    fragment.delete("dispatch");
+    const rest = fragment.toString();
+    history.replaceState(null, "", loc.pathname + loc.search + (rest ? `#${rest}` : ""));
+    return token;
+  }
+  return storageGet(sessionStorage, TOKEN_KEY);
+}
+
+export class WallDispatch {
+  /** root: the panel; host: where dialogs go; board(): the WallBoard (for snapshots);
+   * reports(): recent photo reports; notify(text, kind); onMarkers() when the map must redraw. */
+  constructor(root, { i18n, token, operator, host, wallBoard, notify, onMarkers }) {
+    Object.assign(this, { root, i18n, operator, host, wallBoard, notify, onMarkers });
+    this.token = token || null;
+    this.roomId = null;
+    this.restToken = null;
+    this.state = "idle"; // idle | loading | ready | unavailable
+    this.problem = null;
+    this.model = new DispatchModel();
+    this.api = new DispatchApi(() => this.token);
+    this.live = new DispatchLive({
+      token: () => this.token,
+      onSubscribed: (msg) => this.subscribed(msg),
+      onEvent: (msg) => this.event(msg),
+      onError: (code, message) => this.unavailable(code, message),
+    });
+    this.build();
+    this.model.onChange((what) => {
+      if (what === "incidents") this.renderIncidents();
+      if (what === "incidents" || what === "tasks" || what === "members" || what === "units") this.onMarkers();
+    });
+  }
+
+  // --- the panel
+  build() {
+    const bar = el("div", "dispatch-toolbar");
+    const button = (id, key, fn) => {
+      const node = el("button", "", { type: "button", id, "data-i18n": key });
+      node.addEventListener("click", () => this.guard(fn));
+      bar.append(node);
+      return node;
+    };
+    button("dispatch-new-task", "dispatch.newTask", () => this.newTask());
+    button("dispatch-from-snapshot", "dispatch.fromSnapshot", () => this.taskFromSnapshot());
+    button("dispatch-from-minutes", "dispatch.fromMinutes", () => this.taskFromMinutes());
+    button("dispatch-new-incident", "dispatch.newIncident", () => this.newIncident());
+    button("dispatch-alert", "dispatch.sendAlert", () => this.sendAlert());
+    this.statusEl = el("span", "dispatch-status", { role: "status", "aria-live": "polite" });
+    bar.append(this.statusEl);
+    const body = el("div", "dispatch-body");
+    const incidents = el("section", "dispatch-incidents");
+    this.incidentsTitle = el("h3", "dispatch-column-head", { "data-i18n": "dispatch.incidents" });
+    this.incidentList = el("ol", "dispatch-incident-list");
+    incidents.append(this.incidentsTitle, this.incidentList);
+    const boardEl = el("div", "dispatch-board");
+    body.append(incidents, boardEl);
+    this.root.append(bar, body);
+    this.board = new DispatchBoard(boardEl, { i18n: this.i18n, model: this.model, onOpen: (id) => this.detail.open(id) });
+    this.detail = new TaskDetail(this.host, {
+      i18n: this.i18n, model: this.model, api: this.api,
+      act: (task, action, values) => this.act(task, action, values),
+      assigneeOptions: () => assigneeOptions(this.model, this.i18n),
+    });
+    this.i18n.apply(this.root);
+    this.renderStatus();
+  }
+
+  retranslate() {
+    this.i18n.apply(this.root);
+    this.board.render();
+    this.renderIncidents();
+    this.renderStatus();
+  }
+
+  static remembered() {
+    return storageGet(localStorage, SHOWN_KEY) === "1";
+  }
+
+  static remember(shown) {
+    storageSet(localStorage, SHOWN_KEY, shown ? "1" : "0");
+  }
+
+  renderStatus() {
+    const text = {
+      idle: "", loading: this.i18n.t("dispatch.loading"), ready: "",
+      unavailable: this.i18n.t("dispatch.unavailable", { reason: this.problem || "" }),
+    }[this.state];
+    this.statusEl.textContent = text;
+    this.root.dataset.state = this.state;
+  }
+
+  renderIncidents() {
+    const open = [...this.model.incidents.values()].filter((i) => i.status !== "closed" && i.status !== "resolved")
+      .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0));
+    this.incidentList.replaceChildren(...open.map((incident) => {
+      const li = el("li", `dispatch-incident severity-${incident.severity ?? 3}`, { "data-incident-id": incident.id });
+      const text = el("div", "dispatch-incident-text");
+      text.append(el("strong", "", {}, incident.title));
+      const meta = [incident.category, this.i18n.t(`dispatch.incidentStatus.${incident.status}`), `${incident.taskIds.length} ${this.i18n.t("dispatch.tasksShort")}`];
+      text.append(el("span", "dispatch-incident-meta", {}, meta.filter(Boolean).join(" · ")));
+      const task = el("button", "", { type: "button", "data-action": "task-from-incident" }, this.i18n.t("dispatch.taskFromIncident"));
+      task.addEventListener("click", () => this.guard(() => this.taskFromIncident(incident.id)));
+      li.append(text, task);
+      return li;
+    }));
+    if (!open.length) this.incidentList.append(el("li", "dispatch-empty", {}, this.i18n.t("dispatch.noIncidents")));
+  }
+
+  /** Nothing is possible before the dispatch data loaded: say why instead. */
+  async guard(fn) {
+    if (this.state !== "ready") {
+      this.notify(this.i18n.t("dispatch.unavailable", { reason: this.problem || this.i18n.t("dispatch.loading") }), "warning");
+      return;
+    }
+    try {
+      await fn();
+    } catch (err) {
+      this.notify(this.i18n.t("dispatch.failed", { reason: err.message }), "error");
+    }
+  }
+
+  // --- loading and live events
+  /** After each `joined`: the room (for snapshots and minutes), then the data once. */
+  async joined(roomId, restToken) {
+    this.roomId = roomId;
+    this.restToken = restToken;
+    if (this.state === "idle") await this.start();
+  }
+
+  async start() {
+    this.state = "loading";
+    this.renderStatus();
+    try {
+      if (!this.token) this.token = (await this.api.operatorToken(this.operator || "wall")).token;
+      const me = await this.api.me();
+      if (me.role !== "operator") throw Object.assign(new Error(this.i18n.t("dispatch.notOperator")), { code: "forbidden" });
+      storageSet(sessionStorage, TOKEN_KEY, this.token);
+      await this.reload();
+      this.state = "ready";
+      this.problem = null;
+      this.live.subscribe();
+    } catch (err) {
+      this.unavailable(err.code, err.message);
+    }
+    this.renderStatus();
+  }
+
+  unavailable(code, message) {
+    this.state = "unavailable";
+    this.problem = message || code;
+    this.renderStatus();
+  }
+
+  /** Everything from REST: at start and after every (re)subscription, which may follow an outage. */
+  async reload() {
+    const [clock, units, members, incidents, tasks] = await Promise.all([
+      this.api.clock(), this.api.units(), this.api.members(), this.api.incidents("?limit=200"), this.api.tasks(`?limit=${TASKS_LOADED}`),
+    ]);
+    this.model.setServerNow(clock.now);
+    this.model.load("units", units);
+    this.model.load("members", members);
+    this.model.load("incidents", incidents);
+    this.model.load("tasks", tasks);
+  }
+
+  subscribed(msg) {
+    this.model.setServerNow(msg.now);
+    for (const task of msg.tasks || []) this.model.put("tasks", taskRecord(task));
+    if (this.state === "ready") this.reload().catch((err) => console.warn("dispatch: reload failed", err.message));
+  }
+
+  event(msg) {
+    switch (msg.type) {
+      case "dispatch_task":
+        this.model.put("tasks", taskRecord(msg.task));
+        if (msg.action === "overdue") this.notify(this.i18n.t("dispatch.overdueNotice", { title: msg.task.title }), "error");
+        else if (msg.action === "transition" && msg.task.status === "rejected") {
+          this.notify(this.i18n.t("dispatch.rejectedNotice", { title: msg.task.title, reason: msg.task.reject_reason || "" }), "warning");
+        }
+        break;
+      case "dispatch_incident":
+        this.model.put("incidents", incidentRecord(msg.incident));
+        break;
+      case "dispatch_unit":
+        if (msg.action === "deleted") this.model.remove("units", msg.unit.unit_id);
+        else this.model.put("units", unitRecord(msg.unit));
+        break;
+      case "dispatch_member":
+        if (msg.action === "deleted") this.model.remove("members", msg.member.member_id);
+        else this.model.put("members", memberRecord(msg.member));
+        break;
+      case "dispatch_reminder":
+        if (msg.task) {
+          this.model.put("tasks", taskRecord(msg.task));
+          this.notify(this.i18n.t(`dispatch.reminder.${msg.kind === "overdue" ? "overdue" : "dueSoon"}`, { title: msg.task.title }), msg.kind === "overdue" ? "error" : "warning");
+        }
+        break;
+      case "dispatch_alert":
+        this.notify(this.i18n.t("dispatch.alertNotice", { text: msg.alert.text }), msg.alert.level === "critical" ? "error" : "warning");
+        break;
+      case "dispatch_clock":
+        this.model.setServerNow(msg.now);
+        this.board.render();
+        break;
+      default:
+        break;
+    }
+  }
+
+  // --- creating
+  async newTask(prefill = {}, extra = {}, preview = null) {
+    const fields = taskFields(this.model, this.i18n, prefill);
+    return openForm(this.host, this.i18n, {
+      id: "dispatch-task-form", title: this.i18n.t("dispatch.newTask"), fields, preview,
+      submitLabel: this.i18n.t("dispatch.dispatch"),
+      submit: async (values) => {
+        const task = await this.api.createTask({
+          title: values.title, details: values.details || undefined, priority: values.priority,
+          assignee: assigneeBody(parseAssignee(values.assignee)), deadline_in_s: Math.round((values.deadline_min || 30) * 60), ...extra,
+        }).catch(explain(this.i18n));
+        this.model.put("tasks", task);
+        this.notify(this.i18n.t("dispatch.dispatched", { title: task.title, who: this.model.assigneeName(task) }), "info");
+        return task;
+      },
+    });
+  }
+
+  taskFromIncident(incidentId) {
+    const incident = this.model.incidents.get(incidentId);
+    if (!incident) return null;
+    const photo = incident.photos.map((p) => p.url).find(Boolean);
+    return this.newTask({ title: incident.title, details: incident.notes[0]?.text || "" },
+      { incident_id: incident.id, source: { kind: "incident", incident_id: incident.id } },
+      photo ? photoPreview(photo, incident.title) : null);
+  }
+
+  /** Pick a video on the wall, take a snapshot of it, dispatch with the snapshot attached. */
+  async taskFromSnapshot() {
+    const units = [...this.wallBoard().units().values()].filter((u) => u.trackId);
+    const pick = await pickOne(this.host, this.i18n, {
+      id: "dispatch-snapshot-pick", title: this.i18n.t("dispatch.pickFeed"), empty: this.i18n.t("dispatch.noFeeds"),
+      items: units.map((u) => ({ label: u.name || u.participantId, detail: this.i18n.t(`dispatch.sourceKind.${u.source}`), value: u })),
+    });
+    if (!pick) return null;
+    const snapshot = await this.snapshot(pick);
+    const preview = snapshot.url ? photoPreview(snapshot.url, pick.name || "") : null;
+    return this.newTask({ title: this.i18n.t("dispatch.snapshotTitle", { name: pick.name || pick.participantId }) },
+      { source: { kind: "snapshot", room_id: this.roomId, snapshot_id: snapshot.snapshot_id } }, preview);
+  }
+
+  async snapshot(unit) {
+    const body = { track_id: unit.trackId };
+    const response = await fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/snapshots`, {
+      method: "POST", headers: { Authorization: `Bearer ${this.restToken}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    const json = await response.json().catch(() => ({}));
+    if (response.status === 404 && !json.error) throw new Error(this.i18n.t("dispatch.noSnapshots"));
+    if (!response.ok) throw new Error(json.message || json.error || `HTTP ${response.status}`);
+    const snapshot = json.snapshot || json;
+    return { snapshot_id: snapshot.snapshot_id, url: snapshot.url || snapshot.image_url || snapshot.photo_url || null };
+  }
+
+  /** The room's minutes action items (when the room has minutes) -> a task. */
+  async taskFromMinutes() {
+    const items = await this.actionItems();
+    const pick = await pickOne(this.host, this.i18n, {
+      id: "dispatch-minutes-pick", title: this.i18n.t("dispatch.pickActionItem"),
+      empty: items === null ? this.i18n.t("dispatch.noMinutes") : this.i18n.t("dispatch.noActionItems"),
+      items: (items || []).map((item) => ({ label: item.text, detail: [item.owner, item.due].filter(Boolean).join(" · "), value: item })),
+    });
+    if (!pick) return null;
+    return this.newTask({ title: pick.text.slice(0, 200), details: pick.owner ? `${this.i18n.t("dispatch.owner")}: ${pick.owner}` : "" },
+      { source: { kind: "minutes_action_item", room_id: this.roomId, item_id: pick.id } });
+  }
+
+  /** null when the room has no minutes (or the minutes service is not there). */
+  async actionItems() {
+    try {
+      const response = await fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/minutes`, { headers: { Authorization: `Bearer ${this.restToken}` } });
+      if (!response.ok) return null;
+      return parseActionItems(await response.json());
+    } catch {
+      return null;
+    }
+  }
+
+  async newIncident(prefill = {}, extra = {}, preview = null) {
+    return openForm(this.host, this.i18n, {
+      id: "dispatch-incident-form", title: this.i18n.t("dispatch.newIncident"), fields: incidentFields(this.i18n, prefill), preview,
+      submit: async (values) => {
+        const body = {
+          title: values.title, category: values.category || undefined, severity: { low: 1, medium: 3, high: 4, critical: 5 }[values.severity] ?? 3,
+          note: values.notes || undefined, source: { kind: "wall", room_id: this.roomId }, ...extra,
+        };
+        if (Number.isFinite(values.lat) && Number.isFinite(values.lon)) body.location = { lat: values.lat, lon: values.lon };
+        const incident = await this.api.createIncident(body).catch(explain(this.i18n));
+        this.model.put("incidents", incident);
+        this.notify(this.i18n.t("dispatch.incidentCreated", { title: incident.title }), "info");
+        return incident;
+      },
+    });
+  }
+
+  /** The photo report dialog's "Create incident": its note, place and photo come along. */
+  incidentFromReport(report) {
+    return this.guard(() => this.newIncident(
+      { title: (report.note || "").split("\n")[0].slice(0, 200) || this.i18n.t("dispatch.fieldReport"), notes: report.note || "",
+        lat: Number.isFinite(report.lat) ? report.lat : "", lon: Number.isFinite(report.lon) ? report.lon : "" },
+      { source: { kind: "report", room_id: report.room_id || this.roomId, report_id: report.report_id } },
+      photoPreview(report.photo_url, report.name || ""),
+    ));
+  }
+
+  sendAlert() {
+    const fields = [...alertFields(this.model, this.i18n), { name: "level", kind: "select", label: this.i18n.t("dispatch.alert.level"), value: "warning",
+      options: ["info", "warning", "critical"].map((l) => ({ value: l, label: this.i18n.t(`dispatch.alert.levels.${l}`) })) }];
+    return openForm(this.host, this.i18n, {
+      id: "dispatch-alert-form", title: this.i18n.t("dispatch.sendAlert"), fields, submitLabel: this.i18n.t("dispatch.alert.send"),
+      submit: async (values) => {
+        const alert = await this.api.alert({ text: values.text, level: values.level, unit_id: values.target || null }).catch(explain(this.i18n));
+        this.notify(this.i18n.t("dispatch.alertSent", { who: values.target ? this.model.unitName(values.target) : this.i18n.t("dispatch.alert.allUnits") }), "info");
+        return alert;
+      },
+    });
+  }
+
+  /** The detail dialog's operator actions. */
+  async act(task, action, values) {
+    let answer;
+    if (action === "verify") answer = await this.api.transition(task.id, { status: "verified" });
+    else if (action === "close") answer = await this.api.transition(task.id, { status: "closed", score: values.score, reason: task.status === "rejected" ? "closed" : undefined });
+    else if (action === "reassign") {
+      const raw = await this.api.write("POST", `/tasks/${encodeURIComponent(task.id)}/reassign`, { assignee: assigneeBody(parseAssignee(values.assignee)) });
+      answer = { task: taskRecord(raw.task) };
+    }
+    if (answer?.task) this.model.put("tasks", answer.task);
+    return answer?.task;
+  }
+
+  // --- the map
+  /** Incidents with a place, and units where one of their members (or their last feedback) is. */
+  markers(wallUnits) {
+    const markers = [];
+    for (const incident of this.model.incidents.values()) {
+      if (!incident.location || incident.status === "closed") continue;
+      markers.push({ id: incident.id, key: null, name: incident.title, lat: incident.location.lat, lon: incident.location.lon, kind: "incident",
+        onPick: () => this.guard(() => this.taskFromIncident(incident.id)) });
+    }
+    for (const unit of this.model.units.values()) {
+      const where = this.unitPosition(unit, wallUnits);
+      if (where) markers.push({ id: unit.id, key: where.key ?? null, name: unit.name, lat: where.lat, lon: where.lon, kind: "unit" });
+    }
+    return markers;
+  }
+
+  unitPosition(unit, wallUnits) {
+    const members = [...this.model.members.values()].filter((m) => m.unitId === unit.id);
+    for (const wallUnit of wallUnits?.values() || []) {
+      if (!wallUnit.location) continue;
+      const member = members.find((m) => m.identity === wallUnit.participantId || m.name === wallUnit.name);
+      if (member) return { lat: Number(wallUnit.location.lat), lon: Number(wallUnit.location.lon), key: wallUnit.key };
+    }
+    let latest = null;
+    for (const task of this.model.tasks.values()) {
+      if (task.assignee.unitId !== unit.id) continue;
+      for (const entry of task.feedback) {
+        if (entry.location && Number.isFinite(entry.location.lat) && (!latest || entry.at > latest.at)) latest = { ...entry.location, at: entry.at };
+      }
+    }
+    return latest;
+  }
+
+  describe() {
+    return {
+      state: this.state, problem: this.problem, subscribed: this.live.subscribed, events: this.live.events,
+      tasks: this.board.describe(), incidents: [...this.model.incidents.values()].map((i) => ({ id: i.id, title: i.title, status: i.status })),
+      units: [...this.model.units.values()].map((u) => ({ id: u.id, name: u.name })),
+    };
+  }
+}
+
+function assigneeBody(assignee) {
+  if (!assignee) return {};
+  return assignee.kind === "member" ? { member_id: assignee.id } : { unit_id: assignee.id };
+}
+
+/** A refused write becomes an error the dialog can show in the operator's language. */
+function explain(i18n) {
+  return (err) => {
+    const key = `dispatch.errors.${err.code}`;
+    const text = i18n.t(key);
+    throw Object.assign(new Error(text === key ? err.message : `${text} (${err.message})`), { code: err.code });
+  };
+}
+
+/** Minutes JSON (docs/API.md "Transcripts and minutes") -> [{id, text, owner, due}]; the
+ * field names of other shapes are tried too, so a change there does not blank the list. */
+export function parseActionItems(body) {
+  const minutes = body?.minutes ?? body;
+  const list = minutes?.action_items ?? minutes?.actions ?? minutes?.items ?? [];
+  if (!Array.isArray(list)) return [];
+  return list.map((item, index) => {
+    if (typeof item === "string") return { id: `ai_${index}`, text: item, owner: "", due: "" };
+    return {
+      id: String(item.item_id ?? item.id ?? `ai_${index}`), text: String(item.text ?? item.title ?? item.task ?? ""),
+      owner: String(item.owner ?? item.assignee ?? item.who ?? ""), due: String(item.due ?? item.deadline ?? ""),
+    };
+  }).filter((item) => item.text);
+}
