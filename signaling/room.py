@@ -45,6 +45,9 @@ class Room:
         self.members: dict[str, Member] = {}
         self.whip_sessions: dict[str, str] = {}  # url id -> participant id
         self.whep_sessions: dict[str, Any] = {}  # url id -> sfu session id
+        # Per-room state of the extensions (signaling/extensions.py), by extension name:
+        # their member hooks get the room, so this is where they find their own objects.
+        self.extension_state: dict[str, Any] = {}
         self.users = 0  # requests currently working with this room (see Node.using)
         self.closed = False
         self._on_idle = on_idle
