@@ -20,8 +20,9 @@ RATE = 48_000
 # A jump in timestamps bigger than this is a gap to fill with silence; smaller ones are
 # jitter in the recorder's timestamps and are not worth a discontinuity.
 GAP_MS = 30.0
-# Peak the mix is kept under; the limiter recovers at this fraction of the headroom per block.
-CEILING = 0.98
+# Peak the mix is kept under (-1.4 dBFS: lossy AAC overshoots a little); the limiter
+# recovers at this fraction of the headroom per block.
+CEILING = 0.85
 RELEASE = 0.02
 
 

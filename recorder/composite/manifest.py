@@ -85,6 +85,8 @@ def _track(recording_dir: Path, entry: Any, where: str) -> TrackFile | None:
         raise CompositeError(f"{where}: expected an object")
     if entry.get("kind") not in KINDS:
         return None  # a composite or another derived file: not an input
+    if entry.get("start_ms") is None or entry.get("end_ms") is None or entry.get("error"):
+        return None  # a file with no packet yet, or one the recorder could not read back
     name = _text(entry, "name", where)
     if not _SAFE_NAME.fullmatch(name):
         raise CompositeError(f"{where}: file name {name!r} is not a plain file name")
