@@ -9,6 +9,7 @@ import { MeetingSession } from "./session.js";
 import { ActiveSpeaker } from "./speaker.js";
 import { hostTokenFor, rememberHostToken } from "./storage.js";
 import { Toasts } from "./toast.js";
+import { mountMeetingWhiteboard } from "./wb-mount.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -37,6 +38,7 @@ function main() {
   let hostMenu = null;
   let toolbar = null;
   let speaker = null;
+  let whiteboard = null;
   const grid = new Grid($("#grid"), i18n, { onTileAdded: (tile) => hostMenu?.decorate(tile) });
 
   const notify = (key, params = {}, kind = "info") => toasts.show(i18n.t(key, params), { kind });
@@ -51,6 +53,7 @@ function main() {
       status();
     },
     activeSpeaker: (id) => speaker?.fromServer(id),
+    joined: (msg, signaling) => whiteboard?.joined(msg, signaling),
     // The server paused our incoming video for lack of downlink: say why the tiles froze.
     bandwidth: ({ videoPaused }) => { $("#bandwidth-notice").hidden = !videoPaused; },
     ended: (reason, detail) => {
@@ -69,6 +72,7 @@ function main() {
     if (session.state === "joined") session.leave();
   });
   exposeDebugHandle({ session, grid, i18n, toasts, speaker: () => speaker });
+  whiteboard = mountMeetingWhiteboard({ session, grid, i18n, notify, meeting: $("#meeting"), button: $("[data-tool=board]") });
 
   if (!code && !token) {
     $("#prejoin-error").hidden = false;

@@ -178,6 +178,7 @@ export class MeetingSession {
       if (p.id !== this.participantId) grid.upsertParticipant(p);
     }
     this.ui.changed();
+    this.ui.joined?.(msg, this.signaling); // extensions (whiteboard) listen on this socket
   }
 
   onOffer(msg) {

@@ -12,6 +12,7 @@ import { WallMap } from "./wall-map.js";
 import { WallReports } from "./wall-reports.js";
 import { WallSession } from "./wall-session.js";
 import { LayoutStore } from "./wall-store.js";
+import { mountWallWhiteboard } from "./wb-mount.js";
 
 const $ = (selector) => document.querySelector(selector);
 const OPERATOR_KEY = "commandpost.wall.operator";
@@ -101,6 +102,12 @@ class WallPage {
       onChange: () => this.updateMarkers(),
       notify: (text) => this.toasts.show(text, { kind: "warning", ms: 8000 }),
     });
+    this.whiteboard = mountWallWhiteboard({
+      i18n: this.i18n, tiles: $("#wall-tiles"), barHost: $("#wall"), session: () => this.session,
+      notify: (key, params, kind = "info") => this.toasts.show(this.i18n.t(key, params), { kind }),
+      nameOf: (id) => this.board?.participants.get(id)?.name,
+    });
+    Object.assign(window.commandpost, this.whiteboard.debug);
     this.bindControls();
     this.i18n.onChange(() => {
       this.board.retranslate();
@@ -121,6 +128,7 @@ class WallPage {
    * events may follow right behind it; the saved layout is applied when it has loaded. */
   onJoined(msg) {
     this.board.joined(msg);
+    this.whiteboard.joined(msg, this.session.signaling);
     this.renderControls();
     // Reports sent while we were away are in the room's list; known ones are kept once.
     this.reports.load(msg.room_id, msg.token || this.credentials.token);

@@ -1,0 +1,132 @@
+// Puts the whiteboard into a page: the meeting (board panel + layers on video tiles) or the
+// command wall (layers on its tiles). One WhiteboardSync and one ToolState per page; the
+// page only forwards each `joined` (with its socket) and gets window.commandpost helpers.
+import { WbExports } from "./wb-export.js";
+import { setWbIcon } from "./wb-icons.js";
+import { VideoLayers } from "./wb-overlay.js";
+import { WbPanel } from "./wb-panel.js";
+import { MAIN_BOARD, WhiteboardSync } from "./wb-sync.js";
+import { ToolState } from "./wb-tools.js";
+
+/** What both pages share: sync, tools, exports and the toolbar actions. */
+function core({ i18n, notify, selfId, nameOf, isHost, changed }) {
+  const sync = new WhiteboardSync({ i18n, notify, selfId, nameOf, changed: () => changed() });
+  const tools = new ToolState();
+  const exports = new WbExports(sync, notify);
+  const ctx = {
+    sync, tools, i18n, exports,
+    layerId: (participantId, source) => sync.layerId(participantId, source),
+    state: () => ({ canDraw: sync.canDraw(), isHost: isHost(), permission: sync.permission }),
+    act(boardId, action, value) {
+      if (action === "permission") return sync.setPermission(value);
+      if (action === "pdf") return exports.pdf();
+      if (!boardId) return null;
+      if (action === "undo") return sync.undo(boardId);
+      if (action === "redo") return sync.redo(boardId);
+      if (action === "clear") return sync.clear(boardId);
+      if (action === "png") return exports.png(boardId);
+      if (action === "attach") return exports.snapshot(boardId);
+      return null;
+    },
+  };
+  return ctx;
+}
+
+function debugHelpers(ctx, extra) {
+  const { sync, tools, exports } = ctx;
+  return {
+    /** A board's visible elements, bottom to top, as the server's JSON. */
+    wbScene: (boardId = MAIN_BOARD) => sync.scene(boardId).toJSON(),
+    wbBoards: () => [...sync.scenes.keys()],
+    wbState: () => ({ permission: sync.permission, canDraw: sync.canDraw(), tool: tools.tool, color: tools.color, width: tools.width }),
+    wbExport: () => exports.last,
+    wbSetTool: (changes) => tools.set(changes),
+    ...extra,
+  };
+}
+
+/** The meeting page: toolbar button, board panel over the grid, layers on every video tile. */
+export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, button }) {
+  let panel = null;
+  let layers = null;
+  const render = () => {
+    layers?.scan(); // track ids may have changed
+    panel?.render();
+    layers?.render();
+    renderButton();
+  };
+  const ctx = core({
+    i18n, notify,
+    selfId: () => session.participantId,
+    nameOf: (id) => grid.participants.get(id)?.name,
+    isHost: () => session.isAdmin(),
+    changed: render,
+  });
+  panel = new WbPanel(meeting, { ...ctx, onToggle: () => renderButton() });
+  layers = new VideoLayers(grid.container, meeting, {
+    ctx,
+    tileInfo: (node) => {
+      const participantId = node.dataset?.participantId;
+      const video = node.querySelector?.("video");
+      if (!participantId || !video || !node.classList.contains("tile")) return null;
+      return { participantId, source: node.dataset.source, video, name: () => grid.participants.get(participantId)?.name || "" };
+    },
+  });
+  function renderButton() {
+    const label = i18n.t(panel.open ? "wb.closeBoard" : "wb.openBoard");
+    setWbIcon(button.querySelector(".tool-icon"), "board");
+    button.querySelector(".tool-label").textContent = label;
+    button.title = label;
+    button.setAttribute("aria-pressed", String(panel.open));
+  }
+  button.addEventListener("click", () => (panel.open ? panel.close() : panel.show(MAIN_BOARD)));
+  i18n.onChange(render);
+  renderButton();
+  Object.assign(window.commandpost, debugHelpers(ctx, {
+    wbPanelOpen: () => panel.open,
+    wbLayers: () => layers.describe(),
+  }));
+  return {
+    joined: (msg, signaling) => {
+      ctx.sync.bind(signaling, msg);
+      render();
+    },
+    ctx, panel, layers,
+  };
+}
+
+/** The command wall: layers on its video tiles (feeds, cameras, screens). */
+export function mountWallWhiteboard({ i18n, notify, tiles, barHost, session, nameOf }) {
+  let layers = null;
+  let grants = [];
+  const ctx = core({
+    i18n, notify,
+    selfId: () => session()?.participantId ?? null,
+    nameOf,
+    isHost: () => grants.includes("admin"),
+    changed: () => {
+      layers?.scan();
+      layers?.render();
+    },
+  });
+  layers = new VideoLayers(tiles, barHost, {
+    ctx,
+    tileInfo: (node) => {
+      const key = node.dataset?.unit;
+      const video = node.querySelector?.("video");
+      if (!key || !video) return null;
+      const cut = key.lastIndexOf(":");
+      return { participantId: key.slice(0, cut), source: key.slice(cut + 1), video,
+        name: () => node.querySelector(".wall-tile-name")?.textContent || key };
+    },
+  });
+  return {
+    joined: (msg, signaling) => {
+      grants = msg.grants || [];
+      ctx.sync.bind(signaling, msg);
+      layers.render();
+    },
+    debug: debugHelpers(ctx, { wbLayers: () => layers.describe() }),
+    ctx, layers,
+  };
+}
