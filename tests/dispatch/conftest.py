@@ -1,0 +1,54 @@
+"""Fixtures for dispatch tests: in-process nodes (tests/signaling/local_node.py) on the
+session's real redis-server, with the test clock on."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "signaling"))
+
+from dispatch_helpers import Desk  # noqa: E402
+from local_node import LocalServer, start_node, stop_node  # noqa: E402
+
+TEST_ENV = {"COMMANDPOST_DISPATCH_TEST_CLOCK": "true",
+            "COMMANDPOST_SERVER_API_KEY": "test-api-key-0123",
+            "COMMANDPOST_DISPATCH_SCHEDULER_INTERVAL_S": "3600"}
+
+
+@pytest.fixture
+async def node(redis_url: str, tmp_path: Path) -> AsyncIterator[LocalServer]:
+    server = await start_node(redis_url, tmp_path / "data", TEST_ENV)
+    yield server
+    await stop_node(server)
+
+
+@pytest.fixture
+async def desk(node: LocalServer) -> Desk:
+    return Desk(node, "test-api-key-0123")
+
+
+@pytest.fixture(autouse=True)
+def _importable_extensions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another package's half-committed extension must not stop dispatch's tests: load the
+    extensions that import (dispatch always), and warn about the others."""
+    import importlib
+    import warnings
+
+    from signaling import extensions as ext
+
+    def load(cls: type) -> ext.Extensions:
+        found = []
+        for name in ext.EXTENSION_MODULES:
+            try:
+                found.append(importlib.import_module(name).EXTENSION)
+            except Exception as exc:
+                if name.startswith("dispatch"):
+                    raise
+                warnings.warn(f"extension {name} does not load: {exc}")
+        return ext.Extensions(tuple(found))
+    monkeypatch.setattr(ext.Extensions, "load", classmethod(load))
