@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
-from signaling.extensions import Extension
+from aiohttp import web
 
-EXTENSION = Extension(name="transcribe")
+from signaling.extensions import Extension
+from transcribe import relay
+from transcribe.cli import add_cli
+
+
+def add_routes(app: web.Application) -> None:
+    from transcribe.api import add_routes as transcript_routes
+
+    transcript_routes(app)
+
+
+EXTENSION = Extension(
+    name="transcribe",
+    add_routes=add_routes,
+    on_node_start=relay.node_started,
+    on_node_stop=relay.node_stopping,
+    on_room_open=relay.room_opened,
+    on_room_close=relay.room_closed,
+    on_member_join=relay.member_joined,
+    on_member_leave=relay.member_left,
+    add_worker_cli=add_cli,
+)
