@@ -35,6 +35,20 @@ class Desk:
         assert status == wanted, (status, data)
         return data
 
+    async def photo(self, data: bytes, token: str | None = None,
+                    client_id: str | None = None) -> tuple[int, Any]:
+        status, body, _ = await self.server.request(
+            "POST", "/api/dispatch/photos", data=data,
+            headers={"Authorization": f"Bearer {token or self.api_key}",
+                     "Idempotency-Key": client_id or uuid.uuid4().hex,
+                     "Content-Type": "image/jpeg"})
+        return status, body
+
+    async def raw_get(self, path: str) -> bytes:
+        async with self.server.http.get(self.server.base_url + path) as response:
+            assert response.status == 200, response.status
+            return await response.read()
+
     async def unit(self, name: str = "一中队", kind: str = "team") -> dict[str, Any]:
         return await self.ok("POST", "/units", {"name": name, "kind": kind})
 
