@@ -151,5 +151,17 @@ def captured_frames() -> Iterator[dict[str, set[str]]]:
         h264.H264Encoder._packetize = h264_original
 
 
+def annexb(avcc: bytes) -> bytes:
+    """An H.264 sample as Matroska stores it (4-byte NAL lengths) in Annex B form (start
+    codes), the form the encoder produced and RTP carried."""
+    out, offset = [], 0
+    while offset + 4 <= len(avcc):
+        size = int.from_bytes(avcc[offset:offset + 4], "big")
+        out.append(b"\x00\x00\x00\x01" + avcc[offset + 4:offset + 4 + size])
+        offset += 4 + size
+    assert offset == len(avcc), "not a length-prefixed H.264 sample"
+    return b"".join(out)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
