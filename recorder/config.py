@@ -43,6 +43,16 @@ class RecorderConfig:
     name: str = field(default="Recorder", metadata=pattern(r".{1,64}", "1 to 64 characters"))
     # Lifetime of the service token a worker mints to join a room (s).
     token_ttl_s: int = field(default=86400, metadata=bounded(60, 366 * 86400))
+    # Composite "meeting view" (recorder/composite/): build one when a recording stops.
+    composite_auto: bool = True
+    # Size of the composite MP4 in pixels (even numbers) and its frame rate (frames/s).
+    composite_width: int = field(default=1280, metadata=bounded(64, 3840))
+    composite_height: int = field(default=720, metadata=bounded(64, 2160))
+    composite_fps: int = field(default=15, metadata=bounded(1, 60))
+    # TrueType font of the names on the tiles; it must have CJK glyphs for Chinese names.
+    composite_font: str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    # A composite build taking longer than this is killed and marked failed (s).
+    composite_timeout_s: float = field(default=3600.0, metadata=bounded(1, 86400))
 
     def __post_init__(self) -> None:
         if self.heartbeat_s >= self.claim_idle_s:
