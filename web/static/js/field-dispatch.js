@@ -127,7 +127,7 @@ export class FieldDispatch {
   }
 
   sent(entry, result) {
-    this.sentUpdates.push({ id: entry.id, taskId: entry.taskId, status: entry.status, applied: result?.applied ?? true });
+    this.sentUpdates.push({ id: entry.id, taskId: entry.taskId, status: entry.status, attempts: entry.attempts, applied: result?.applied ?? true });
     if (result?.task) this.model.put("tasks", result.task);
     this.tasks.render();
   }

@@ -1,0 +1,215 @@
+"""Dispatch in two Chromium contexts: an operator dispatches a task on the wall with real
+clicks in the form, a field phone (member token in its link) gets it with a beep and a
+notice, acknowledges with one tap, and the wall's board shows it acknowledged. A status
+update made while the phone is offline is queued (kept in localStorage, shown as waiting)
+and reaches the server exactly once when the phone is back online."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from wall_helpers import solid_png
+
+pytestmark = pytest.mark.slow
+
+WALL = {"width": 1600, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
+ARRIVES_S = 10  # generous: the event takes milliseconds; this only bounds a failure
+
+
+@pytest.fixture
+def server(redis_url, start_commandpost):
+    """The test clock lets the first test make a task overdue without waiting for it."""
+    return start_commandpost(redis_url, {"COMMANDPOST_DISPATCH_TEST_CLOCK": "true"})
+
+
+def api(server, method: str, path: str, token: str | None, body: dict | None = None) -> tuple[int, Any]:
+    """A dispatch REST call; writes get a fresh client_id unless the body has one."""
+    data = None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if method != "GET":
+        data = json.dumps({"client_id": str(uuid.uuid4()), **(body or {})}).encode()
+    request = urllib.request.Request(f"{server.base_url}/api/dispatch{path}", data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def setup_dispatch(server) -> dict[str, Any]:
+    """An operator token, a unit with one member, that member's token, and a room."""
+    status, op = api(server, "POST", "/operator-token", None, {"name": "Setup"})
+    assert status == 201, op
+    token = op["token"]
+    status, unit = api(server, "POST", "/units", token, {"name": "Engine 7", "kind": "team"})
+    assert status == 201, unit
+    status, member = api(server, "POST", "/members", token, {"name": "Wang Qiang", "role": "firefighter",
+                                                               "unit_id": unit["unit_id"]})
+    assert status == 201, member
+    status, minted = api(server, "POST", f"/members/{member['member_id']}/token", token, {})
+    assert status == 201, minted
+    room = server.create_room("E2E dispatch")
+    return {"op": token, "unit": unit, "member": member, "member_token": minted["token"], "room": room}
+
+
+def open_wall(server, people, setup):
+    """The wall with its dispatch panel open (the wall asks for its own operator token)."""
+    wall = people("Wall", viewport=WALL)
+    wall.page.goto(f"{server.base_url}/wall/{setup['room']['share_code']}?operator=Operator Li")
+    wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+    wall.page.click("#wall-dispatch-toggle")
+    wall.wait_until("commandpost.dispatch().state === 'ready' && commandpost.dispatch().units.length > 0",
+                    "dispatch data on the wall", 10)
+    assert wall.page.is_visible("#dispatch .dispatch-board")
+    return wall
+
+
+def open_field(server, people, setup):
+    """The phone of the member: the link carries the member token; one tap streams."""
+    field = people("Wang Qiang", viewport=PHONE, is_mobile=True, has_touch=True,
+                   grant=("geolocation",), geolocation=SHANGHAI)
+    field.page.goto(f"{server.base_url}/f/{setup['room']['share_code']}#dispatch={setup['member_token']}")
+    field.wait_until("window.commandpost && commandpost.dispatchMe && commandpost.dispatchMe.memberId",
+                     "the field page knowing its member", 10)
+    assert "#dispatch" not in field.page.url, "the token must leave the address bar"
+    field.wait_until("document.querySelector('#field-name').value === 'Wang Qiang'",
+                     "the member's name offered for streaming", 5)
+    field.page.click("#field-start")
+    field.wait_until("commandpost.state === 'joined' && commandpost.dispatchSubscribed", "field subscribed", 20)
+    return field
+
+
+def task_on(person, task_id: str) -> dict | None:
+    return person.js("id => commandpost.dispatchTasks().find(t => t.id === id) || null", task_id)
+
+
+def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people, artifacts):
+    setup = setup_dispatch(server)
+    wall = open_wall(server, people, setup)
+    field = open_field(server, people, setup)
+    assert field.js("commandpost.dispatchTasks()") == []
+
+    # The operator fills the form: what, who, priority, deadline.
+    wall.page.click("#dispatch-new-task")
+    form = wall.page.locator("#dispatch-task-form")
+    form.locator("[name=title]").fill("Evacuate the east warehouse")
+    form.locator("[name=details]").fill("Assemble at the east gate")
+    form.locator("[name=assignee]").select_option(f"unit:{setup['unit']['unit_id']}")
+    form.locator("[name=priority]").select_option("high")
+    form.locator("[name=deadline_min]").fill("20")
+    form.locator("[data-action=submit]").click()
+    wall.page.wait_for_selector("#dispatch-task-form", state="detached", timeout=10_000)
+    card = wall.wait_until("(commandpost.dispatchTasks().find(t => t.title === 'Evacuate the east warehouse'))",
+                           "the task on the wall's board", 5)
+    assert card["column"] == "dispatched" and card["assignee"] == "Engine 7" and not card["red"]
+    task_id = card["id"]
+
+    # The phone gets it live, beeps and shows a notice.
+    got = field.wait_for(lambda: task_on(field, task_id), "the task on the phone", ARRIVES_S)
+    assert got["status"] == "dispatched"
+    alert = field.wait_until("commandpost.dispatchAlerts().at(-1) || null", "the new-task notice", 5)
+    assert "Evacuate the east warehouse" in alert["text"]
+    assert alert["sound"] in ("running", "suspended")  # a beep was scheduled on an AudioContext
+    if alert["via"] == "banner":
+        assert "Evacuate the east warehouse" in field.page.inner_text("#dispatch-banner")
+    assert field.page.is_visible(f"[data-task-id='{task_id}'] [data-action=acknowledged]")
+    field.page.screenshot(path=str(artifacts / "field-new-task.png"), full_page=True)
+
+    # One tap acknowledges; the wall's board moves the card.
+    field.page.tap(f"[data-task-id='{task_id}'] [data-action=acknowledged]")
+    moved = wall.wait_until("id => { const t = commandpost.dispatchTasks().find(t => t.id === id);"
+                            " return t && t.column === 'acknowledged' ? t : null; }",
+                            "the task acknowledged on the wall", ARRIVES_S, arg=task_id)
+    assert moved["status"] == "acknowledged"
+    status, task = api(server, "GET", f"/tasks/{task_id}", setup["op"])
+    assert status == 200 and task["status"] == "acknowledged"
+    assert [f["status"] for f in task["feedback"]].count("acknowledged") <= 1
+    assert field.js("commandpost.pendingUpdates()") == []
+
+    # Its deadline passes (the dispatch test clock jumps 21 minutes): the card turns red.
+    status, clock = api(server, "POST", "/clock", setup["op"], {"advance_s": 21 * 60})
+    assert status == 200, clock
+    red = wall.wait_until("id => { const t = commandpost.dispatchTasks().find(t => t.id === id);"
+                          " return t && t.red ? t : null; }", "the overdue task red on the wall", ARRIVES_S, arg=task_id)
+    assert red["overdue"] and red["column"] == "acknowledged"
+    assert wall.page.locator(f"#dispatch [data-task-id='{task_id}'].is-overdue").count() == 1
+    wall.page.screenshot(path=str(artifacts / "wall-dispatch.png"))
+
+    # The detail shows the audit trail (created, acknowledged by the member).
+    wall.page.click(f"#dispatch [data-task-id='{task_id}'] button")
+    wall.page.wait_for_selector("#dispatch-task-detail .dispatch-audit-entry[data-action='task.transition']", timeout=10_000)
+    assert "Wang Qiang" in wall.page.inner_text("#dispatch-task-detail .dispatch-audit")
+    wall.page.screenshot(path=str(artifacts / "wall-task-detail.png"))
+
+
+def test_an_update_made_offline_arrives_once_when_back_online(server, people, tmp_path):
+    setup = setup_dispatch(server)
+    field = open_field(server, people, setup)
+    status, task = api(server, "POST", "/tasks", setup["op"], {
+        "title": "Check the hydrant on Nanjing Road", "priority": "normal", "deadline_in_s": 1800,
+        "assignee": {"member_id": setup["member"]["member_id"]}})
+    assert status == 201, task
+    task_id = task["task_id"]
+    field.wait_for(lambda: task_on(field, task_id), "the task on the phone", ARRIVES_S)
+    field.page.tap(f"[data-task-id='{task_id}'] [data-action=acknowledged]")
+    field.wait_for(lambda: api(server, "GET", f"/tasks/{task_id}", setup["op"])[1]["status"] == "acknowledged",
+                   "acknowledged on the server", ARRIVES_S)
+
+    # Offline: a photo, a note, "en route". It waits in the queue, and the card says so.
+    field.context.set_offline(True)
+    field.wait_until("commandpost.status === 'offline'", "the page noticing it is offline", 5)
+    photo = tmp_path / "hydrant.png"
+    photo.write_bytes(solid_png(320, 240, (30, 120, 200)))
+    card = f"[data-task-id='{task_id}']"
+    field.page.set_input_files(f"{card} input[type=file]", str(photo))
+    field.wait_until(f"document.querySelector(\"{card} .field-task-photo.has-photo\")", "the photo staged", 5)
+    field.page.fill(f"{card} .field-task-note", "Leaving the station now")
+    field.page.tap(f"{card} [data-action=en_route]")
+    pending = field.wait_until("commandpost.pendingUpdates().length ? commandpost.pendingUpdates() : null", "a queued update", 5)
+    assert [(p["taskId"], p["status"]) for p in pending] == [(task_id, "en_route")]
+    assert field.js("JSON.parse(localStorage.getItem('commandpost.field.dispatchQueue')).length") == 1
+    assert field.page.get_attribute(card, "data-waiting") == "true"
+    assert field.page.is_visible(".field-tasks-pending")
+    field.page.wait_for_timeout(1500)  # retries would have gone out by now if the queue ignored the network
+    status, now = api(server, "GET", f"/tasks/{task_id}", setup["op"])
+    assert now["status"] == "acknowledged", "an offline update reached the server"
+
+    # Back online. The first answer to the transition is lost on the way back (the server
+    # applied it): the queue retries with the same client id and the server replays its answer.
+    lost: list[str] = []
+
+    def lose_first_answer(route):
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # reaches the server and is applied there
+        lost.append(route.request.url)
+        route.abort("connectionreset")
+
+    field.page.route("**/api/dispatch/tasks/*/transition", lose_first_answer)
+    field.context.set_offline(False)
+    field.wait_until("commandpost.pendingUpdates().length === 0 && commandpost.sentUpdates().length >= 2",
+                     "the queue drained", 20)
+    status, done = api(server, "GET", f"/tasks/{task_id}", setup["op"])
+    assert status == 200 and done["status"] == "en_route"
+    en_route = [f for f in done["feedback"] if f["status"] == "en_route"]
+    assert len(en_route) == 1, done["feedback"]
+    assert en_route[0]["text"] == "Leaving the station now" and len(en_route[0]["photos"]) == 1
+    assert abs(en_route[0]["location"]["lat"] - SHANGHAI["latitude"]) < 1e-3
+    status, audit = api(server, "GET", f"/audit/{task_id}", setup["op"])
+    transitions = [e["data"].get("to") for e in audit["entries"] if e["action"] == "task.transition"]
+    assert transitions.count("en_route") == 1, transitions
+    assert field.page.get_attribute(card, "data-status") == "en_route"
+    assert field.page.get_attribute(card, "data-waiting") == "false"
+    assert lost, "the lost answer never happened"
+    sent = field.js("commandpost.sentUpdates()")
+    assert [(u["status"], u["attempts"] > 1) for u in sent] == [("acknowledged", False), ("en_route", True)]
