@@ -1,0 +1,83 @@
+"""The whiteboard side of one serving node: the RoomBoards of its open rooms.
+
+Kept in `node.extension_state["whiteboard"]` (WS handlers only get the node)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from whiteboard.board import Board
+from whiteboard.config import WhiteboardConfig
+from whiteboard.service import RoomBoards
+from whiteboard.store import BoardStore
+
+if TYPE_CHECKING:
+    from signaling.node import Node
+
+KEY = "whiteboard"
+
+
+class WhiteboardNode:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.config: WhiteboardConfig = node.services.config.whiteboard
+        self.store = BoardStore(node.services.store.redis)
+        self.rooms: dict[str, RoomBoards] = {}
+        self._locks: dict[str, asyncio.Lock] = {}  # one per room id, never many
+
+    @classmethod
+    def of(cls, node: Node) -> WhiteboardNode:
+        state = node.extension_state.get(KEY)
+        if state is None:  # hooks run in order, but never rely on node start for this
+            state = node.extension_state[KEY] = cls(node)
+        return state  # type: ignore[no-any-return]
+
+    async def boards(self, room: Any) -> RoomBoards:
+        """The open room's boards, loaded from Redis on first use."""
+        held = self.rooms.get(room.room_id)
+        if held is not None and held.room is room:
+            return held
+        async with self._lock(room.room_id):
+            held = self.rooms.get(room.room_id)
+            if held is not None and held.room is room:
+                return held
+            if held is not None:  # an earlier Room of the same id: store it all first
+                await self._close(held)
+            boards = RoomBoards(room.room_id, self.config, self.store, room)
+            await boards.load()
+            self.rooms[room.room_id] = boards
+            return boards
+
+    async def close_room(self, room: Any) -> None:
+        async with self._lock(room.room_id):
+            held = self.rooms.get(room.room_id)
+            if held is not None and held.room is room:
+                await self._close(held)
+
+    async def close(self) -> None:
+        for boards in list(self.rooms.values()):
+            await self.close_room(boards.room)
+
+    async def _close(self, boards: RoomBoards) -> None:
+        if self.rooms.get(boards.room_id) is boards:
+            del self.rooms[boards.room_id]
+        await boards.close()
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(room_id, asyncio.Lock())
+
+    async def read_boards(self, room_id: str) -> list[Board]:
+        """Boards as they are now: the open room's, else as stored in Redis."""
+        held = self.rooms.get(room_id)
+        if held is not None:
+            return held.ordered_boards()
+        out = []
+        for board_id in await self.store.board_ids(room_id):
+            loaded = await self.store.load(room_id, board_id)
+            if loaded is not None:
+                board = Board(loaded.ref, self.config, loaded.scene, loaded.seq,
+                              loaded.created_at)
+                board.updated_at = loaded.updated_at or board.created_at
+                out.append(board)
+        return out
