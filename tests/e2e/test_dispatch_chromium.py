@@ -62,9 +62,11 @@ def setup_dispatch(server) -> dict[str, Any]:
 
 
 def open_wall(server, people, setup):
-    """The wall with its dispatch panel open (the wall asks for its own operator token)."""
+    """The wall with its dispatch panel open. It joins with a room token (`subscribe` lets it
+    take snapshots) and asks for its own operator token (the server has no api key)."""
     wall = people("Wall", viewport=WALL)
-    wall.page.goto(f"{server.base_url}/wall/{setup['room']['share_code']}?operator=Operator Li")
+    token = server.mint_token(setup["room"]["room_id"], "wall-li", ["join", "subscribe"])
+    wall.page.goto(f"{server.base_url}/wall#token={token}")
     wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
     wall.page.click("#wall-dispatch-toggle")
     wall.wait_until("commandpost.dispatch().state === 'ready' && commandpost.dispatch().units.length > 0",
@@ -149,6 +151,23 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     wall.page.wait_for_selector("#dispatch-task-detail .dispatch-audit-entry[data-action='task.transition']", timeout=10_000)
     assert "Wang Qiang" in wall.page.inner_text("#dispatch-task-detail .dispatch-audit")
     wall.page.screenshot(path=str(artifacts / "wall-task-detail.png"))
+    wall.page.click("#dispatch-task-detail [data-action=close]")
+
+    # A task from a snapshot of the phone's video: pick the video, the form shows the picture.
+    wall.page.click("#dispatch-from-snapshot")
+    wall.page.click("#dispatch-snapshot-pick .dispatch-pick-item >> text=Wang Qiang")
+    form = wall.page.locator("#dispatch-task-form")
+    form.wait_for(timeout=20_000)
+    wall.wait_until("(() => { const i = document.querySelector('#dispatch-task-form .dispatch-preview img');"
+                    " return i && i.complete && i.naturalWidth > 0; })()", "the snapshot in the form", 5)
+    form.locator("[name=assignee]").select_option(f"member:{setup['member']['member_id']}")
+    form.locator("[data-action=submit]").click()
+    wall.page.wait_for_selector("#dispatch-task-form", state="detached", timeout=10_000)
+    status, listed = api(server, "GET", "/tasks?limit=5", setup["op"])
+    snap_task = next(t for t in listed["tasks"] if (t.get("source") or {}).get("kind") == "snapshot")
+    assert snap_task["assignee"]["member_id"] == setup["member"]["member_id"]
+    assert snap_task["source"]["room_id"] == setup["room"]["room_id"] and snap_task["source"]["snapshot_id"]
+    field.wait_for(lambda: task_on(field, snap_task["task_id"]), "the snapshot task on the phone", ARRIVES_S)
 
 
 def test_an_update_made_offline_arrives_once_when_back_online(server, people, tmp_path):

@@ -318,6 +318,13 @@ export default {
   "dispatch.field.updateRefused": "Update refused: {reason}",
   "dispatch.field.notMember": "this link is not a unit member's",
   "dispatch.field.problem": "Dispatch: {reason}",
+  "dispatch.snapshotNeedsToken": "Snapshots need a wall opened with a room token (#token=)",
+  "dispatch.action.task.created": "created",
+  "dispatch.action.task.transition": "status",
+  "dispatch.action.task.feedback": "feedback",
+  "dispatch.action.task.reassigned": "reassigned",
+  "dispatch.action.task.overdue": "overdue",
+  "dispatch.action.task.reminder": "reminder",
 
   "errors.bad_json": "The server could not read a message",
   "errors.bad_message": "The server rejected a message",

@@ -318,6 +318,13 @@ export default {
   "dispatch.field.updateRefused": "更新被拒绝：{reason}",
   "dispatch.field.notMember": "此链接不属于队员",
   "dispatch.field.problem": "调度：{reason}",
+  "dispatch.snapshotNeedsToken": "截图需要以房间令牌（#token=）打开的指挥大屏",
+  "dispatch.action.task.created": "创建",
+  "dispatch.action.task.transition": "状态变更",
+  "dispatch.action.task.feedback": "反馈",
+  "dispatch.action.task.reassigned": "改派",
+  "dispatch.action.task.overdue": "超时",
+  "dispatch.action.task.reminder": "提醒",
 
   "errors.bad_json": "服务器无法解析消息",
   "errors.bad_message": "服务器拒绝了该消息",

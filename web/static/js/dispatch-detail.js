@@ -6,6 +6,9 @@ import { photoUrl } from "./dispatch-api.js";
 import { formatDue, formatTime, isOverdue } from "./dispatch-model.js";
 import { formatLatLon } from "./wall-geo.js";
 
+// Audit actions with a name in the catalogs; others are shown as the server spells them.
+const AUDIT_ACTIONS = new Set(["task.created", "task.transition", "task.feedback", "task.reassigned", "task.overdue", "task.reminder"]);
+
 /** "m_0a1b..." -> the member's name, "op:Li Lei" -> "Li Lei", "api" as is. */
 export function actorName(model, actor) {
   if (!actor) return "";
@@ -120,7 +123,9 @@ export class TaskDetail {
     for (const entry of this.audit) {
       const data = entry.data || {};
       const change = data.from || data.to ? `${data.from ? this.i18n.t(`dispatch.status.${data.from}`) : ""} → ${data.to ? this.i18n.t(`dispatch.status.${data.to}`) : ""}` : "";
-      const text = [formatTime(entry.at * 1000, this.i18n.lang), actorName(this.model, entry.by), entry.action, change].filter(Boolean).join(" · ");
+      const key = `dispatch.action.${entry.action}`;
+      const action = AUDIT_ACTIONS.has(entry.action) ? this.i18n.t(key) : entry.action;
+      const text = [formatTime(entry.at * 1000, this.i18n.lang), actorName(this.model, entry.by), action, change].filter(Boolean).join(" · ");
       list.append(el("li", "dispatch-audit-entry", { "data-action": entry.action }, text));
     }
     return list;
@@ -153,13 +158,17 @@ export class TaskDetail {
     }
     if (!["closed", "verified"].includes(task.status)) {
       const who = el("select", "dispatch-reassign", { "aria-label": this.i18n.t("dispatch.detail.reassign") });
+      who.append(el("option", "", { value: "" }, this.i18n.t("dispatch.choose")));
       for (const group of this.assigneeOptions()) {
         const g = el("optgroup", "", { label: group.group });
         for (const o of group.options) g.append(el("option", "", { value: o.value }, o.label));
         who.append(g);
       }
       const reassign = el("button", "", { type: "button", "data-action": "reassign" }, this.i18n.t("dispatch.detail.reassign"));
-      reassign.addEventListener("click", () => run("reassign", { assignee: who.value }));
+      reassign.addEventListener("click", () => {
+        if (who.value) run("reassign", { assignee: who.value });
+        else who.focus();
+      });
       box.append(who, reassign);
     }
     box.append(this.closeButton());

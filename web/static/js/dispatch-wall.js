@@ -197,7 +197,7 @@ export class WallDispatch {
     switch (msg.type) {
       case "dispatch_task":
         this.model.put("tasks", taskRecord(msg.task));
-        if (msg.action === "overdue") this.notify(this.i18n.t("dispatch.overdueNotice", { title: msg.task.title }), "error");
+        if (msg.action === "overdue") this.noticeOnce(`overdue:${msg.task.task_id}`, this.i18n.t("dispatch.overdueNotice", { title: msg.task.title }), "error");
         else if (msg.action === "transition" && msg.task.status === "rejected") {
           this.notify(this.i18n.t("dispatch.rejectedNotice", { title: msg.task.title, reason: msg.task.reject_reason || "" }), "warning");
         }
@@ -216,7 +216,10 @@ export class WallDispatch {
       case "dispatch_reminder":
         if (msg.task) {
           this.model.put("tasks", taskRecord(msg.task));
-          this.notify(this.i18n.t(`dispatch.reminder.${msg.kind === "overdue" ? "overdue" : "dueSoon"}`, { title: msg.task.title }), msg.kind === "overdue" ? "error" : "warning");
+          // The overdue reminder comes with a dispatch_task "overdue": one notice for both.
+          const overdue = msg.kind === "overdue";
+          this.noticeOnce(`${overdue ? "overdue" : "due"}:${msg.task.task_id}`,
+            this.i18n.t(overdue ? "dispatch.overdueNotice" : "dispatch.reminder.dueSoon", { title: msg.task.title }), overdue ? "error" : "warning");
         }
         break;
       case "dispatch_alert":
@@ -229,6 +232,13 @@ export class WallDispatch {
       default:
         break;
     }
+  }
+
+  noticeOnce(key, text, kind) {
+    this.noticed ??= new Set();
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    this.notify(text, kind);
   }
 
   // --- creating
@@ -272,16 +282,25 @@ export class WallDispatch {
       { source: { kind: "snapshot", room_id: this.roomId, snapshot_id: snapshot.snapshot_id } }, preview);
   }
 
+  /** POST /api/rooms/{room}/snapshots (whiteboard/): a JPEG of one video, kept by the server.
+   * It needs a room token with `subscribe` (a wall opened with `#token=`); the picture needs
+   * the token too, so the preview is fetched and shown from a blob. */
   async snapshot(unit) {
-    const body = { track_id: unit.trackId };
+    const headers = { Authorization: `Bearer ${this.restToken}` };
     const response = await fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/snapshots`, {
-      method: "POST", headers: { Authorization: `Bearer ${this.restToken}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify({ track_id: unit.trackId }),
     });
     const json = await response.json().catch(() => ({}));
-    if (response.status === 404 && !json.error) throw new Error(this.i18n.t("dispatch.noSnapshots"));
+    if ((response.status === 404 || response.status === 405) && !json.error) throw new Error(this.i18n.t("dispatch.noSnapshots"));
+    if (response.status === 403) throw new Error(this.i18n.t("dispatch.snapshotNeedsToken"));
     if (!response.ok) throw new Error(json.message || json.error || `HTTP ${response.status}`);
     const snapshot = json.snapshot || json;
-    return { snapshot_id: snapshot.snapshot_id, url: snapshot.url || snapshot.image_url || snapshot.photo_url || null };
+    let url = null;
+    if (snapshot.url) {
+      const image = await fetch(snapshot.url, { headers }).catch(() => null);
+      if (image?.ok) url = URL.createObjectURL(await image.blob());
+    }
+    return { snapshot_id: snapshot.snapshot_id, url };
   }
 
   /** The room's minutes action items (when the room has minutes) -> a task. */
@@ -362,15 +381,25 @@ export class WallDispatch {
   }
 
   // --- the map
-  /** Incidents with a place, and units where one of their members (or their last feedback) is. */
-  markers(wallUnits) {
-    const markers = [];
+  /** The map's markers plus incidents with a place and units: a person on the wall who is one
+   * of a unit's members gets the unit's name on their marker; a unit with nobody on the wall
+   * is shown where its last feedback came from. */
+  markers(wallUnits, markers) {
+    const placed = new Set();
+    for (const marker of markers) {
+      if (marker.kind !== "person") continue;
+      const member = [...this.model.members.values()].find((m) => m.identity === marker.id || m.name === marker.name);
+      if (!member?.unitId || !this.model.units.has(member.unitId)) continue;
+      marker.name = `${marker.name} · ${this.model.unitName(member.unitId)}`;
+      placed.add(member.unitId);
+    }
     for (const incident of this.model.incidents.values()) {
       if (!incident.location || incident.status === "closed") continue;
       markers.push({ id: incident.id, key: null, name: incident.title, lat: incident.location.lat, lon: incident.location.lon, kind: "incident",
         onPick: () => this.guard(() => this.taskFromIncident(incident.id)) });
     }
     for (const unit of this.model.units.values()) {
+      if (placed.has(unit.id)) continue;
       const where = this.unitPosition(unit, wallUnits);
       if (where) markers.push({ id: unit.id, key: where.key ?? null, name: unit.name, lat: where.lat, lon: where.lon, kind: "unit" });
     }

@@ -132,7 +132,8 @@ class WallPage {
     this.renderControls();
     // Reports sent while we were away are in the room's list; known ones are kept once.
     this.reports.load(msg.room_id, msg.token || this.credentials.token);
-    this.dispatch.joined(msg.room_id, msg.token || this.credentials.token);
+    // Snapshots need `subscribe`: a wall's own token has it, the `joined` REST token does not.
+    this.dispatch.joined(msg.room_id, this.credentials.token || msg.token);
     if (this.layoutLoading) return;
     this.layoutLoading = this.store.load(msg.room_id).then((saved) => {
       if (saved) this.board.layout = saved;
@@ -241,8 +242,7 @@ class WallPage {
       markers.push({ id: report.report_id, key: unit?.key ?? null, name: report.note || report.name || "",
         lat: report.lat, lon: report.lon, kind: "report" });
     }
-    markers.push(...(this.dispatch?.markers(units) || [])); // incidents and units
-    this.map?.setMarkers(markers);
+    this.map?.setMarkers(this.dispatch ? this.dispatch.markers(units, markers) : markers); // + incidents and units
   }
 
   renderStatus() {
