@@ -151,6 +151,10 @@ class Board:
             raise
         self._commit(actor, winners, result, record=False)
         self.history.push_inverse(actor.id, inverse(winners), redo)
+        restored = {c.element_id: c.restore for c in entry if c.restore is not None}
+        for new, _ in winners:
+            if new["id"] in restored:
+                self.history.rebase(actor.id, restored[new["id"]], new)
         return result
 
     def _clear(self, op: Op, actor: Actor) -> OpResult:

@@ -5,7 +5,8 @@ for every element, the copy the operation wrote (`expect`) and the content it re
 (`restore`, None when the element was new). Undo writes `restore` again as a *new version*
 (so it converges like any change), but only where the current copy is still `expect`: an
 element somebody else changed since is skipped, so undo never removes others' work. Running
-an entry gives its inverse, which goes on the other stack (undo -> redo, redo -> undo).
+an entry gives its inverse, which goes on the other stack (undo -> redo, redo -> undo), and
+the participant's other entries that expected the restored copy now expect the new one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from whiteboard.scene import Element
+from whiteboard.scene import Element, same_copy
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,20 @@ class History:
         """After running an undo (redo=False) its inverse goes on the redo stack, and back."""
         if entry:
             self._stack(self._undo if redo else self._redo, actor).append(entry)
+
+    def rebase(self, actor: str, replaced: Element, written: Element) -> None:
+        """`written` (by an undo/redo of `actor`) stands for the copy `replaced` restored:
+        older entries of `actor` that expect `replaced` now expect `written`, so undoing
+        twice walks back twice."""
+        for stacks in (self._undo, self._redo):
+            stack = stacks.get(actor)
+            if not stack:
+                continue
+            rebased = [tuple(Change(c.element_id, written, c.restore)
+                             if c.element_id == written["id"] and same_copy(c.expect, replaced)
+                             else c for c in entry) for entry in stack]
+            stack.clear()
+            stack.extend(rebased)
 
     def can(self, actor: str) -> tuple[bool, bool]:
         return bool(self._undo.get(actor)), bool(self._redo.get(actor))
