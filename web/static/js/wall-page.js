@@ -103,7 +103,7 @@ class WallPage {
       notify: (text) => this.toasts.show(text, { kind: "warning", ms: 8000 }),
     });
     this.whiteboard = mountWallWhiteboard({
-      i18n: this.i18n, tiles: $("#wall-tiles"), barHost: $("#wall"), session: () => this.session,
+      i18n: this.i18n, tiles: $("#wall-tiles"), barBefore: $("#wall"), session: () => this.session,
       notify: (key, params, kind = "info") => this.toasts.show(this.i18n.t(key, params), { kind }),
       nameOf: (id) => this.board?.participants.get(id)?.name,
     });

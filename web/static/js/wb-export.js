@@ -39,18 +39,24 @@ export class WbExports {
     }
   }
 
+  /** A video layer is drawn over a frame of its video grabbed now (`?snapshot=1`). */
   png(boardId) {
-    return this.get(`boards/${encodeURIComponent(boardId)}.png`, `${safeName(boardId)}.png`, "png", boardId);
+    const overVideo = boardId.startsWith("track:") ? "?snapshot=1" : "";
+    return this.get(`boards/${encodeURIComponent(boardId)}.png${overVideo}`, `${safeName(boardId)}.png`, "png", boardId);
   }
 
   pdf() {
     return this.get("boards.pdf", "boards.pdf", "pdf", null);
   }
 
-  /** Store a snapshot (layer over the video frame) that a dispatch task can attach. */
+  /** Store a snapshot of the layer's video (`POST .../snapshots`) that a dispatch task can
+   * attach; the answer names it (snapshot_id, url). */
   async snapshot(boardId) {
     try {
-      const response = await this.sync.fetch(`boards/${encodeURIComponent(boardId)}/snapshots`, { method: "POST" });
+      const trackId = boardId.replace(/^track:/, "");
+      const response = await this.sync.fetch("snapshots", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ track_id: trackId }),
+      });
       if (!response?.ok) throw new Error(response ? `HTTP ${response.status}` : "not joined");
       const body = await response.json();
       this.last = { kind: "snapshot", boardId, status: response.status, snapshot: body };

@@ -16,7 +16,7 @@ function core({ i18n, notify, selfId, nameOf, isHost, changed }) {
   const ctx = {
     sync, tools, i18n, exports,
     layerId: (participantId, source) => sync.layerId(participantId, source),
-    state: () => ({ canDraw: sync.canDraw(), isHost: isHost(), permission: sync.permission }),
+    state: () => ({ canDraw: sync.canDraw(), isHost: isHost(), permission: sync.permission.mode }),
     act(boardId, action, value) {
       if (action === "permission") return sync.setPermission(value);
       if (action === "pdf") return exports.pdf();
@@ -38,8 +38,11 @@ function debugHelpers(ctx, extra) {
     /** A board's visible elements, bottom to top, as the server's JSON. */
     wbScene: (boardId = MAIN_BOARD) => sync.scene(boardId).toJSON(),
     wbBoards: () => [...sync.scenes.keys()],
-    wbState: () => ({ permission: sync.permission, canDraw: sync.canDraw(), tool: tools.tool, color: tools.color, width: tools.width }),
+    wbState: () => ({ permission: sync.permission.mode, canDraw: sync.canDraw(), tool: tools.tool, color: tools.color, width: tools.width }),
     wbExport: () => exports.last,
+    /** Others' strokes shown while still being drawn, and laser points received. */
+    wbDrafts: () => [...sync.remoteDrafts.entries()].map(([id, d]) => ({ id, boardId: d.boardId, points: d.element.points.length })),
+    wbLaserPoints: () => sync.laserPointsSeen,
     wbSetTool: (changes) => tools.set(changes),
     ...extra,
   };
@@ -63,7 +66,7 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
     changed: render,
   });
   panel = new WbPanel(meeting, { ...ctx, onToggle: () => renderButton() });
-  layers = new VideoLayers(grid.container, meeting, {
+  layers = new VideoLayers(grid.container, grid.container, {
     ctx,
     tileInfo: (node) => {
       const participantId = node.dataset?.participantId;
@@ -96,7 +99,7 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
 }
 
 /** The command wall: layers on its video tiles (feeds, cameras, screens). */
-export function mountWallWhiteboard({ i18n, notify, tiles, barHost, session, nameOf }) {
+export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, nameOf }) {
   let layers = null;
   let grants = [];
   const ctx = core({
@@ -109,7 +112,7 @@ export function mountWallWhiteboard({ i18n, notify, tiles, barHost, session, nam
       layers?.render();
     },
   });
-  layers = new VideoLayers(tiles, barHost, {
+  layers = new VideoLayers(tiles, barBefore, {
     ctx,
     tileInfo: (node) => {
       const key = node.dataset?.unit;

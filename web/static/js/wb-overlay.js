@@ -17,18 +17,19 @@ export function videoFrame(video) {
 
 export class VideoLayers {
   /**
-   * container: the element holding the tiles; barHost: where the annotation bar goes;
+   * container: the element holding the tiles; barBefore: the bar goes before this element
+   * (in the page's flow, so it never covers the video being drawn on);
    * tileInfo(node) -> {participantId, source, video, name()} for a tile element or null;
    * ctx: {sync, tools, i18n, layerId(participantId, source), act(boardId, action, value), state()}.
    */
-  constructor(container, barHost, { tileInfo, ctx }) {
+  constructor(container, barBefore, { tileInfo, ctx }) {
     Object.assign(this, { container, tileInfo, ctx });
     this.layers = new Map(); // tile element -> {surface, button, info, boardId}
     this.active = null; // the tile element being annotated
     this.bar = document.createElement("div");
     this.bar.className = "wb-annotate-bar";
     this.bar.hidden = true;
-    barHost.append(this.bar);
+    barBefore.before(this.bar);
     this.toolbar = new WbToolbar(this.bar, {
       tools: ctx.tools,
       i18n: ctx.i18n,

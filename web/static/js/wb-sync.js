@@ -40,6 +40,7 @@ export class WhiteboardSync {
     this.flushTimer = null;
     this.liveSeq = 0;
     this.opSeq = 0;
+    this.laserPointsSeen = 0;
     this.sweeper = setInterval(() => this.sweepDrafts(), 1000);
   }
 
@@ -290,6 +291,7 @@ export class WhiteboardSync {
       if (user.participant_id === this.host.selfId()) continue;
       if (user.stroke) this.remoteStroke(boardId, user.stroke);
       if (user.pointer?.laser && user.pointer.points?.length) {
+        this.laserPointsSeen += user.pointer.points.length;
         this.each(boardId, (s) => s.remoteLaser(user.participant_id, user.pointer.points, LASER_COLOR));
       }
     }

@@ -1,0 +1,272 @@
+"""The whiteboard in headless Chromium through the real server: marks made with real mouse
+drags on the canvas, the same scene in every browser and in the server's REST copy, a late
+joiner, per-user undo, the host's controls, and a layer over a live camera that keeps its
+spot on a laptop tile, the publisher's own (mirrored) tile and a 4K command wall."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PANEL = "#wb-panel"
+PANEL_CANVAS = "#wb-panel canvas.wb-canvas"
+WALL_4K = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 2}
+
+
+def rest(server, path: str, token: str) -> Any:
+    request = urllib.request.Request(server.base_url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def server_scene(server, room: dict, board_id: str) -> list[dict]:
+    """The board's visible elements in drawing order, as the server holds them (REST)."""
+    quoted = urllib.parse.quote(board_id, safe="")
+    body = rest(server, f"/api/rooms/{room['room_id']}/boards/{quoted}", room["host_token"])
+    live = [e for e in body["elements"] if not e.get("deleted")]
+    return sorted(live, key=lambda e: (e["index"], e["id"]))
+
+
+def scene(person, board_id: str = "main") -> list[dict]:
+    return person.js("(b) => commandpost.wbScene(b)", board_id)
+
+
+def box_points(person, selector: str, fractions: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    box = person.page.locator(selector).bounding_box()
+    return [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in fractions]
+
+
+def drag(person, selector: str, fractions: list[tuple[float, float]]) -> None:
+    """A real mouse drag through points given as fractions of the element's box."""
+    xy = box_points(person, selector, fractions)
+    mouse = person.page.mouse
+    mouse.move(*xy[0])
+    mouse.down()
+    for x, y in xy[1:]:
+        mouse.move(x, y, steps=5)
+    mouse.up()
+
+
+def type_at(person, selector: str, fraction: tuple[float, float], text: str) -> None:
+    """Text and sticky tools: click where it goes, type, Enter."""
+    x, y = box_points(person, selector, [fraction])[0]
+    person.page.mouse.click(x, y)
+    person.page.wait_for_selector("textarea.wb-editor", timeout=5000)
+    person.page.keyboard.type(text)
+    person.page.keyboard.press("Enter")
+
+
+def pick(person, tool: str, scope: str = PANEL) -> None:
+    person.page.click(f"{scope} [data-wb-tool={tool}]")
+
+
+def wait_scene(person, expected: list[dict], board_id: str = "main", timeout_s: float = 10) -> None:
+    person.wait_for(lambda: scene(person, board_id) == expected,
+                    f"the scene of {board_id} equal to the server's ({len(expected)} elements)", timeout_s)
+
+
+def by_type(elements: list[dict]) -> dict[str, dict]:
+    return {e["type"]: e for e in elements}
+
+
+def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people):
+    room = server.create_room("E2E whiteboard")
+    alice, bob = people("Alice"), people("Bob")
+    alice_id = alice.join(f"{room['join_url']}#token={room['host_token']}")
+    bob_id = bob.join(room["join_url"])
+    for person in (alice, bob):
+        person.page.click("[data-tool=board]")
+        person.page.wait_for_selector(PANEL_CANVAS, timeout=5000)
+    pick(bob, "rect")
+
+    # Both draw at the same time: mice down together, moves interleaved, then both up.
+    a = box_points(alice, PANEL_CANVAS, [(0.3 + i * 0.03, 0.3 + (i % 3) * 0.05) for i in range(10)])
+    b = box_points(bob, PANEL_CANVAS, [(0.55, 0.2), (0.65, 0.3), (0.7, 0.4), (0.8, 0.5)])
+    alice.page.mouse.move(*a[0])
+    bob.page.mouse.move(*b[0])
+    alice.page.mouse.down()
+    bob.page.mouse.down()
+    for i in range(1, len(a)):
+        alice.page.mouse.move(*a[i], steps=3)
+        if i < len(b):
+            bob.page.mouse.move(*b[i], steps=3)
+    # Strokes stream while they are drawn: each sees the other's before the mouse is up.
+    bob.wait_until(f"commandpost.wbDrafts().some(d => d.boardId === 'main' && d.points > 3)", "Alice's stroke in progress", 5)
+    alice.wait_until(f"commandpost.wbDrafts().some(d => d.boardId === 'main' && d.points === 2)", "Bob's box in progress", 5)
+    assert scene(alice) == [] and scene(bob) == [], "an unfinished stroke was stored"
+    alice.page.mouse.up()
+    bob.page.mouse.up()
+
+    # More tools from both.
+    pick(alice, "arrow")
+    drag(alice, PANEL_CANVAS, [(0.2, 0.8), (0.35, 0.65)])
+    pick(bob, "highlighter")
+    drag(bob, PANEL_CANVAS, [(0.4, 0.75), (0.5, 0.76), (0.6, 0.75)])
+    pick(alice, "text")
+    type_at(alice, PANEL_CANVAS, (0.25, 0.15), "出口 Exit")
+    pick(alice, "ellipse")
+    drag(alice, PANEL_CANVAS, [(0.42, 0.45), (0.5, 0.6)])
+    pick(bob, "sticky")
+    type_at(bob, PANEL_CANVAS, (0.7, 0.6), "Gate 3 closed")
+
+    expected = server_scene(server, room, "main")
+    alice.wait_for(lambda: len(server_scene(server, room, "main")) == 7, "7 marks on the server", 10)
+    expected = server_scene(server, room, "main")
+    assert sorted(e["type"] for e in expected) == sorted(["pen", "rect", "arrow", "highlighter", "text", "ellipse", "sticky"])
+    mine = {e["type"]: e["author_id"] for e in expected}
+    assert {mine[t] for t in ("pen", "arrow", "text", "ellipse")} == {alice_id}
+    assert {mine[t] for t in ("rect", "highlighter", "sticky")} == {bob_id}
+    assert by_type(expected)["text"]["text"] == "出口 Exit" and by_type(expected)["sticky"]["text"] == "Gate 3 closed"
+    for person in (alice, bob):
+        wait_scene(person, expected)
+
+    # Hover names the author.
+    pen = by_type(expected)["pen"]
+    x, y = pen["points"][len(pen["points"]) // 2]
+    page_box = bob.page.locator(".wb-page").bounding_box()
+    scale = min(page_box["width"] / 1600, page_box["height"] / 900)
+    ox = page_box["x"] + (page_box["width"] - 1600 * scale) / 2
+    oy = page_box["y"] + (page_box["height"] - 900 * scale) / 2
+    pick(bob, "pen")
+    bob.page.mouse.move(ox + x * scale, oy + y * scale)
+    bob.wait_until("document.querySelector('#wb-panel .wb-tooltip:not([hidden])')?.textContent", "a tooltip", 5)
+    assert bob.page.text_content("#wb-panel .wb-tooltip") == "By Alice"
+
+    # The laser pointer shows for the others and is never stored.
+    pick(alice, "laser")
+    drag(alice, PANEL_CANVAS, [(0.1, 0.1), (0.3, 0.2), (0.5, 0.1)])
+    bob.wait_until("commandpost.wbLaserPoints() > 2", "Alice's laser trail", 5)
+    assert server_scene(server, room, "main") == expected
+
+    # A late joiner on a phone gets the whole scene at once.
+    carol = people("Carol", viewport={"width": 390, "height": 844})
+    carol.join(room["join_url"])
+    wait_scene(carol, expected)
+    carol.page.click("[data-tool=board]")
+    carol.page.wait_for_selector(PANEL_CANVAS, timeout=5000)
+
+    # Undo takes back Bob's last mark (the sticky note) everywhere, and nothing of Alice's.
+    bob.page.click(f"{PANEL} [data-wb-action=undo]")
+    bob.wait_for(lambda: len(server_scene(server, room, "main")) == 6, "the undo stored", 10)
+    after_undo = server_scene(server, room, "main")
+    assert "sticky" not in by_type(after_undo)
+    assert [e["id"] for e in after_undo if e["author_id"] == alice_id] == [e["id"] for e in expected if e["author_id"] == alice_id]
+    for person in (alice, bob, carol):
+        wait_scene(person, after_undo)
+
+    # Only the host sees "clear"; the host turns drawing off for everyone else.
+    assert alice.page.is_visible(f"{PANEL} [data-wb-action=clear]")
+    assert not bob.page.is_visible(f"{PANEL} [data-wb-action=clear]")
+    assert not bob.page.is_visible(f"{PANEL} [data-wb-permission]")
+    alice.page.select_option(f"{PANEL} [data-wb-permission]", "nobody")
+    bob.wait_until("commandpost.wbState().canDraw === false", "drawing turned off", 5)
+    assert bob.page.is_disabled(f"{PANEL} [data-wb-tool=pen]")
+    assert bob.page.is_visible(f"{PANEL} .wb-notice")
+    assert bob.page.text_content(f"{PANEL} .wb-notice") == "The host has turned drawing off."
+    drag(bob, PANEL_CANVAS, [(0.1, 0.5), (0.2, 0.55), (0.3, 0.5)])
+    assert alice.js("commandpost.wbState().canDraw"), "the host may always draw"
+    pick(alice, "line")
+    drag(alice, PANEL_CANVAS, [(0.1, 0.9), (0.3, 0.9)])
+    alice.wait_for(lambda: len(server_scene(server, room, "main")) == 7, "the host's line stored", 10)
+    final = server_scene(server, room, "main")
+    assert [e["author_id"] for e in final].count(bob_id) == 2, "a guest drew while drawing was off"
+    for person in (alice, bob, carol):
+        wait_scene(person, final)
+
+
+def frame_rect(box: dict, video_w: int, video_h: int, fit: str) -> tuple[float, float, float, float]:
+    """Where CSS object-fit shows a video_w x video_h frame in the element box (page px)."""
+    scale = (max if fit == "cover" else min)(box["width"] / video_w, box["height"] / video_h)
+    w, h = video_w * scale, video_h * scale
+    return box["x"] + (box["width"] - w) / 2, box["y"] + (box["height"] - h) / 2, w, h
+
+
+def on_page(rect: tuple[float, float, float, float], nx: float, ny: float, mirror: bool = False) -> tuple[float, float]:
+    x, y, w, h = rect
+    return x + (1 - nx if mirror else nx) * w, y + ny * h
+
+
+def painted(person, tile: str, x: float, y: float) -> int:
+    """Pixels with ink in a 7x7 device-pixel patch of the tile's layer canvas at page (x, y)."""
+    return person.js("""([sel, x, y]) => {
+        const c = document.querySelector(sel);
+        const r = c.getBoundingClientRect();
+        const s = c.width / r.width;
+        const d = c.getContext('2d').getImageData(Math.round((x - r.left) * s) - 3, Math.round((y - r.top) * s) - 3, 7, 7).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n += 1;
+        return n;
+    }""", [f"{tile} canvas.wb-canvas", x, y])
+
+
+def video_size(person, tile: str) -> tuple[int, int]:
+    size = person.wait_until(f"""(() => {{ const v = document.querySelector('{tile} video');
+        return v && v.videoWidth > 0 ? [v.videoWidth, v.videoHeight] : null; }})()""", f"video in {tile}", 20)
+    return size[0], size[1]
+
+
+def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(server, people, artifacts):
+    room = server.create_room("E2E video layer")
+    alice, bob = people("Alice"), people("Bob")
+    alice.join(f"{room['join_url']}#token={room['host_token']}")
+    bob_id = bob.join(room["join_url"])
+    wall = people("Wall", **WALL_4K)
+    wall.page.goto(f"{server.base_url}/wall/{room['share_code']}?operator=Ops")
+    wall.wait_until("window.commandpost && commandpost.state === 'joined'", "wall joined", 15)
+
+    on_alice = f'[data-tile="{bob_id}:camera"]'
+    on_bob = f'[data-tile="{bob_id}:camera"]'
+    on_wall = f'[data-unit="{bob_id}:camera"]'
+    vw, vh = video_size(alice, on_alice)
+    track_id = alice.wait_until(f"""(commandpost.session.subscriber?.current || []).find(e =>
+        e.info.participant_id === '{bob_id}' && e.info.kind === 'video')?.info.track_id""", "Bob's track id", 10)
+    board = f"track:{track_id}"
+    alice.wait_until(f"document.querySelector('{on_alice} [data-wb-annotate=\"{board}\"]')", "the layer on Bob's tile", 10)
+
+    # Alice circles a spot on Bob's camera with a box (real drag on the tile).
+    alice.page.click(f"{on_alice} .wb-annotate-button")
+    bar = ".wb-annotate-bar"
+    assert alice.page.is_visible(bar)
+    pick(alice, "rect", bar)
+    drag(alice, f"{on_alice} canvas.wb-canvas", [(0.3, 0.35), (0.45, 0.5), (0.6, 0.7)])
+    alice.wait_for(lambda: len(server_scene(server, room, board)) == 1, "the box stored on the layer", 10)
+    [mark] = server_scene(server, room, board)
+    assert mark["type"] == "rect" and mark["author_name"] == "Alice"
+
+    # Stored in frame coordinates: where the drag was on the picture, whatever the tile's crop.
+    box = alice.page.locator(on_alice).bounding_box()
+    rect = frame_rect(box, vw, vh, "cover")
+    for (fx, fy), (nx, ny) in zip([(0.3, 0.35), (0.6, 0.7)], mark["points"]):
+        px, py = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+        assert abs((px - rect[0]) / rect[2] - nx) < 0.01 and abs((py - rect[1]) / rect[3] - ny) < 0.01, (mark, rect)
+
+    # The same spot of the picture everywhere: Alice's laptop tile (cover), Bob's own mirrored
+    # tile (cover) and the 4K wall's tile (contain, 2 device px per CSS px).
+    (x0, y0), (x1, y1) = mark["points"]
+    edge, middle = (x0, (y0 + y1) / 2), ((x0 + x1) / 2, (y0 + y1) / 2)
+    wall.wait_until(f"document.querySelector('{on_wall} canvas.wb-canvas')", "the layer on the wall tile", 15)
+    for person, tile, fit, mirror in ((alice, on_alice, "cover", False), (bob, on_bob, "cover", True),
+                                      (wall, on_wall, "contain", False)):
+        person.wait_for(lambda: scene(person, board) == [mark], f"{person.name} holding the mark", 10)
+        w, h = video_size(person, tile)
+        rect = frame_rect(person.page.locator(tile).bounding_box(), w, h, fit)
+        person.wait_for(lambda: painted(person, tile, *on_page(rect, *edge, mirror)) > 0,
+                        f"ink on the box's edge in {person.name}'s tile", 5)
+        assert painted(person, tile, *on_page(rect, *middle, mirror)) == 0, f"{person.name}: ink inside the box"
+
+    # Hover on the wall names the author.
+    wall_rect = frame_rect(wall.page.locator(on_wall).bounding_box(), *video_size(wall, on_wall), "contain")
+    wall.page.mouse.move(*on_page(wall_rect, *edge))
+    wall.wait_until(f"document.querySelector('{on_wall} .wb-tooltip:not([hidden])')?.textContent === 'By Alice'", "the author on hover", 5)
+
+    # Exports: the layer over a snapshot of the video, and every board as a PDF.
+    alice.page.click(f"{bar} [data-wb-action=png]")
+    alice.wait_until("commandpost.wbExport()?.status === 200 && commandpost.wbExport().kind === 'png'", "PNG export", 20)
+    alice.page.screenshot(path=str(artifacts / "meeting-layer.png"))
+    wall.page.screenshot(path=str(artifacts / "wall-layer.png"))
