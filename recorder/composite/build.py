@@ -39,6 +39,8 @@ class CompositeResult:
     width: int
     height: int
     fps: int
+    start_ms: int  # where the composite starts on the recording clock (earliest track)
+    end_ms: int
     tiles: int  # distinct tiles over the whole recording
     max_tiles_at_once: int
     participants: list[str]  # names, in order of first appearance
@@ -67,6 +69,7 @@ def build_composite(recording_dir: Path | str, out_path: Path | str, *, width: i
     partial = out.with_name(f".{out.name}.partial")
     job = _Job(make_tiles(tracks), tracks.end_ms - tracks.start_ms, width, height, fps,
                LabelPainter(font_path), SpeakerTracker(policy or SpeakerPolicy()))
+    job.result.start_ms, job.result.end_ms = tracks.start_ms, tracks.end_ms
     try:
         result = job.run(partial)
         os.replace(partial, out)
@@ -86,7 +89,7 @@ class _Job:
         self.audio_pos = 0
         self.result = CompositeResult(
             path="", duration_s=0.0, frames=0, width=width, height=height, fps=fps,
-            tiles=len(tiles), max_tiles_at_once=0,
+            start_ms=0, end_ms=0, tiles=len(tiles), max_tiles_at_once=0,
             participants=list(dict.fromkeys(t.name for t in tiles if not t.is_screen)),
             audio_tracks=sum(len(t.audio) for t in tiles),
             video_tracks=sum(len(t.video) for t in tiles))

@@ -162,3 +162,20 @@ def tone_level(samples: np.ndarray, freq: float, start_s: float, end_s: float) -
     freqs = np.fft.rfftfreq(len(part), 1 / RATE)
     near = (freqs > freq - 15) & (freqs < freq + 15)
     return float(spectrum[near].max())
+
+
+def chain_manifest(directory: Path) -> str:
+    """Link the manifest's files into a hash chain closed by a segment entry, as the
+    recorder does when a recording stops (recorder/manifest.py); returns the chain head."""
+    from recorder.manifest import append_entry, chain_head, segment_hash
+
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    chain: list[dict[str, object]] = []
+    files = [append_entry(chain, {"type": "file", **entry}) for entry in manifest["files"]]
+    append_entry(chain, {"type": "segment", "segment": 0, "worker": "test", "end": "stopped",
+                         "files": [f["name"] for f in files],
+                         "sha256": segment_hash(str(f["sha256"]) for f in files)})
+    manifest.update(files=files, chain=chain, chain_head=chain_head(chain))
+    path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return chain_head(chain)
