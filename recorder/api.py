@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from recorder.composite.api import add_composite_routes
 from recorder.manifest import MANIFEST, read_manifest, verify_chain
 from recorder.names import inside
 from recorder.store import Recording, RecordingStore, check_recording_id, recording_message
@@ -145,7 +146,8 @@ async def download_file(request: web.Request) -> web.StreamResponse:
     await _store(request).audit(recording.recording_id, "downloaded", _actor(claims),
                                 name=name, range=request.headers.get("Range"))
     content_type = "application/json" if name.endswith(".json") else \
-        "video/webm" if name.endswith(".webm") else "video/x-matroska"
+        "video/webm" if name.endswith(".webm") else \
+        "video/mp4" if name.endswith(".mp4") else "video/x-matroska"
     return web.FileResponse(path, headers={"Content-Type": content_type,
                                            "Cache-Control": "no-store"})
 
@@ -166,6 +168,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/recordings/{recording_id}", get_recording)
     app.router.add_get("/api/recordings/{recording_id}/files/{name}", download_file)
     app.router.add_delete("/api/recordings/{recording_id}", delete)
+    add_composite_routes(app)  # POST/GET /api/recordings/{id}/composite (recorder/composite/)
 
 
 __all__ = ["add_routes", "describe", "recording_message"]

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from recorder.composite.job import CompositeWorker, enqueue_composite
 from recorder.job import JobContext, RoomJob
 from recorder.store import GROUP, JOBS, Recording, RecordingStore
 
@@ -52,6 +53,8 @@ class RecorderWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.store.ensure_group()
         sweeper = asyncio.create_task(self._sweep_loop(stop))
+        composer = asyncio.create_task(CompositeWorker(
+            self.store, self.ctx.recordings_dir, self.ctx.config, self.consumer).run(stop))
         log.info("recorder worker %s taking jobs", self.consumer)
         try:
             while not stop.is_set():
@@ -63,6 +66,7 @@ class RecorderWorker:
                     self._start(*entry)
         finally:
             sweeper.cancel()
+            composer.cancel()  # kills a composite build under way; its job is claimed again
             for job in list(self.jobs.values()):
                 job.stop("stopped", "recorder worker shut down")
             if self._tasks:
@@ -106,6 +110,8 @@ class RecorderWorker:
             state = await job.run()
             if state == "lost":
                 return  # not ours to acknowledge
+            if self.ctx.config.composite_auto:
+                await enqueue_composite(self.store, rid, f"recorder:{self.consumer}")
         except Exception:
             log.exception("recording job %s failed", rid)
             recording = await self.store.get(rid)
