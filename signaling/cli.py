@@ -105,7 +105,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     identity = prepare_data_dir(config)
     run = _loop_runner(config.server.event_loop)
     front = args.worker_of is None and config.server.worker_count > 1
-    with _redis_for_serve(config, identity) as redis_url:
+    with _redis_for_serve(config, identity) as redis_url, \
+            _sidecars(config, args, redis_url):
         if front:
             from signaling.front import serve_front
 
@@ -181,6 +182,20 @@ async def _watch_front(front_pid: int, stop: asyncio.Event) -> None:
         await asyncio.sleep(1.0)
     log.warning("front process %d is gone; stopping this worker", front_pid)
     stop.set()
+
+
+@contextlib.contextmanager
+def _sidecars(config: Config, args: argparse.Namespace, redis_url: str) -> Iterator[None]:
+    """The embedded sidecar workers (signaling/sidecars.py) of a top-level `serve`."""
+    from signaling.sidecars import Sidecars, embedded_kinds
+
+    kinds = embedded_kinds(config) if args.worker_of is None else []
+    sidecars = Sidecars(kinds, str(args.config) if args.config is not None else None,
+                        {"COMMANDPOST_REDIS_URL": redis_url}).start()
+    try:
+        yield
+    finally:
+        sidecars.stop()
 
 
 @contextlib.contextmanager

@@ -119,6 +119,8 @@ def start_server(redis_url: str, workdir: Path,
         # One process unless a test asks for workers (tests/signaling/test_workers.py), or
         # CP_TEST_WORKERS=2 runs every server of the suite behind the front with 2 workers.
         "COMMANDPOST_SERVER_WORKERS": os.environ.get("CP_TEST_WORKERS", "1"),
+        # No embedded recorder child per test server (tests/recorder starts its own).
+        "COMMANDPOST_RECORDER_EMBEDDED_WORKER": "false",
         **(extra_env or {}),
     })
     workdir.mkdir(parents=True, exist_ok=True)
