@@ -114,9 +114,14 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people):
     drag(alice, PANEL_CANVAS, [(0.42, 0.45), (0.5, 0.6)])
     pick(bob, "sticky")
     type_at(bob, PANEL_CANVAS, (0.7, 0.6), "Gate 3 closed")
+    # The eraser: Alice draws a line and rubs it out again.
+    pick(alice, "line")
+    drag(alice, PANEL_CANVAS, [(0.3, 0.9), (0.45, 0.9)])
+    alice.wait_for(lambda: any(e["type"] == "line" for e in server_scene(server, room, "main")), "the line stored", 10)
+    pick(alice, "eraser")
+    drag(alice, PANEL_CANVAS, [(0.38, 0.85), (0.38, 0.95)])
 
-    expected = server_scene(server, room, "main")
-    alice.wait_for(lambda: len(server_scene(server, room, "main")) == 7, "7 marks on the server", 10)
+    alice.wait_for(lambda: len(server_scene(server, room, "main")) == 7, "7 marks on the server (the line erased)", 10)
     expected = server_scene(server, room, "main")
     assert sorted(e["type"] for e in expected) == sorted(["pen", "rect", "arrow", "highlighter", "text", "ellipse", "sticky"])
     mine = {e["type"]: e["author_id"] for e in expected}
@@ -178,6 +183,16 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people):
     assert [e["author_id"] for e in final].count(bob_id) == 2, "a guest drew while drawing was off"
     for person in (alice, bob, carol):
         wait_scene(person, final)
+
+    # Exports, then the host clears the board for everyone.
+    alice.page.click(f"{PANEL} [data-wb-action=pdf]")
+    alice.wait_until("commandpost.wbExport()?.kind === 'pdf' && commandpost.wbExport().status", "PDF export", 20)
+    assert alice.js("commandpost.wbExport().status") == 200
+    alice.page.click(f"{PANEL} [data-wb-action=clear]")
+    alice.wait_for(lambda: server_scene(server, room, "main") == [], "the board cleared", 10)
+    for person in (alice, bob, carol):
+        person.wait_for(lambda: scene(person) == [], "an empty board", 10)
+    bob.wait_until("commandpost.toasts().some(t => t.text === 'Alice cleared the board')", "who cleared it", 5)
 
 
 def frame_rect(box: dict, video_w: int, video_h: int, fit: str) -> tuple[float, float, float, float]:
