@@ -1,0 +1,214 @@
+"""Action items: who does what by when.
+
+A sentence holds an action when an owner cue of the language fires ("张伟负责", "请李娜",
+"我来", "Tom will", "can you", "I'll") and the clause has a task verb or a deadline. One
+sentence may hold several (recogniser output runs sentences together), so each cue opens a
+clause that runs to the next cue. The owner comes from the cue's slot (owners.py), the
+speaker ("I'll"), or the person spoken to ("can you": a name in the sentence, else whoever
+answers). A deadline missing from the clause may come in the owner's short reply."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from transcribe.minutes.deadlines import Deadline, find_deadline
+from transcribe.minutes.owners import english_owner, owner_after, owner_before
+from transcribe.minutes.people import NameBook
+from transcribe.minutes.rules import Rules, alternation
+from transcribe.minutes.sentences import Sentence
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    sentence: Sentence
+    owner: str | None
+    owner_source: str  # "named" | "speaker" | "addressee"
+    what: str
+    deadline: Deadline | None
+    deadline_sentence: Sentence | None = None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int  # where the clause's cue starts
+    body: int  # where the task text starts
+    owner: str | None
+    source: str
+
+
+class ActionFinder:
+    def __init__(self, rules: Rules, book: NameBook, meeting: datetime) -> None:
+        self.rules, self.book, self.meeting = rules, book, meeting
+        self.exclude = rules.phrases("action", "exclude")
+        self.verbs = rules.phrases("action", "task_verbs")
+        self.self_cues = rules.phrases("action", "self_cues")
+        self.addressee = rules.phrases("action", "addressee_cues")
+        self.before = rules.phrases("action", "owner_before")
+        self.after = rules.phrases("action", "owner_after")
+        self.owner_patterns = [self._owner_pattern(p)
+                               for p in rules.list("action", "owner_patterns")]
+        self.lookbehind = int(rules.table("action").get("deadline_lookbehind_chars", 40))
+        self.filler = rules.list("action", "filler")
+        self.questions = rules.phrases("action", "questions")
+        self.imperative = bool(rules.table("action").get("imperative", False))
+        lead = alternation(rules.list("action", "filler"))
+        self.imperative_re = re.compile(rf"^(?:(?:{lead})\s+)*(?:{alternation(rules.list('action', 'task_verbs'))})(?![\w'])")
+
+    def _owner_pattern(self, pattern: str) -> re.Pattern[str]:
+        names = alternation(self.book.aliases)
+        pattern = pattern.replace("{task_verbs}", alternation(
+            self.rules.list("action", "task_verbs")))
+        pattern = pattern.replace("{name}", f"(?P<owner>{names})")
+        pattern = pattern.replace("{owner}", f"(?P<owner>{names}|[a-z][a-z'-]*)")
+        return re.compile(r"(?<![\w'])" + pattern + r"(?![\w'])")
+
+    def find(self, sentences: list[Sentence]) -> list[ActionItem]:
+        items: list[ActionItem] = []
+        for i, sent in enumerate(sentences):
+            if self.exclude.search(sent.text):
+                continue
+            hits = self._hits(sentences, i)
+            for n, hit in enumerate(hits):
+                end = hits[n + 1].start if n + 1 < len(hits) else len(sent.text)
+                begin = hits[n].start if n else max(0, hit.start - self.lookbehind)
+                item = self._item(sentences, i, hit, sent.text[begin:end], hit.body - begin,
+                                  hit.start - begin)
+                if item is not None:
+                    items.append(item)
+        return _dedupe(items)
+
+    def _hits(self, sentences: list[Sentence], i: int) -> list[_Hit]:
+        sent, text = sentences[i], sentences[i].text
+        hits: list[_Hit] = []
+        for m in self.self_cues.finditer(text):
+            hits.append(_Hit(m.start(), m.end(), self.book.canonical(sent.speaker)
+                             or sent.speaker, "speaker"))
+        for m in self.addressee.finditer(text):
+            hits.append(_Hit(m.start(), m.end(), self._addressee(sentences, i), "addressee"))
+        if self.rules.bounded:
+            hits += self._english_hits(text)
+        else:
+            hits += self._chinese_hits(text)
+        vocative = self.book.name_starting_at(text, 0)
+        if vocative and not hits and not self.questions.search(text):
+            hits.append(_Hit(0, vocative[0], vocative[1], "named"))
+        if self.imperative and not any(h.start == 0 for h in hits) \
+                and self.imperative_re.match(text):
+            hits.append(_Hit(0, 0, self._addressee(sentences, i), "addressee"))
+        hits.sort(key=lambda h: h.start)
+        return _one_per_owner(hits)
+
+    def _chinese_hits(self, text: str) -> list[_Hit]:
+        hits = []
+        for m in self.before.finditer(text):
+            owner = owner_before(text, m.start(), self.book, self.rules)
+            if owner:
+                hits.append(_Hit(max(0, m.start() - len(owner)), m.end(), owner, "named"))
+        for m in self.after.finditer(text):
+            owner = owner_after(text, m.end(), self.book, self.rules)
+            if owner:
+                body = text.find(owner, m.end())
+                hits.append(_Hit(m.start(), body + len(owner) if body >= 0 else m.end(),
+                                 owner, "named"))
+        return hits
+
+    def _english_hits(self, text: str) -> list[_Hit]:
+        hits = []
+        for pattern in self.owner_patterns:
+            for m in pattern.finditer(text):
+                owner = english_owner(m.group("owner"), text[:m.start("owner")], self.book,
+                                      self.rules)
+                if owner:
+                    hits.append(_Hit(m.start(), m.end(), owner, "named"))
+        return hits
+
+    def _addressee(self, sentences: list[Sentence], i: int) -> str | None:
+        sent = sentences[i]
+        speaker = self.book.canonical(sent.speaker) or sent.speaker
+        for _, _, name in self.book.find(sent.text):
+            if name != speaker:
+                return name
+        for other in sentences[i + 1: i + 4]:
+            if other.speaker != sent.speaker:
+                return self.book.canonical(other.speaker) or other.speaker
+        return None
+
+    def _item(self, sentences: list[Sentence], i: int, hit: _Hit, clause: str,
+              body: int, cue: int) -> ActionItem | None:
+        """`clause` runs from a little before the cue (`cue`) to the next cue; the task text
+        starts at `body`. A deadline after the cue beats one said before it."""
+        sent = sentences[i]
+        deadline = find_deadline(clause[cue:], self.rules, self.meeting)
+        if deadline is not None:
+            deadline = replace(deadline, start=deadline.start + cue, end=deadline.end + cue)
+        else:
+            deadline = find_deadline(clause, self.rules, self.meeting)
+        if deadline is None and not self.verbs.search(clause[max(0, body - 4):]) \
+                and not self.verbs.search(clause):
+            return None
+        source = sent
+        if deadline is None:
+            deadline, source = self._reply_deadline(sentences, i, hit.owner)
+        if deadline is not None and source is sent:  # drop the deadline, keep positions
+            clause = clause[:deadline.start] + " " * (deadline.end - deadline.start) \
+                + clause[deadline.end:]
+        what = clause[body:]
+        return ActionItem(sent, hit.owner, hit.source, self._tidy(what) or clause.strip(),
+                          deadline, source if deadline is not None else None)
+
+    def _reply_deadline(self, sentences: list[Sentence], i: int,
+                        owner: str | None) -> tuple[Deadline | None, Sentence]:
+        """A deadline said right after, by the owner or the same speaker ("sure, by Friday")."""
+        sent = sentences[i]
+        for k, other in enumerate(sentences[i + 1: i + 3]):
+            same_turn = k == 0 and other.segment_id == sent.segment_id
+            if not (same_turn or other.speaker == owner) or len(other.text) > 60:
+                break
+            found = find_deadline(other.text, self.rules, self.meeting)
+            if found is not None:
+                return found, other
+        return None, sent
+
+    def _tidy(self, what: str) -> str:
+        what = " ".join(what.split())
+        filler = alternation(self.filler)
+        lead = re.compile(rf"^(?:(?:{filler})(?![\w'])\s*)+" if self.rules.bounded
+                          else rf"^(?:{filler})+")
+        what = lead.sub("", what).strip(" ,，。.")
+        trailing = alternation(self.rules.list("trailing"))
+        tail = re.compile(rf"(?:\s*(?<![\w'])(?:{trailing}))+$" if self.rules.bounded
+                          else rf"(?:{trailing})+$")
+        return tail.sub("", what).strip(" ,，。.")
+
+
+def _one_per_owner(hits: list[_Hit]) -> list[_Hit]:
+    """Cues naming the same owner close together are one clause ("我来负责")."""
+    out: list[_Hit] = []
+    for hit in hits:
+        if out and (hit.owner == out[-1].owner or hit.start < out[-1].body):
+            if out[-1].owner is None and hit.owner is not None:
+                out[-1] = hit
+            continue
+        out.append(hit)
+    return out
+
+
+def _dedupe(items: list[ActionItem]) -> list[ActionItem]:
+    """The same owner and task said again (a recap) is one item; the first keeps its place."""
+    out: list[ActionItem] = []
+    for item in items:
+        twin = next((o for o in out if o.owner == item.owner and _similar(o.what, item.what)),
+                    None)
+        if twin is None:
+            out.append(item)
+        elif twin.deadline is None and item.deadline is not None:
+            out[out.index(twin)] = ActionItem(twin.sentence, twin.owner, twin.owner_source,
+                                              twin.what, item.deadline, item.sentence)
+    return out
+
+
+def _similar(a: str, b: str) -> bool:
+    sa, sb = set(a.split()) if " " in a else set(a), set(b.split()) if " " in b else set(b)
+    return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= 0.6

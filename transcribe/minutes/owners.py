@@ -1,0 +1,88 @@
+"""Who an action item belongs to, from the words around an owner cue.
+
+Order of trust: an attendee's name or alias; a surname with a title ("王局长"); an
+organisation ("应急局", "各单位"); a person's name as jieba tags it; for English, any word in
+the owner slot that is not a common word and follows no determiner ("the report will")."""
+
+from __future__ import annotations
+
+import re
+
+from transcribe.minutes.people import NameBook
+from transcribe.minutes.rules import Rules
+
+# Words allowed between a name and the cue ("张伟你负责", "李娜同志那边来").
+_BETWEEN = re.compile(r"(?:你们|你|同志|那边|这边|这块|那块|来|去|就|也|再|这里)*$")
+_AFTER_NOISE = re.compile(r"^(?:你们|你|同志|那边|这边)*")
+
+
+def owner_before(text: str, pos: int, book: NameBook, rules: Rules) -> str | None:
+    """The owner named just before text[pos] (Chinese: "张伟负责", "应急局牵头")."""
+    head = text[:pos]
+    gap = _BETWEEN.search(head)
+    end = gap.start() if gap else pos
+    named = book.name_ending_at(text, end)
+    if named:
+        return named[1]
+    words = rules.tokenizer.tagged(head[:end][-20:])
+    return _from_words(list(reversed(words)), rules, backwards=True)
+
+
+def owner_after(text: str, pos: int, book: NameBook, rules: Rules) -> str | None:
+    """The owner named just after text[pos] (Chinese: "请李娜…", "由应急局牵头…")."""
+    tail = text[pos:]
+    start = pos + _AFTER_NOISE.match(tail).end()  # type: ignore[union-attr]
+    named = book.name_starting_at(text, start)
+    if named:
+        return named[1]
+    words = rules.tokenizer.tagged(text[start:start + 20])
+    return _from_words(words, rules, backwards=False)
+
+
+_ORG_TAGS = ("n", "vn", "j", "l")
+
+
+def _from_words(words: list[tuple[str, str]], rules: Rules, backwards: bool) -> str | None:
+    """An organisation or a tagged person name at the near end of `words`.
+
+    An organisation may span tokens ("市" "应急" "管理局"): up to 4 noun-like tokens are
+    joined, and the longest run ending in an organisation suffix wins."""
+    suffixes = tuple(rules.list("org_suffixes"))
+    not_owner = set(rules.list("not_owners"))
+    if not words or words[0][0] in not_owner:
+        return None
+    if words[0][1] == "nr" and len(words[0][0]) >= 2:
+        return words[0][0]
+    taken: list[str] = []
+    org = each = None
+    for word, tag in words[:4]:
+        if word in not_owner or not (tag.startswith(_ORG_TAGS) or word.startswith("各")):
+            break
+        taken.append(word)
+        joined = "".join(reversed(taken) if backwards else taken)
+        if joined.endswith(suffixes):
+            org = joined
+        elif joined.startswith("各") and len(joined) > 1 and each is None:
+            each = joined  # "各区县": everyone of a kind
+    return org or each
+
+
+def english_owner(said: str, before: str, book: NameBook, rules: Rules) -> str | None:
+    """The owner in an English `{owner}` slot, or None for a thing or a pronoun."""
+    said = said.strip()
+    known = book.canonical(said)
+    if known:
+        return known
+    words = said.split()
+    last = words[-1] if words else ""
+    if not last or last in set(rules.list("not_owners")) or len(last) < 2:
+        return None
+    deadline = rules.table("deadline")
+    if any(last in deadline.get(t, {}) for t in ("weekdays", "months", "relative_days")):
+        return None  # "Wednesday should work"
+    previous = before.split()[-1:] if before.strip() else []
+    if previous and previous[0] in set(rules.list("determiners")):
+        return None
+    if words[0] in set(rules.list("not_owners")):
+        words = words[1:]
+    return " ".join(w.capitalize() for w in words) or None

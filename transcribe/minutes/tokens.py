@@ -1,0 +1,45 @@
+"""Words of a sentence for the statistics (summary, keywords, chapters) and for finding owners:
+jieba for Chinese (its dictionary ships in the wheel; no download), letters for English."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from transcribe.minutes.text import latin_words
+
+_CONTENT_FLAGS = ("n", "v", "a", "i", "l", "j", "eng", "vn", "nz", "nr", "ns", "nt", "t")
+
+
+class Tokenizer:
+    """One per language; jieba's dictionary (~0.6 s to load) is loaded on first use."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._pos: Any = None
+        self._lock = threading.Lock()
+
+    def _jieba(self) -> Any:
+        with self._lock:
+            if self._pos is None:
+                import jieba
+                import jieba.posseg
+                jieba.setLogLevel(logging.WARNING)
+                self._pos = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+            return self._pos
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs; English words are tagged "x"."""
+        if self.kind != "jieba":
+            return [(w, "x") for w in latin_words(text)]
+        return [(p.word, p.flag) for p in self._jieba().cut(text) if p.word.strip()]
+
+    def content_words(self, text: str, stopwords: frozenset[str]) -> list[str]:
+        """Words that carry meaning: no stopwords, no single Chinese characters, no digits."""
+        if self.kind != "jieba":
+            return [w for w in latin_words(text)
+                    if len(w) > 2 and w not in stopwords and not w.isdigit()]
+        return [w for w, flag in self.tagged(text)
+                if len(w) > 1 and w not in stopwords and flag.startswith(_CONTENT_FLAGS)
+                and not w.isdigit()]
