@@ -58,6 +58,27 @@ class TranscribeConfig:
     # Most hits one search returns.
     max_search_results: int = field(default=100, metadata=bounded(1, 10000))
 
+    # Minutes (transcribe/minutes/, docs/API.md "Transcripts and minutes"):
+    # most bytes of a JSON transcript posted to POST /api/minutes or a minutes PUT ...
+    minutes_max_json_bytes: int = field(default=4 * 1024 * 1024,
+                                        metadata=bounded(1024, 1024 * 1024 * 1024))
+    # ... most segments in one transcript ...
+    minutes_max_segments: int = field(default=20000, metadata=bounded(1, 10_000_000))
+    # ... most bytes of an audio/video file posted to POST /api/minutes ...
+    minutes_max_upload_bytes: int = field(default=200 * 1024 * 1024,
+                                          metadata=bounded(1024, 64 * 1024 * 1024 * 1024))
+    # ... and the most seconds of audio recognised from one (longer files are refused).
+    minutes_max_audio_s: float = field(default=4 * 3600.0, metadata=bounded(1, 7 * 86400))
+    # Uploaded files recognised at once on one node; more get 503 `unavailable`.
+    minutes_max_recognitions: int = field(default=1, metadata=bounded(1, 64))
+    # A pause between words this long ends a sentence in unpunctuated text (ms).
+    minutes_pause_ms: int = field(default=700, metadata=bounded(100, 10000))
+    # After a room closes, wait this long for its transcriber job to end before making the
+    # draft minutes from what was transcribed (s).
+    minutes_wait_s: float = field(default=120.0, metadata=bounded(0, 86400))
+    # Entries kept in the cp:minutes:action_items stream (older ones are trimmed).
+    minutes_stream_maxlen: int = field(default=10000, metadata=bounded(10, 10_000_000))
+
     def __post_init__(self) -> None:
         if self.heartbeat_s >= self.claim_idle_s:
             raise ConfigError(f"[transcribe] heartbeat_s ({self.heartbeat_s}) must be below "
