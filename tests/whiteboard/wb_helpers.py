@@ -77,3 +77,57 @@ class Replica:
             if msg.get("board_id") == board_id and msg.get("type") in ("wb_scene",
                                                                        "wb_elements"):
                 self.merge(msg["elements"])
+
+
+# --- a camera with a known picture, published over a real aiortc peer connection ---------
+
+PATTERN_SIZE = (320, 240)
+LEFT_BGR = (40, 40, 220)  # red-ish left half
+RIGHT_BGR = (60, 200, 60)  # green-ish right half
+
+
+def pattern_frame() -> Any:
+    import numpy as np
+
+    w, h = PATTERN_SIZE
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[:, : w // 2] = LEFT_BGR
+    frame[:, w // 2:] = RIGHT_BGR
+    return frame
+
+
+def pattern_camera() -> Any:
+    import av
+    from aiortc.mediastreams import VideoStreamTrack
+
+    class PatternCamera(VideoStreamTrack):
+        """Every frame the same two-colour picture, so a snapshot's pixels are known."""
+
+        async def recv(self) -> av.VideoFrame:
+            pts, time_base = await self.next_timestamp()
+            frame = av.VideoFrame.from_ndarray(pattern_frame(), format="bgr24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    return PatternCamera()
+
+
+async def publish_pattern(client: WsClient) -> tuple[Any, str]:
+    """Publish the pattern camera on a joined client; returns (peer connection, track id)."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from sfu.aiortc_bridge import restrict_ice_addresses
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(pattern_camera(), direction="sendonly")
+    restrict_ice_addresses(pc, ["127.0.0.1"])
+    await pc.setLocalDescription(await pc.createOffer())
+    mid = pc.getTransceivers()[0].mid
+    await client.send({"type": "publish", "sdp": pc.localDescription.sdp,
+                       "sources": {mid: "camera"}})
+    answer = await client.recv("answer", timeout=10)
+    await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    while True:
+        tracks = (await client.recv("tracks", timeout=10))["tracks"]
+        video = [t for t in tracks if t.get("kind") == "video"]
+        if video:
+            return pc, video[0]["track_id"]
