@@ -283,5 +283,15 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
     # Exports: the layer over a snapshot of the video, and every board as a PDF.
     alice.page.click(f"{bar} [data-wb-action=png]")
     alice.wait_until("commandpost.wbExport()?.status === 200 && commandpost.wbExport().kind === 'png'", "PNG export", 20)
+    # The host hands a snapshot of Bob's video to dispatch; a guest has no such button.
+    alice.page.click(f"{bar} [data-wb-action=attach]")
+    done = alice.wait_until("commandpost.wbExport()?.kind === 'snapshot' && commandpost.wbExport()", "snapshot", 20)
+    assert done["status"] == 201, done
+    snap = done["snapshot"]
+    request = urllib.request.Request(server.base_url + snap["url"], headers={"Authorization": f"Bearer {room['host_token']}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/jpeg" and response.read(3) == b"\xff\xd8\xff"
+    bob.page.click(f"{on_bob} .wb-annotate-button")
+    assert bob.page.is_visible(bar) and not bob.page.is_visible(f"{bar} [data-wb-action=attach]")
     alice.page.screenshot(path=str(artifacts / "meeting-layer.png"))
     wall.page.screenshot(path=str(artifacts / "wall-layer.png"))

@@ -106,6 +106,7 @@ class WallPage {
       i18n: this.i18n, tiles: $("#wall-tiles"), barBefore: $("#wall"), session: () => this.session,
       notify: (key, params, kind = "info") => this.toasts.show(this.i18n.t(key, params), { kind }),
       nameOf: (id) => this.board?.participants.get(id)?.name,
+      joinToken: () => this.credentials.token,
     });
     Object.assign(window.commandpost, this.whiteboard.debug);
     this.bindControls();

@@ -19,10 +19,12 @@ async function download(response, filename) {
 }
 
 export class WbExports {
-  /** sync: WhiteboardSync (REST access); notify(key, params, kind). */
-  constructor(sync, notify) {
+  /** sync: WhiteboardSync (REST access); notify(key, params, kind); joinToken(): the page's
+   * own join token (a host's), which snapshots need: the `joined` REST token may not take them. */
+  constructor(sync, notify, joinToken = () => null) {
     this.sync = sync;
     this.notify = notify;
+    this.joinToken = joinToken;
     this.last = null; // {kind, boardId, status, bytes} of the last export, for tests
   }
 
@@ -56,11 +58,11 @@ export class WbExports {
       const trackId = boardId.replace(/^track:/, "");
       const response = await this.sync.fetch("snapshots", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ track_id: trackId }),
-      });
+      }, this.joinToken());
       if (!response?.ok) throw new Error(response ? `HTTP ${response.status}` : "not joined");
       const body = await response.json();
       this.last = { kind: "snapshot", boardId, status: response.status, snapshot: body };
-      this.notify("wb.snapshotSaved");
+      this.notify("wb.snapshotSaved", { id: body.snapshot_id });
       return body;
     } catch (err) {
       this.last = { kind: "snapshot", boardId, status: "failed", error: err.message };

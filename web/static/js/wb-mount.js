@@ -9,14 +9,16 @@ import { MAIN_BOARD, WhiteboardSync } from "./wb-sync.js";
 import { ToolState } from "./wb-tools.js";
 
 /** What both pages share: sync, tools, exports and the toolbar actions. */
-function core({ i18n, notify, selfId, nameOf, isHost, changed }) {
+function core({ i18n, notify, selfId, nameOf, isHost, changed, joinToken }) {
   const sync = new WhiteboardSync({ i18n, notify, selfId, nameOf, changed: () => changed() });
   const tools = new ToolState();
-  const exports = new WbExports(sync, notify);
+  const exports = new WbExports(sync, notify, joinToken);
   const ctx = {
     sync, tools, i18n, exports,
     layerId: (participantId, source) => sync.layerId(participantId, source),
-    state: () => ({ canDraw: sync.canDraw(), isHost: isHost(), permission: sync.permission.mode }),
+    // Snapshots for dispatch need a token that may subscribe: a host's own join token.
+    state: () => ({ canDraw: sync.canDraw(), isHost: isHost(), permission: sync.permission.mode,
+      canSnapshot: isHost() && Boolean(joinToken()) }),
     act(boardId, action, value) {
       if (action === "permission") return sync.setPermission(value);
       if (action === "pdf") return exports.pdf();
@@ -63,6 +65,7 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
     selfId: () => session.participantId,
     nameOf: (id) => grid.participants.get(id)?.name,
     isHost: () => session.isAdmin(),
+    joinToken: () => session.credentials?.token ?? null,
     changed: render,
   });
   panel = new WbPanel(meeting, { ...ctx, onToggle: () => renderButton() });
@@ -99,7 +102,7 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
 }
 
 /** The command wall: layers on its video tiles (feeds, cameras, screens). */
-export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, nameOf }) {
+export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, nameOf, joinToken }) {
   let layers = null;
   let grants = [];
   const ctx = core({
@@ -107,6 +110,7 @@ export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, n
     selfId: () => session()?.participantId ?? null,
     nameOf,
     isHost: () => grants.includes("admin"),
+    joinToken,
     changed: () => {
       layers?.scan();
       layers?.render();

@@ -257,8 +257,16 @@ export class WhiteboardSync {
     const before = this.permission.mode;
     this.permission = { mode: msg.mode, presenters: msg.presenters || [] };
     if (typeof msg.can_draw === "boolean") this.allowed = msg.can_draw;
+    if (!this.allowed) this.stopDrawing();
     if (msg.mode !== before) this.host.notify(`wb.toast.permission.${msg.mode}`, {}, msg.can_draw === false ? "warning" : "info");
     this.host.changed();
+  }
+
+  /** Drawing was turned off: end our strokes now rather than have each live batch refused. */
+  stopDrawing() {
+    for (const surfaces of this.surfaces.values()) for (const s of surfaces) s.cancelGesture();
+    this.strokes.clear();
+    this.lasers.clear();
   }
 
   onCleared(msg) {
@@ -327,10 +335,10 @@ export class WhiteboardSync {
     }
   }
 
-  /** REST on the room (docs/API.md "Whiteboards") with the token from `joined`. */
-  fetch(path, init = {}) {
-    if (!this.roomId || !this.restToken) return Promise.resolve(null);
-    const headers = { ...(init.headers || {}), Authorization: `Bearer ${this.restToken}` };
+  /** REST on the room (docs/API.md "Whiteboards"), by default with the token from `joined`. */
+  fetch(path, init = {}, token = this.restToken) {
+    if (!this.roomId || !token) return Promise.resolve(null);
+    const headers = { ...(init.headers || {}), Authorization: `Bearer ${token}` };
     return fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/${path}`, { ...init, headers });
   }
 

@@ -80,7 +80,7 @@ export class WbToolbar {
 
   render() {
     const t = (key, params) => this.i18n.t(key, params);
-    const { canDraw, isHost, permission, title } = this.state;
+    const { canDraw, isHost, permission, title, canSnapshot } = this.state;
     this.title.textContent = title;
     this.title.hidden = !title;
     for (const [tool, b] of this.toolButtons) {
@@ -104,6 +104,7 @@ export class WbToolbar {
       if (action === "undo" || action === "redo") b.disabled = !canDraw;
       // Clearing a board is the host's alone: the button is not even shown to others.
       if (action === "clear") b.hidden = !isHost;
+      if (action === "attach") b.hidden = !canSnapshot;
     }
     this.permissionLabel.hidden = !isHost;
     this.permissionText.textContent = t("wb.permission");
