@@ -56,10 +56,10 @@ class Meeting:
     async def run(self) -> str:
         """Transcribe until stopped, the room empties for `idle_stop_s`, or the socket
         closes; returns why ("stopped", "idle", "closed")."""
-        await self.participant.join()
         idle_since: float | None = None
         reason = "stopped"
         try:
+            await self.participant.join()
             while not self.stop.is_set():
                 if self.participant.closed.is_set():
                     reason = "closed"

@@ -48,6 +48,11 @@ class SpeakerStream:
         self.dropped_ms = 0.0  # audio skipped because recognition fell behind
         self.closing = False  # set by the meeting: finish the utterance and return
 
+    @property
+    def speaker_id(self) -> str | None:
+        """Whose audio this stream is transcribing now (None before the first frame)."""
+        return self._speaker["participant_id"] if self._speaker else None
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.closing:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tr_helpers import InProcessWorker, Speaker, wait_segments
+import pytest
+
+from tr_helpers import InProcessWorker, Speaker, wait_listening, wait_segments
 from tr_speech import speak
 
 from transcribe.store import TranscriptStore
@@ -31,9 +33,8 @@ async def test_phrase_list_speech_comes_back_with_speaker_and_times(local, model
     listener, _ = await local.joined_client(room, name="Bob")
     alice = await Speaker.join(local, room, "Alice")
     store = TranscriptStore(local.redis)
-    async with InProcessWorker(local, models):
-        await listener.recv("participant_joined", timeout=5)  # (Alice, for Bob)
-        await asyncio.sleep(2.0)  # the worker joins and is offered Alice's track
+    async with InProcessWorker(local, models) as worker:
+        await wait_listening(worker, [alice.id])
         said = [alice.mic.say(speak("안녕하세요", speech_dir))]
         await alice.mic.until_quiet()
         await asyncio.sleep(1.0)
@@ -56,3 +57,43 @@ async def test_phrase_list_speech_comes_back_with_speaker_and_times(local, model
     assert caption["segment_id"] == segments[0]["id"]
     partials = [m for m in listener.of_type("caption") if not m["final"]]
     assert partials and partials[0]["speaker_id"] == alice.id
+
+
+async def test_free_text_returns_words(local, models, speech_dir):
+    room = await local.create_room()
+    await _enable(local, room)  # no phrase list: free text
+    alice = await Speaker.join(local, room, "Alice")
+    store = TranscriptStore(local.redis)
+    async with InProcessWorker(local, models) as worker:
+        await wait_listening(worker, [alice.id])
+        alice.mic.say(speak("회의를 시작하겠습니다", speech_dir))
+        segments = await wait_segments(store, room["room_id"], 1)
+    await alice.close()
+    words = segments[0]["words"]
+    assert words and all(w["w"] and 0 <= w["conf"] <= 1 for w in words)
+    assert segments[0]["text"] == " ".join(w["w"] for w in words)
+    assert all(w["start_ms"] <= w["end_ms"] for w in words)
+    assert segments[0]["speaker"] == "Alice"
+
+
+@pytest.mark.slow
+async def test_two_speakers_alternating_are_told_apart(local, models, speech_dir):
+    room = await local.create_room()
+    await _enable(local, room, PHRASES)
+    alice = await Speaker.join(local, room, "Alice")
+    bob = await Speaker.join(local, room, "Bob")
+    store = TranscriptStore(local.redis)
+    turns = [(alice, "안녕하세요"), (bob, "감사합니다"), (alice, "부산"), (bob, "화재")]
+    async with InProcessWorker(local, models) as worker:
+        await wait_listening(worker, [alice.id, bob.id])
+        for who, text in turns:
+            who.mic.say(speak(text, speech_dir))
+            await who.mic.until_quiet()
+            await asyncio.sleep(0.8)
+        segments = await wait_segments(store, room["room_id"], 4)
+    await alice.close()
+    await bob.close()
+    assert [(s["speaker"], s["speaker_id"], s["text"]) for s in segments] == \
+        [(who.name, who.id, text) for who, text in turns]
+    starts = [s["start_at_ms"] for s in segments]
+    assert starts == sorted(starts)

@@ -95,9 +95,13 @@ def spawn_worker(server: LocalServer, consumer: str, log_path: Path,
                  extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """`commandpost worker transcriber` as a real process (it can be SIGKILLed)."""
     env = {**os.environ, **worker_env(server, extra), "PYTHONUNBUFFERED": "1"}
+    # Built-in defaults plus the env, as the in-process node has (not the repo's config.toml).
+    config = log_path.with_name("worker-config.toml")
+    config.write_text("", encoding="utf-8")
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "signaling.cli", "worker", "transcriber",
-                                 "--consumer", consumer], cwd=REPO, env=env,
+                                 "--config", str(config), "--consumer", consumer],
+                                cwd=REPO, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -113,3 +117,19 @@ async def wait_segments(store: TranscriptStore, room_id: str, count: int,
             raise AssertionError(f"{len(segments)} of {count} segments in {timeout} s: "
                                  f"{[s['text'] for s in segments]}")
         await asyncio.sleep(0.2)
+
+
+async def wait_listening(worker: TranscriberWorker, participant_ids: list[str],
+                         timeout: float = 30.0) -> None:
+    """Until the worker receives audio frames of every one of `participant_ids`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        heard = {stream.speaker_id for running in list(worker.running.values())
+                 if running.meeting is not None
+                 for stream in list(running.meeting.streams.values())}
+        if set(participant_ids) <= heard:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"worker hears {heard}, not all of {participant_ids}")
+        await asyncio.sleep(0.1)
