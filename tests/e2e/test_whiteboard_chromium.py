@@ -75,7 +75,7 @@ def by_type(elements: list[dict]) -> dict[str, dict]:
     return {e["type"]: e for e in elements}
 
 
-def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people):
+def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people, artifacts):
     room = server.create_room("E2E whiteboard")
     alice, bob = people("Alice"), people("Bob")
     alice_id = alice.join(f"{room['join_url']}#token={room['host_token']}")
@@ -155,6 +155,8 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people):
     wait_scene(carol, expected)
     carol.page.click("[data-tool=board]")
     carol.page.wait_for_selector(PANEL_CANVAS, timeout=5000)
+    carol.page.screenshot(path=str(artifacts / "phone-board.png"))
+    alice.page.screenshot(path=str(artifacts / "laptop-board.png"))
 
     # Undo takes back Bob's last mark (the sticky note) everywhere, and nothing of Alice's.
     bob.page.click(f"{PANEL} [data-wb-action=undo]")
@@ -295,3 +297,11 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
     assert bob.page.is_visible(bar) and not bob.page.is_visible(f"{bar} [data-wb-action=attach]")
     alice.page.screenshot(path=str(artifacts / "meeting-layer.png"))
     wall.page.screenshot(path=str(artifacts / "wall-layer.png"))
+
+    # Ctrl+Z while drawing on the layer takes the box back, for everyone.
+    alice.page.keyboard.press("Control+z")
+    alice.wait_for(lambda: server_scene(server, room, board) == [], "the box undone", 10)
+    for person in (alice, bob, wall):
+        person.wait_for(lambda: scene(person, board) == [], f"{person.name}: the layer empty again", 10)
+    alice.page.keyboard.press("Escape")
+    assert not alice.page.is_visible(bar), "Escape did not end drawing on the tile"

@@ -34,6 +34,22 @@ function core({ i18n, notify, selfId, nameOf, isHost, changed, joinToken }) {
   return ctx;
 }
 
+/** Ctrl/Cmd+Z undoes and Ctrl/Cmd+Shift+Z or Ctrl/Cmd+Y redoes on the board being drawn on
+ * (activeBoard() -> board id or null); Escape leaves a video layer's drawing mode. */
+function bindKeys(ctx, activeBoard, onEscape) {
+  document.addEventListener("keydown", (event) => {
+    const boardId = activeBoard();
+    if (!boardId || event.target.closest?.("input, textarea, select")) return;
+    const key = event.key.toLowerCase();
+    if (event.key === "Escape") onEscape();
+    else if ((event.ctrlKey || event.metaKey) && key === "z") ctx.act(boardId, event.shiftKey ? "redo" : "undo");
+    else if ((event.ctrlKey || event.metaKey) && key === "y") ctx.act(boardId, "redo");
+    else return;
+    event.preventDefault();
+    event.stopPropagation(); // the wall's own shortcuts must not fire too
+  }, { capture: true });
+}
+
 function debugHelpers(ctx, extra) {
   const { sync, tools, exports } = ctx;
   return {
@@ -68,7 +84,13 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
     joinToken: () => session.credentials?.token ?? null,
     changed: render,
   });
-  panel = new WbPanel(meeting, { ...ctx, onToggle: () => renderButton() });
+  panel = new WbPanel(meeting, {
+    ...ctx,
+    onToggle: (open) => {
+      if (open) layers.stop(); // the grid (and its layers) is hidden behind the board
+      renderButton();
+    },
+  });
   layers = new VideoLayers(grid.container, grid.container, {
     ctx,
     tileInfo: (node) => {
@@ -86,6 +108,7 @@ export function mountMeetingWhiteboard({ session, grid, i18n, notify, meeting, b
     button.setAttribute("aria-pressed", String(panel.open));
   }
   button.addEventListener("click", () => (panel.open ? panel.close() : panel.show(MAIN_BOARD)));
+  bindKeys(ctx, () => layers.activeBoard() ?? (panel.open ? MAIN_BOARD : null), () => layers.stop());
   i18n.onChange(render);
   renderButton();
   Object.assign(window.commandpost, debugHelpers(ctx, {
@@ -127,6 +150,7 @@ export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, n
         name: () => node.querySelector(".wall-tile-name")?.textContent || key };
     },
   });
+  bindKeys(ctx, () => layers.activeBoard(), () => layers.stop());
   return {
     joined: (msg, signaling) => {
       grants = msg.grants || [];
