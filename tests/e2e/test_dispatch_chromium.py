@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from wall_helpers import solid_png
+from wall_helpers import post_report, solid_png
 
 pytestmark = pytest.mark.slow
 
@@ -168,6 +168,46 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     assert snap_task["assignee"]["member_id"] == setup["member"]["member_id"]
     assert snap_task["source"]["room_id"] == setup["room"]["room_id"] and snap_task["source"]["snapshot_id"]
     field.wait_for(lambda: task_on(field, snap_task["task_id"]), "the snapshot task on the phone", ARRIVES_S)
+
+    # A photo report becomes an incident (its dialog), the incident a task (its row), and the
+    # incident is on the map.
+    report = post_report(server, setup["room"], "Wang Qiang", "Smoke from the roof", 31.2342, 121.4772)
+    wall.page.click(f"[data-report-id='{report['report_id']}'] .wall-report-photo")
+    wall.page.click("#report-incident")
+    form = wall.page.locator("#dispatch-incident-form")
+    assert form.locator("[name=title]").input_value() == "Smoke from the roof"
+    assert form.locator("[name=lat]").input_value() == "31.2342"
+    form.locator("[name=category]").fill("fire")
+    form.locator("[data-action=submit]").click()
+    row = wall.page.locator("#dispatch .dispatch-incident", has_text="Smoke from the roof")
+    row.locator("[data-action=task-from-incident]").click()
+    form = wall.page.locator("#dispatch-task-form")
+    assert form.locator("[name=title]").input_value() == "Smoke from the roof"
+    form.locator("[name=assignee]").select_option(f"unit:{setup['unit']['unit_id']}")
+    form.locator("[data-action=submit]").click()
+    wall.page.wait_for_selector("#dispatch-task-form", state="detached", timeout=10_000)
+    status, incidents = api(server, "GET", "/incidents", setup["op"])
+    incident = incidents["incidents"][0]
+    assert incident["source"]["report_id"] == report["report_id"] and incident["photos"], incident
+    assert incident["location"]["lat"] == pytest.approx(31.2342) and incident["category"] == "fire"
+    status, listed = api(server, "GET", f"/tasks?incident_id={incident['incident_id']}", setup["op"])
+    assert [t["title"] for t in listed["tasks"]] == ["Smoke from the roof"]
+    wall.wait_for(lambda: any(m["kind"] == "incident" and m["name"] == "Smoke from the roof"
+                              for m in wall.js("commandpost.map().markers")), "the incident on the map", 5)
+
+    # An alert to one unit reaches its phone (beep and notice).
+    wall.page.click("#dispatch-alert")
+    form = wall.page.locator("#dispatch-alert-form")
+    form.locator("[name=target]").select_option(setup["unit"]["unit_id"])
+    form.locator("[name=text]").fill("Gas leak reported: keep clear of Nanjing Road")
+    form.locator("[name=level]").select_option("critical")
+    form.locator("[data-action=submit]").click()
+    field.wait_until("commandpost.dispatchAlerts().some(a => a.text.includes('Gas leak reported'))", "the alert on the phone", ARRIVES_S)
+
+    # No minutes in this room: the action-item picker says so instead of failing.
+    wall.page.click("#dispatch-from-minutes")
+    wall.page.wait_for_selector("#dispatch-minutes-pick .dispatch-empty", timeout=5000)
+    wall.page.click("#dispatch-minutes-pick [data-action=cancel]")
 
 
 def test_an_update_made_offline_arrives_once_when_back_online(server, people, tmp_path):

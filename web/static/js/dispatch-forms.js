@@ -125,7 +125,7 @@ export function parseAssignee(value) {
   return at < 0 ? null : { kind: value.slice(0, at), id: value.slice(at + 1) };
 }
 
-export function taskFields(model, i18n, { title = "", details = "", assignee = "", priority = "normal" } = {}) {
+export function taskFields(model, i18n, { title = "", details = "", assignee = "", priority = "normal", deadlineMin = DEFAULT_DEADLINE_MIN } = {}) {
   const assignees = assigneeOptions(model, i18n);
   return [
     { name: "title", kind: "text", label: i18n.t("dispatch.task.title"), value: title, required: true, maxlength: 200 },
@@ -134,7 +134,7 @@ export function taskFields(model, i18n, { title = "", details = "", assignee = "
       options: [{ value: "", label: i18n.t("dispatch.choose") }, ...assignees], value: assignee },
     { name: "priority", kind: "select", label: i18n.t("dispatch.task.priority"), value: priority,
       options: PRIORITIES.map((p) => ({ value: p, label: i18n.t(`dispatch.priority.${p}`) })) },
-    { name: "deadline_min", kind: "number", label: i18n.t("dispatch.task.deadlineMin"), value: String(DEFAULT_DEADLINE_MIN), min: 1, max: 60 * 24 * 30 },
+    { name: "deadline_min", kind: "number", label: i18n.t("dispatch.task.deadlineMin"), value: String(deadlineMin), min: 1, max: 60 * 24 * 366 },
   ];
 }
 

@@ -312,8 +312,15 @@ export class WallDispatch {
       items: (items || []).map((item) => ({ label: item.text, detail: [item.owner, item.due].filter(Boolean).join(" · "), value: item })),
     });
     if (!pick) return null;
-    return this.newTask({ title: pick.text.slice(0, 200), details: pick.owner ? `${this.i18n.t("dispatch.owner")}: ${pick.owner}` : "" },
-      { source: { kind: "minutes_action_item", room_id: this.roomId, item_id: pick.id } });
+    const details = [pick.owner ? `${this.i18n.t("dispatch.owner")}: ${pick.owner}` : "", pick.said && pick.said !== pick.text ? pick.said : ""];
+    // The owner is a name in the minutes: preselect the member or unit of that name, if any.
+    const member = [...this.model.members.values()].find((m) => m.name === pick.owner);
+    const unit = [...this.model.units.values()].find((u) => u.name === pick.owner);
+    const minutes = pick.deadline ? Math.round((pick.deadline - this.model.now()) / 60000) : 0;
+    return this.newTask({
+      title: pick.text.slice(0, 200), details: details.filter(Boolean).join("\n"),
+      assignee: member ? `member:${member.id}` : unit ? `unit:${unit.id}` : "", deadlineMin: minutes > 0 ? minutes : undefined,
+    }, { source: { kind: "minutes_action_item", room_id: this.roomId, item_id: pick.id } });
   }
 
   /** null when the room has no minutes (or the minutes service is not there). */
@@ -446,17 +453,21 @@ function explain(i18n) {
   };
 }
 
-/** Minutes JSON (docs/API.md "Transcripts and minutes") -> [{id, text, owner, due}]; the
- * field names of other shapes are tried too, so a change there does not blank the list. */
+/** Minutes JSON (transcribe/minutes: the published minutes, else the draft) ->
+ * [{id, text, said, owner, due (text), deadline (ms or null)}]; other field names are tried
+ * too, so a change of shape there does not blank the list. */
 export function parseActionItems(body) {
-  const minutes = body?.minutes ?? body;
+  const minutes = body?.published ?? body?.draft ?? body?.minutes ?? body;
   const list = minutes?.action_items ?? minutes?.actions ?? minutes?.items ?? [];
   if (!Array.isArray(list)) return [];
   return list.map((item, index) => {
-    if (typeof item === "string") return { id: `ai_${index}`, text: item, owner: "", due: "" };
+    if (typeof item === "string") return { id: `a${index + 1}`, text: item, said: "", owner: "", due: "", deadline: null };
+    const deadline = Date.parse(item.deadline ?? "");
     return {
-      id: String(item.item_id ?? item.id ?? `ai_${index}`), text: String(item.text ?? item.title ?? item.task ?? ""),
-      owner: String(item.owner ?? item.assignee ?? item.who ?? ""), due: String(item.due ?? item.deadline ?? ""),
+      id: String(item.id ?? item.item_id ?? `a${index + 1}`).slice(0, 64),
+      text: String(item.what ?? item.text ?? item.title ?? item.task ?? ""), said: String(item.text ?? ""),
+      owner: String(item.owner ?? item.assignee ?? ""), due: String(item.deadline_text ?? item.deadline_date ?? ""),
+      deadline: Number.isFinite(deadline) ? deadline : null,
     };
   }).filter((item) => item.text);
 }
