@@ -174,11 +174,18 @@ class RoomBoards:
 
     # the tick
     async def _run(self) -> None:
+        """Flush at most once per tick: at once when the last flush is a tick old (an idle
+        board adds no delay), else at the next tick (a busy one is coalesced)."""
+        loop = asyncio.get_running_loop()
+        period = self.config.tick_ms / 1000
+        last = -period
         while True:
             await self._wake.wait()
-            if not self._closed:
-                await asyncio.sleep(self.config.tick_ms / 1000)
+            delay = last + period - loop.time()
+            if delay > 0 and not self._closed:
+                await asyncio.sleep(delay)
             self._wake.clear()
+            last = loop.time()
             try:
                 await self.flush(retries=CLOSE_RETRIES if self._closed else None)
             except Exception:

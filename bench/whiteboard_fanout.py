@@ -1,0 +1,264 @@
+"""`python -m bench.whiteboard_fanout [--quick]`: 30 people drawing at once on one board.
+
+A real `commandpost serve` (pinned to one core when there are two or more) on a private
+redis-server with the append-only file on. N WebSocket participants (default 30) join one
+room and all draw at once, as a browser does: every 50 ms a `wb_live` with the stroke's new
+points (3 per batch) and a pointer, and every 2 s the finished stroke as a `wb_op` upsert.
+Measures, over the drawing window:
+- live fan-out latency: from a drawer's `wb_live` send to its arrival (coalesced, in the
+  server's per-tick `wb_live`) at every other participant, p50/p99 (target p99 < 50 ms);
+- operation latency: from a `wb_op` send to the `wb_elements` carrying it at the others
+  (includes the Redis write before fan-out), p50/p99;
+- server CPU (the serve process, Redis apart) per 1000 client messages (live + ops), and
+  the messages the server sent per client message (coalescing at work).
+The clients run in this process on the other core. Prints the figures and writes JSON to
+bench/results/whiteboard-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.procs import cpu_seconds
+
+ROOT = Path(__file__).resolve().parents[1]
+LIVE_PERIOD_S = 0.05  # a browser batches pointer samples into one wb_live per 50 ms
+POINTS_PER_BATCH = 3
+STROKE_BATCHES = 40  # a stroke lasts 2 s, then it is sent as one wb_op
+TARGET_P99_MS = 50.0
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pin(core: int) -> list[str]:
+    taskset = shutil.which("taskset")
+    return [taskset, "-c", str(core)] if taskset and (os.cpu_count() or 1) > 1 else []
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_server(workdir: Path, tick_ms: int) -> tuple[list[subprocess.Popen[bytes]], str]:
+    redis_port, http_port = _port(), _port()
+    (workdir / "redis").mkdir()
+    redis_proc = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir",
+         str(workdir / "redis"), "--appendonly", "yes", "--appendfsync", "everysec",
+         "--save", ""], stdout=subprocess.DEVNULL)
+    _wait_port(redis_port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")} | {
+        "COMMANDPOST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "COMMANDPOST_SERVER_PORT": str(http_port),
+        "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
+        "COMMANDPOST_SERVER_WORKERS": "0",
+        "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
+        "COMMANDPOST_LIMITS_MAX_PARTICIPANTS_PER_ROOM": "300",
+        "COMMANDPOST_WHITEBOARD_TICK_MS": str(tick_ms),
+        "COMMANDPOST_LOG_LEVEL": "warning"}
+    log = open(workdir / "server.log", "wb")
+    server = subprocess.Popen(_pin(0) + [sys.executable, "-m", "signaling.cli", "serve"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    _wait_port(http_port)
+    return [server, redis_proc], f"http://127.0.0.1:{http_port}"
+
+
+class Drawer:
+    """One participant: draws, and timestamps what arrives from the others."""
+
+    def __init__(self, n: int, sent: dict[tuple[str, int], float],
+                 ops_sent: dict[str, float]) -> None:
+        self.n = n
+        self.sent, self.ops_sent = sent, ops_sent
+        self.pid = ""
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.live_ms: list[float] = []
+        self.op_ms: list[float] = []
+        self.messages_in = 0
+        self.errors: list[dict[str, Any]] = []
+        self.recording = False
+
+    async def join(self, http: aiohttp.ClientSession, base: str, code: str) -> None:
+        self.ws = await http.ws_connect(base.replace("http", "ws", 1) + "/ws",
+                                        max_msg_size=16 * 1024 * 1024)
+        await self.ws.send_json({"type": "join", "code": code, "name": f"Drawer {self.n}"})
+        while True:
+            msg = json.loads((await self.ws.receive()).data)
+            if msg["type"] == "joined":
+                self.pid = msg["participant_id"]
+                return
+
+    async def read(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            if frame.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            now = time.perf_counter()
+            msg = json.loads(frame.data)
+            self.messages_in += 1
+            if not self.recording:
+                continue
+            kind = msg["type"]
+            if kind == "wb_live":
+                for user in msg["users"]:
+                    started = self.sent.get((user["participant_id"], user.get("seq", -1)))
+                    if started is not None:
+                        self.live_ms.append((now - started) * 1000)
+            elif kind == "wb_elements":
+                for element in msg["elements"]:
+                    started = self.ops_sent.get(element["id"])
+                    if started is not None and element.get("updated_by") != self.pid:
+                        self.op_ms.append((now - started) * 1000)
+            elif kind == "error":
+                self.errors.append(msg)
+
+    async def draw(self, until: float) -> tuple[int, int]:
+        """Draw strokes until `until`; returns (live messages, operations) sent."""
+        assert self.ws is not None
+        seq = lives = ops = strokes = 0
+        x0 = 20.0 * self.n
+        points: list[list[float]] = []
+        await asyncio.sleep(LIVE_PERIOD_S * self.n / 30)  # spread the drawers over a period
+        next_at = time.perf_counter()
+        while time.perf_counter() < until:
+            stroke_id = f"b{self.n:03d}s{strokes:05d}"
+            for _ in range(STROKE_BATCHES):
+                batch = [[x0 + len(points) + i, 100.0 + (seq % 50)] for i in
+                         range(POINTS_PER_BATCH)]
+                points += batch
+                seq += 1
+                self.sent[(self.pid, seq)] = time.perf_counter()
+                await self.ws.send_str(json.dumps({
+                    "type": "wb_live", "board_id": "main", "seq": seq,
+                    "stroke": {"id": stroke_id, "type": "pen", "color": "#e5484d",
+                               "width": 4, "points": batch},
+                    "pointer": {"points": [batch[-1]]}}))
+                lives += 1
+                next_at += LIVE_PERIOD_S
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            self.ops_sent[stroke_id] = time.perf_counter()
+            await self.ws.send_str(json.dumps({
+                "type": "wb_op", "board_id": "main", "op": "upsert", "elements": [{
+                    "id": stroke_id, "type": "pen", "points": points[-1000:],
+                    "color": "#e5484d", "width": 4, "index": f"a{self.n:03d}{strokes:05d}",
+                    "version": 1, "version_nonce": self.n}]}))
+            ops += 1
+            strokes += 1
+            points = []
+        return lives, ops
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+async def run(base: str, server_pid: int, participants: int, seconds: float) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base + "/api/rooms", json={"name": "whiteboard bench"}) as r:
+            room = await r.json()
+        sent: dict[tuple[str, int], float] = {}
+        ops_sent: dict[str, float] = {}
+        drawers = [Drawer(n, sent, ops_sent) for n in range(participants)]
+        for drawer in drawers:
+            await drawer.join(http, base, room["share_code"])
+        readers = [asyncio.create_task(d.read()) for d in drawers]
+        await asyncio.sleep(1.0)  # joins settle
+        for drawer in drawers:
+            drawer.recording = True
+        cpu0, t0, me0 = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
+        totals = await asyncio.gather(*(d.draw(t0 + seconds) for d in drawers))
+        await asyncio.sleep(0.5)  # the last fan-outs arrive
+        cpu1, t1, me1 = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
+        for task in readers:
+            task.cancel()
+        for drawer in drawers:
+            assert drawer.ws is not None
+            await drawer.ws.close()
+    lives = sum(t[0] for t in totals)
+    ops = sum(t[1] for t in totals)
+    live_ms = [v for d in drawers for v in d.live_ms]
+    op_ms = [v for d in drawers for v in d.op_ms]
+    received = sum(d.messages_in for d in drawers)
+    cpu = cpu1 - cpu0
+    return {
+        "participants": participants, "seconds": round(t1 - t0, 2),
+        "client_messages": lives + ops, "live_messages": lives, "operations": ops,
+        "server_messages_out": received,
+        "server_messages_per_client_message": round(received / max(1, lives + ops), 2),
+        "live_latency_ms": {"p50": pct(live_ms, 0.5), "p99": pct(live_ms, 0.99),
+                            "max": pct(live_ms, 1.0), "samples": len(live_ms)},
+        "op_latency_ms": {"p50": pct(op_ms, 0.5), "p99": pct(op_ms, 0.99),
+                          "samples": len(op_ms)},
+        "server_cpu_s": round(cpu, 3),
+        "server_cpu_percent": round(100 * cpu / (t1 - t0), 1),
+        # the clients share one process: if this nears 100 %, latency is the clients' own
+        "client_cpu_percent": round(100 * (me1 - me0) / (t1 - t0), 1),
+        "server_cpu_ms_per_1000_client_messages": round(1e6 * cpu / max(1, lives + ops), 1),
+        "errors": [e for d in drawers for e in d.errors][:10],
+        "mean_live_samples_per_receiver": round(statistics.mean(
+            len(d.live_ms) for d in drawers), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.whiteboard_fanout",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="5 s of drawing instead of 20")
+    parser.add_argument("--participants", type=int, default=30)
+    parser.add_argument("--tick-ms", type=int, default=20, help="whiteboard.tick_ms")
+    parser.add_argument("--seconds", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (5.0 if args.quick else 20.0)
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        procs, base = start_server(Path(tmp), args.tick_ms)
+        try:
+            result = asyncio.run(run(base, procs[0].pid, args.participants, seconds))
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=20)
+    result |= {"tick_ms": args.tick_ms, "quick": args.quick, "cpus": os.cpu_count(),
+               "target_live_p99_ms": TARGET_P99_MS,
+               "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    out = ROOT / "bench" / "results" / f"whiteboard-{time.strftime('%Y-%m-%d-%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+    live = result["live_latency_ms"]
+    print(f"\n{args.participants} drawers: live fan-out p50 {live['p50']} ms, p99 {live['p99']} "
+          f"ms (target < {TARGET_P99_MS:g}); op p99 {result['op_latency_ms']['p99']} ms; "
+          f"server CPU {result['server_cpu_ms_per_1000_client_messages']} ms per 1000 "
+          f"client messages ({result['server_cpu_percent']} % of a core); written {out}")
+    return 0 if not result["errors"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
