@@ -305,3 +305,52 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
         person.wait_for(lambda: scene(person, board) == [], f"{person.name}: the layer empty again", 10)
     alice.page.keyboard.press("Escape")
     assert not alice.page.is_visible(bar), "Escape did not end drawing on the tile"
+
+
+def test_client_merge_rule_z_order_and_frame_maths_match_the_server(server, people):
+    """wb-scene.js / wb-geom.js against whiteboard/scene.py: random copies delivered in
+    random orders end as the server's scene; fractional keys sort like z_key; object-fit."""
+    import random
+
+    from whiteboard.scene import Scene, z_key
+
+    rng = random.Random(11)
+    copies = [{"id": f"e{rng.randrange(6)}", "type": "pen", "points": [[rng.random(), rng.random()]],
+               "version": rng.randint(1, 4), "version_nonce": rng.randrange(2**31),
+               "index": rng.choice(["a0", "a1", "a1V", "b", "Zz"]), "deleted": rng.random() < 0.2}
+              for _ in range(200)]
+    orders = [rng.sample(range(len(copies)), len(copies)) for _ in range(5)]
+    server_side = Scene(copies)
+    expected = sorted((e for e in server_side.elements.values() if not e["deleted"]), key=z_key)
+    page = people("Maths").page
+    page.goto(server.base_url + "/static/favicon.svg")
+    out = page.evaluate("""async ([copies, orders]) => {
+        const { Scene } = await import('/static/js/wb-scene.js');
+        const g = await import('/static/js/wb-geom.js');
+        const scenes = orders.map((order) => {
+            const s = new Scene();
+            for (const i of order) s.apply([copies[i]]);
+            return s.toJSON();
+        });
+        const keys = [];
+        let k = null;
+        for (let i = 0; i < 400; i += 1) keys.push(k = g.keyAfter(k));
+        const cover = g.frameRect(400, 300, 1280, 720, 'cover');
+        const contain = g.frameRect(400, 300, 1280, 720, 'contain');
+        const m = new g.FrameMapper(cover, true);
+        const px = m.toPx(0.25, 0.5);
+        const board = new g.FrameMapper(g.frameRect(800, 600, 1600, 900, 'contain'), false, g.BOARD_SPACE);
+        return { scenes, keys, cover, contain, px, back: m.toSpace(...px), boardPx: board.toPx(800, 450),
+                 boardWidth: board.size(9) };
+    }""", [copies, orders])
+    for got in out["scenes"]:
+        assert got == expected
+    keys = out["keys"]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) and max(map(len, keys)) <= 16
+    # cover: 1280x720 scaled to fill 400x300 (scale 300/720), cropped left and right.
+    assert out["cover"] == pytest.approx({"x": (400 - 1280 * 300 / 720) / 2, "y": 0, "w": 1280 * 300 / 720, "h": 300})
+    assert out["contain"] == pytest.approx({"x": 0, "y": (300 - 225) / 2, "w": 400, "h": 225})
+    # Mirrored: a quarter from the frame's left shows a quarter from its right.
+    assert out["px"] == pytest.approx([out["cover"]["x"] + 0.75 * out["cover"]["w"], 150])
+    assert out["back"] == pytest.approx([0.25, 0.5])
+    assert out["boardPx"] == pytest.approx([400, 300]) and out["boardWidth"] == pytest.approx(9 * 450 / 900)
