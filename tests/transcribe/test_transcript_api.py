@@ -3,6 +3,8 @@ their refusals. Segments are written through TranscriptStore (the worker's own p
 
 from __future__ import annotations
 
+import asyncio
+
 from transcribe import keys
 from transcribe.store import TranscriptStore
 
@@ -41,7 +43,11 @@ async def test_transcript_json_srt_txt_and_attendance(local):
     segs = await _store_segments(local, rid, [("Alice", "안녕하세요 서울", 1500),
                                               ("Bob", "부산", 3_723_250)])
     await client.send({"type": "leave"})
-    await client.closed.wait()
+    store = TranscriptStore(local.redis)
+    for _ in range(100):  # the leave hook runs just after the socket closes
+        if len(await store.attendance(rid)) == 2:
+            break
+        await asyncio.sleep(0.05)
     status, body, _ = await local.request("GET", f"/api/rooms/{rid}/transcript",
                                           headers=_auth(joined["token"]))
     assert status == 200
