@@ -121,6 +121,8 @@ def describe(recording: Recording, manifest: dict[str, Any] | None) -> dict[str,
             isinstance(end, int) else None
     chain = list((manifest or {}).get("chain", []))
     problem = verify_chain(chain)
+    if manifest is None and recording.chain_head:
+        problem = "manifest.json is missing or unreadable"
     head = chain[-1]["entry_hash"] if chain else None
     if problem is None and recording.chain_head and not recording.running \
             and head != recording.chain_head:

@@ -1,8 +1,10 @@
-"""One published track being recorded: packets -> frames -> files on the shared clock.
+"""One published track being recorded: packets -> frames -> a file on the shared clock.
 
-A track writes one file at a time. A new file starts when the picture size changes at a
-keyframe (a camera switch to another resolution); a new track (screen share, another
-camera, a participant coming back) is another TrackRecorder and so another file.
+A track is one file. Its picture size may change on the way (simulcast layer switches,
+the browser adapting resolution, a camera switch by replaceTrack): VP8 and H.264
+keyframes carry their size, and WebM/Matroska players follow them, so the file goes on.
+A new track (screen share, another camera, a participant coming back) is another
+TrackRecorder and so another file.
 """
 
 from __future__ import annotations
@@ -82,10 +84,6 @@ class TrackRecorder:
             self.clock = RtpClock(CLOCK_RATES[self.info.codec], frame.rtp_timestamp, arrival_ms)
             pts = arrival_ms
         file = self.file
-        if file is not None and frame.keyframe and frame.width and \
-                file.size not in (None, (frame.width, frame.height)):
-            self.close()  # new picture size: a new file
-            file = None
         if file is None:
             if self._next is None:
                 self._next = self.sink.new_file(self.info)

@@ -34,10 +34,12 @@ class RecorderProcess:
     @classmethod
     def start(cls, started: list[RecorderProcess], server: Any, rec_dir: Path, workdir: Path,
               extra_env: Mapping[str, str] | None = None) -> RecorderProcess:
-        """`commandpost worker recorder` for the LocalServer `server` (same Redis, secret)."""
+        """`commandpost worker recorder` for `server` (a LocalServer or a RunningServer:
+        same Redis, same secret)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")}
+        redis_url = getattr(server, "redis_url", None) or server.config.redis.url
         env.update({
-            "COMMANDPOST_REDIS_URL": server.config.redis.url,
+            "COMMANDPOST_REDIS_URL": redis_url,
             "COMMANDPOST_SERVER_SECRET": server.secret,
             "COMMANDPOST_SERVER_DATA_DIR": str(workdir / f"worker-{len(started)}"),
             "COMMANDPOST_RECORDER_DIR": str(rec_dir),
@@ -46,6 +48,7 @@ class RecorderProcess:
             "COMMANDPOST_RECORDER_HEARTBEAT_S": "0.5",
             "COMMANDPOST_RECORDER_MANIFEST_INTERVAL_S": "0.5",
             "COMMANDPOST_RECORDER_MIN_FREE_BYTES": "0",
+            "COMMANDPOST_RECORDER_COMPOSITE_AUTO": "false",
             **(extra_env or {})})
         log_path = workdir / f"recorder-{len(started)}.log"
         with open(log_path, "wb") as log:

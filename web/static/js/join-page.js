@@ -5,6 +5,7 @@ import { Grid } from "./grid.js";
 import { HostMenu } from "./host.js";
 import { I18n } from "./i18n.js";
 import { Prejoin } from "./prejoin.js";
+import { mountRecording } from "./recording.js";
 import { MeetingSession } from "./session.js";
 import { ActiveSpeaker } from "./speaker.js";
 import { hostTokenFor, rememberHostToken } from "./storage.js";
@@ -39,6 +40,7 @@ function main() {
   let toolbar = null;
   let speaker = null;
   let whiteboard = null;
+  let recording = null;
   const grid = new Grid($("#grid"), i18n, { onTileAdded: (tile) => hostMenu?.decorate(tile) });
 
   const notify = (key, params = {}, kind = "info") => toasts.show(i18n.t(key, params), { kind });
@@ -53,7 +55,10 @@ function main() {
       status();
     },
     activeSpeaker: (id) => speaker?.fromServer(id),
-    joined: (msg, signaling) => whiteboard?.joined(msg, signaling),
+    joined: (msg, signaling) => {
+      whiteboard?.joined(msg, signaling);
+      recording?.joined(msg, signaling);
+    },
     // The server paused our incoming video for lack of downlink: say why the tiles froze.
     bandwidth: ({ videoPaused }) => { $("#bandwidth-notice").hidden = !videoPaused; },
     ended: (reason, detail) => {
@@ -72,6 +77,7 @@ function main() {
     if (session.state === "joined") session.leave();
   });
   exposeDebugHandle({ session, grid, i18n, toasts, speaker: () => speaker });
+  recording = mountRecording({ button: $("[data-tool=record]"), indicator: $("#recording-indicator"), i18n, notify });
   whiteboard = mountMeetingWhiteboard({ session, grid, i18n, notify, meeting: $("#meeting"), button: $("[data-tool=board]") });
 
   if (!code && !token) {
