@@ -208,6 +208,16 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     wall.page.click("#dispatch-from-minutes")
     wall.page.wait_for_selector("#dispatch-minutes-pick .dispatch-empty", timeout=5000)
     wall.page.click("#dispatch-minutes-pick [data-action=cancel]")
+    # Minutes as transcribe/minutes builds them: the picker's items and what they prefill.
+    items = wall.js("""async () => (await import('/static/js/dispatch-wall.js')).parseActionItems({
+        status: 'published', published: true, revision: 2, action_items: [
+          {id: 'a1', owner: 'Wang Qiang', what: 'Inspect the east gate', text: 'Wang Qiang will inspect the east gate by Friday',
+           deadline: '2026-12-04T18:00:00+08:00', deadline_text: 'by Friday', t: '00:01:05'},
+          {id: 'a2', owner: null, what: '', text: 'Order sandbags', deadline: null}]})""")
+    assert items == [
+        {"id": "a1", "text": "Inspect the east gate", "said": "Wang Qiang will inspect the east gate by Friday",
+         "owner": "Wang Qiang", "due": "by Friday", "deadline": 1796378400000},
+        {"id": "a2", "text": "Order sandbags", "said": "Order sandbags", "owner": "", "due": "", "deadline": None}]
 
 
 def test_an_update_made_offline_arrives_once_when_back_online(server, people, tmp_path):

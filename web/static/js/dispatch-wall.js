@@ -453,11 +453,12 @@ function explain(i18n) {
   };
 }
 
-/** Minutes JSON (transcribe/minutes: the published minutes, else the draft) ->
- * [{id, text, said, owner, due (text), deadline (ms or null)}]; other field names are tried
- * too, so a change of shape there does not blank the list. */
+/** Minutes JSON (`GET /api/rooms/{room}/minutes`: the published minutes, or the draft for a
+ * token with `admin`) -> [{id, text, said, owner, due (text), deadline (ms or null)}]; other
+ * field names are tried too, so a change of shape there does not blank the list. */
 export function parseActionItems(body) {
-  const minutes = body?.published ?? body?.draft ?? body?.minutes ?? body;
+  const nested = body?.minutes;
+  const minutes = nested && typeof nested === "object" && !Array.isArray(nested) ? nested : body;
   const list = minutes?.action_items ?? minutes?.actions ?? minutes?.items ?? [];
   if (!Array.isArray(list)) return [];
   return list.map((item, index) => {
@@ -465,8 +466,8 @@ export function parseActionItems(body) {
     const deadline = Date.parse(item.deadline ?? "");
     return {
       id: String(item.id ?? item.item_id ?? `a${index + 1}`).slice(0, 64),
-      text: String(item.what ?? item.text ?? item.title ?? item.task ?? ""), said: String(item.text ?? ""),
-      owner: String(item.owner ?? item.assignee ?? ""), due: String(item.deadline_text ?? item.deadline_date ?? ""),
+      text: String(item.what || item.text || item.title || item.task || ""), said: String(item.text || ""),
+      owner: String(item.owner || item.assignee || ""), due: String(item.deadline_text || item.deadline_date || ""),
       deadline: Number.isFinite(deadline) ? deadline : null,
     };
   }).filter((item) => item.text);
