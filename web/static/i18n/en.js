@@ -400,4 +400,6 @@ export default {
   "rec.stopped": "Recording stopped",
   "rec.diskFull": "Recording stopped: the disk is full",
   "rec.failed": "Recording failed",
+  "cap.show": "Show captions",
+  "cap.hide": "Hide captions",
 };

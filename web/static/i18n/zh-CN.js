@@ -400,4 +400,6 @@ export default {
   "rec.stopped": "录制已停止",
   "rec.diskFull": "录制已停止：磁盘空间已满",
   "rec.failed": "录制失败",
+  "cap.show": "显示字幕",
+  "cap.hide": "隐藏字幕",
 };

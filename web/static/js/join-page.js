@@ -1,4 +1,5 @@
 // Entry point of /j/<code>: lobby, then the meeting, then the "you left" screen.
+import { mountCaptions } from "./captions.js";
 import { Toolbar } from "./controls.js";
 import { exposeDebugHandle } from "./debug.js";
 import { Grid } from "./grid.js";
@@ -41,6 +42,7 @@ function main() {
   let speaker = null;
   let whiteboard = null;
   let recording = null;
+  let captions = null;
   const grid = new Grid($("#grid"), i18n, { onTileAdded: (tile) => hostMenu?.decorate(tile) });
 
   const notify = (key, params = {}, kind = "info") => toasts.show(i18n.t(key, params), { kind });
@@ -58,6 +60,7 @@ function main() {
     joined: (msg, signaling) => {
       whiteboard?.joined(msg, signaling);
       recording?.joined(msg, signaling);
+      captions?.joined(msg, signaling);
     },
     // The server paused our incoming video for lack of downlink: say why the tiles froze.
     bandwidth: ({ videoPaused }) => { $("#bandwidth-notice").hidden = !videoPaused; },
@@ -78,6 +81,7 @@ function main() {
   });
   exposeDebugHandle({ session, grid, i18n, toasts, speaker: () => speaker });
   recording = mountRecording({ button: $("[data-tool=record]"), indicator: $("#recording-indicator"), i18n, notify });
+  captions = mountCaptions({ button: $("[data-tool=captions]"), grid, i18n });
   whiteboard = mountMeetingWhiteboard({ session, grid, i18n, notify, meeting: $("#meeting"), button: $("[data-tool=board]") });
 
   if (!code && !token) {
