@@ -83,9 +83,16 @@ export class Surface {
       this.canvas.height = h;
       this.cacheStale = true;
     }
+    const ctx = this.canvas.getContext("2d");
+    const f = this.frame();
+    if (!(f.width > 0 && f.height > 0)) {
+      // No picture yet (or camera off): marks would float over nothing, so show none.
+      ctx.clearRect(0, 0, w, h);
+      this.cacheStale = true;
+      return;
+    }
     const mapper = this.mapper();
     if (this.cacheStale) this.drawCache(mapper, w, h, dpr);
-    const ctx = this.canvas.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.drawImage(this.cache, 0, 0);

@@ -6,9 +6,11 @@ import { Surface } from "./wb-canvas.js";
 import { setWbIcon } from "./wb-icons.js";
 import { WbToolbar } from "./wb-toolbar.js";
 
-/** The frame shown by a <video>: its intrinsic size, object-fit and mirroring (own camera). */
+/** The frame shown by a <video>: its intrinsic size, object-fit and mirroring (own camera).
+ * A hidden video (camera off: the tile shows an avatar) has no frame, so no marks show. */
 export function videoFrame(video) {
   const style = getComputedStyle(video);
+  if (style.visibility === "hidden" || style.display === "none") return { width: 0, height: 0, fit: "fill", mirror: false };
   const transform = style.transform;
   // A horizontal flip shows as matrix(-1, 0, 0, 1, 0, 0).
   const mirror = transform && transform !== "none" && Number(transform.replace(/^matrix\(/, "").split(",")[0]) < 0;
@@ -68,6 +70,9 @@ export class VideoLayers {
     const refit = () => surface.invalidate();
     info.video.addEventListener("resize", refit);
     info.video.addEventListener("loadedmetadata", refit);
+    // The tile hides its video by class (camera off): redraw (or hide) the marks then too.
+    const classes = new MutationObserver(refit);
+    classes.observe(node, { attributes: true, attributeFilter: ["class"] });
     const button = document.createElement("button");
     button.type = "button";
     button.className = "wb-annotate-button";
@@ -79,7 +84,7 @@ export class VideoLayers {
       else this.start(node);
     });
     node.append(button);
-    const layer = { surface, button, info, boardId, refit };
+    const layer = { surface, button, info, boardId, refit, classes };
     this.layers.set(node, layer);
     this.relabel();
   }
@@ -87,6 +92,7 @@ export class VideoLayers {
   drop(node, layer) {
     if (this.active === node) this.stop();
     layer.surface.close();
+    layer.classes.disconnect();
     layer.button.remove();
     layer.info.video.removeEventListener("resize", layer.refit);
     layer.info.video.removeEventListener("loadedmetadata", layer.refit);

@@ -18,6 +18,7 @@ export function trackBoardId(trackId) {
 const LIVE_MS = 60;
 const MAX_LIVE_POINTS = 200; // the server's default max_live_points
 const REMOTE_DRAFT_TTL_MS = 4000; // a stroke whose author vanished mid-way stops showing
+const DONE_DRAFT_MS = 1500; // a finished stroke whose element never came (refused) stops showing
 export const LASER_COLOR = "#ff2d55";
 
 export class WhiteboardSync {
@@ -312,7 +313,8 @@ export class WhiteboardSync {
       draft = { boardId, at: 0, element: { id: stroke.id, type: stroke.type, color: stroke.color, width: stroke.width, opacity: stroke.opacity, points: [] } };
       this.remoteDrafts.set(stroke.id, draft);
     }
-    draft.at = performance.now();
+    // `at` is when the draft expires: soon after `done` (its element should be here by then).
+    draft.at = performance.now() + (stroke.done ? DONE_DRAFT_MS : REMOTE_DRAFT_TTL_MS);
     const points = Array.isArray(stroke.points) ? stroke.points : [];
     draft.element.points = FREEHAND.has(stroke.type) ? draft.element.points.concat(points) : (points.length >= 2 ? points.slice(-2) : draft.element.points);
     // A done stroke stays drawn until its element arrives (no flicker), or the TTL ends it.
@@ -329,7 +331,7 @@ export class WhiteboardSync {
   sweepDrafts() {
     const now = performance.now();
     for (const [id, draft] of this.remoteDrafts) {
-      if (now - draft.at < REMOTE_DRAFT_TTL_MS) continue;
+      if (now < draft.at) continue;
       this.remoteDrafts.delete(id);
       this.each(draft.boardId, (s) => s.remoteDraftEnd(id));
     }
