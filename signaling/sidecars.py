@@ -25,7 +25,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 # config section -> `commandpost worker <kind>`
-SIDECARS: dict[str, str] = {"recorder": "recorder"}
+SIDECARS: dict[str, str] = {"recorder": "recorder", "transcribe": "transcriber"}
 STOP_TIMEOUT_S = 15.0
 RESTART_MIN_S = 1.0
 RESTART_MAX_S = 30.0

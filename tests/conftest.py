@@ -121,6 +121,8 @@ def start_server(redis_url: str, workdir: Path,
         "COMMANDPOST_SERVER_WORKERS": os.environ.get("CP_TEST_WORKERS", "1"),
         # No embedded recorder child per test server (tests/recorder starts its own).
         "COMMANDPOST_RECORDER_EMBEDDED_WORKER": "false",
+        # Nor a transcriber (it loads a vosk model; tests/transcribe starts its own).
+        "COMMANDPOST_TRANSCRIBE_EMBEDDED_WORKER": "false",
         **(extra_env or {}),
     })
     workdir.mkdir(parents=True, exist_ok=True)
