@@ -7,21 +7,24 @@ from aiohttp import web
 from signaling.extensions import Extension
 from transcribe import relay
 from transcribe.cli import add_cli
+from transcribe.minutes import hooks as minutes_hooks
 
 
 def add_routes(app: web.Application) -> None:
     from transcribe.api import add_routes as transcript_routes
+    from transcribe.minutes_api import add_routes as minutes_routes
 
     transcript_routes(app)
+    minutes_routes(app)
 
 
 EXTENSION = Extension(
     name="transcribe",
     add_routes=add_routes,
     on_node_start=relay.node_started,
-    on_node_stop=relay.node_stopping,
+    on_node_stop=minutes_hooks.also(relay.node_stopping, minutes_hooks.node_stopping),
     on_room_open=relay.room_opened,
-    on_room_close=relay.room_closed,
+    on_room_close=minutes_hooks.also(relay.room_closed, minutes_hooks.room_closed),
     on_member_join=relay.member_joined,
     on_member_leave=relay.member_left,
     add_worker_cli=add_cli,

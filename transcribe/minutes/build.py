@@ -71,12 +71,14 @@ class Linker:
         self.recording = transcript.recording
 
     def __call__(self, sent: Sentence) -> dict[str, Any]:
-        second = sent.start_ms // 1000
-        url = None
-        if self.recording and self.recording.get("url"):
-            url = f"{self.recording['url']}#t={second}"
-        return {"segment_id": sent.segment_id, "start_ms": sent.start_ms,
-                "t": _clock(sent.start_ms), "recording_url": url}
+        out = {"segment_id": sent.segment_id, "start_ms": sent.start_ms,
+               "t": _clock(sent.start_ms), "recording_url": None}
+        if self.recording:
+            # The minutes page plays the recording from that second (#t=, media fragments).
+            second = int(sent.start_ms / 1000 + float(self.recording.get("offset_s", 0)))
+            out["recording_s"] = second
+            out["recording_url"] = f"{self.recording.get('player', '')}#t={second}"
+        return out
 
 
 def _clock(ms: int) -> str:
