@@ -124,7 +124,7 @@ def _image(ref: BoardRef, items: list[dict[str, Any]], frame: np.ndarray | None,
            config: Any) -> np.ndarray:
     if ref.normalised:
         return render_video_layer(items, frame, config.export_width)
-    return render_board(items, config.export_max_px)
+    return render_board(items, config.export_max_px, (config.board_width, config.board_height))
 
 
 # writing

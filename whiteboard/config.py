@@ -23,7 +23,8 @@ class WhiteboardConfig:
     max_text_chars: int = field(default=2000, metadata=bounded(1, 1_000_000))
     # Points one wb_live message may carry (stroke and pointer together).
     max_live_points: int = field(default=200, metadata=bounded(1, 100_000))
-    # Largest absolute coordinate on a named board, in scene units (CSS px at zoom 1).
+    # Largest absolute coordinate on a named board, in scene units (its page is
+    # board_width x board_height).
     max_coordinate: float = field(default=1_000_000.0, metadata=bounded(1, 1e12))
     # Operations (wb_op, REST ops) per second per participant, sustained.
     ops_per_second: float = field(default=20.0, metadata=bounded(0.1, 100_000))
@@ -42,6 +43,10 @@ class WhiteboardConfig:
     # Draw permission of a room until a host sets one: everyone, presenters or nobody.
     default_permission: str = field(default="everyone",
                                     metadata=choices("everyone", "presenters", "nobody"))
+    # The page a named board shows (scene units, as the browsers' board space): exports of a
+    # named board cover it, and anything drawn outside it.
+    board_width: int = field(default=1600, metadata=bounded(16, 100_000))
+    board_height: int = field(default=900, metadata=bounded(16, 100_000))
     # Largest side of an exported board PNG, in pixels.
     export_max_px: int = field(default=2048, metadata=bounded(64, 16384))
     # Width of an exported video layer when no snapshot is drawn under it, in pixels.

@@ -3,7 +3,8 @@
 Blocking work: callers run `render` in an executor. A video layer is drawn at the size of
 the video snapshot under it (or `export_width` x 9/16 without one): normalised point (x, y)
 lands on pixel (x * W, y * H) and widths are thousandths of H, as in the browsers. A named
-board is drawn over the bounding box of its elements, scaled to fit `export_max_px`.
+board is drawn over its page (`board_width` x `board_height` scene units) and anything drawn
+beyond it, scaled to fit `export_max_px`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ BOARD_BACKGROUND = (255, 255, 255)
 VIDEO_BACKGROUND = (32, 32, 32)
 HIGHLIGHTER_ALPHA = 0.35
 STICKY_TEXT = (36, 31, 27)  # BGR of #1b1f24
-EMPTY_BOARD = (640, 360)
 MARGIN = 20  # scene units around a board's elements
 FONT_PATHS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
               "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -62,13 +62,15 @@ def render_video_layer(elements: Sequence[Element], frame: np.ndarray | None,
     return canvas
 
 
-def render_board(elements: Sequence[Element], max_px: int) -> np.ndarray:
-    """A named board over the bounding box of its elements, at most max_px a side."""
+def render_board(elements: Sequence[Element], max_px: int,
+                 page: tuple[int, int] = (1600, 900)) -> np.ndarray:
+    """A named board: its page (0, 0)-(page) and whatever is drawn beyond it, scaled to at
+    most max_px a side."""
     live = [e for e in elements if not e.get("deleted")]
+    x0, y0, x1, y1 = 0.0, 0.0, float(page[0]), float(page[1])
     box = bounding_box(live)
-    if box is None:
-        return np.full((EMPTY_BOARD[1], EMPTY_BOARD[0], 3), BOARD_BACKGROUND, np.uint8)
-    x0, y0, x1, y1 = box
+    if box is not None:
+        x0, y0, x1, y1 = min(x0, box[0]), min(y0, box[1]), max(x1, box[2]), max(y1, box[3])
     span_w, span_h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
     scale = min(1.0, max_px / max(span_w, span_h))
     w, h = max(1, math.ceil(span_w * scale)), max(1, math.ceil(span_h * scale))

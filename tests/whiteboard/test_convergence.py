@@ -25,10 +25,24 @@ CONFIG = WhiteboardConfig()
 WRITERS = 3
 
 
+class ClientScene(Scene):
+    """A browser's copy: the merge rule, except that a server copy equal in version and
+    nonce to the held one replaces it (docs/protocol.md: the same change, the server's
+    word), which settles two writers who drew the same version and nonce by chance."""
+
+    def merge_server(self, element: dict[str, Any]) -> None:
+        current = self.elements.get(element["id"])
+        if current is not None and current["version"] == element["version"] and \
+                current["version_nonce"] == element["version_nonce"]:
+            self.elements[element["id"]] = element
+        else:
+            self.apply(element)
+
+
 class Writer:
     def __init__(self, n: int) -> None:
         self.actor = Actor(f"p_writer{n}", f"W{n}")
-        self.replica = Scene()
+        self.replica = ClientScene()
         self.outbox: list[dict[str, Any]] = []
         self.inbox: list[list[dict[str, Any]]] = []
         self.made = 0
@@ -48,7 +62,8 @@ class Writer:
         elif choice in ("change", "erase"):
             current = self.replica.elements[data.draw(st.sampled_from(existing))]
             changed = {**current, "version": current["version"] + 1,
-                       "version_nonce": rng.randint(0, 5),  # small: equal-version ties happen
+                       # a small range: equal versions, and equal nonces too, do happen
+                       "version_nonce": rng.randint(0, 5),
                        "points": [[rng.randint(0, 99), rng.randint(0, 99)]],
                        "deleted": choice == "erase"}
             self._local(changed)
@@ -62,7 +77,7 @@ class Writer:
     def receive(self, data: st.DataObject) -> None:
         batch = self.inbox.pop(data.draw(st.integers(0, len(self.inbox) - 1)))
         for element in batch:
-            self.replica.apply(element)
+            self.replica.merge_server(element)
 
 
 def state(scene: Scene) -> dict[str, tuple[Any, ...]]:

@@ -86,10 +86,10 @@ async def test_png_of_a_board_shows_its_marks(local: LocalServer) -> None:
     async with local.http.get(local.base_url + f"{base}/main.png", headers=host) as response:
         assert response.status == 200 and response.content_type == "image/png"
         image = cv2.imdecode(np.frombuffer(await response.read(), np.uint8), cv2.IMREAD_COLOR)
-    # bounding box (points +- width/2 + 20 margin): x -25..425 (line), y -24..325 (rect top,
-    # line bottom); drawn at scale 1, so scene (x, y) is pixel (x + 25, y + 24)
+    # the page 1600 x 900 and beyond it (points +- width/2 + 20 margin) x from -25 (line),
+    # y from -24 (rectangle); drawn at scale 1: scene (x, y) is pixel (x + 25, y + 24)
     h, w = image.shape[:2]
-    assert (w, h) == (450, 349)
+    assert (w, h) == (1625, 924)
     assert tuple(image[24 + 100, 25 + 0]) == (255, 0, 0)  # left edge of the blue rectangle
     assert tuple(image[24 + 300, 25 + 200]) == (0, 0, 255)  # the red line
     assert tuple(image[24 + 100, 25 + 300]) == (255, 255, 255)  # inside: background
