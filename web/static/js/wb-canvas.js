@@ -1,7 +1,8 @@
 // One drawing surface: a transparent canvas over a host element (the board's page or a video
 // tile) that shows one board's scene, streams this user's gestures through wb-sync, and
 // shows who made a mark on hover. Rendering is incremental: committed elements are drawn
-// once into a cache canvas; each animation frame only composites the cache with in-progress
+// once into a cache canvas (new marks on top are added to it; only erasures, reordering or a
+// new size redraw it all); each animation frame only composites the cache with in-progress
 // strokes (ours and others') and laser trails, and only when something changed.
 import { FrameMapper, VIDEO_SPACE, distToEllipse, distToPolyline, distToRectOutline, frameRect, insideBox } from "./wb-geom.js";
 import { LASER_FADE_MS, boxPx, drawElement, drawLaser, fontPx } from "./wb-render.js";
@@ -37,8 +38,11 @@ export class Surface {
     this.gesture = null;
     this.interactive = false;
     this.cacheStale = true;
+    this.cacheFull = true; // the next cache draw must start from scratch
+    this.cached = []; // [id, version] of the scene's visible elements in the cache, in order
+    this.cacheView = "";
     this.frameRequested = false;
-    this.offScene = this.scene.onChange(() => this.invalidate());
+    this.offScene = this.scene.onChange(() => this.invalidate(false));
     this.resizer = new ResizeObserver(() => this.invalidate());
     this.resizer.observe(host);
     this.bindPointer();
@@ -61,8 +65,10 @@ export class Surface {
   }
 
   // --- rendering
-  invalidate() {
+  /** full: the cache must be redrawn from scratch (else new marks on top are just added). */
+  invalidate(full = true) {
     this.cacheStale = true;
+    if (full) this.cacheFull = true;
     this.requestFrame();
   }
 
@@ -109,19 +115,39 @@ export class Surface {
   }
 
   drawCache(mapper, w, h, dpr) {
-    this.cache.width = w;
-    this.cache.height = h;
+    const visible = this.scene.visible();
+    const view = JSON.stringify([w, h, dpr, mapper.rect, mapper.mirror]);
     const ctx = this.cache.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    if (this.paper) {
-      // The board's page: the frame's area, so the letterboxing around it stays visible.
-      ctx.fillStyle = this.paper;
-      ctx.fillRect(mapper.rect.x, mapper.rect.y, mapper.rect.w, mapper.rect.h);
+    let from = 0;
+    if (this.cacheFull || view !== this.cacheView || !this.onlyAdded(visible)) {
+      this.cache.width = w; // also clears it
+      this.cache.height = h;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      if (this.paper) {
+        // The board's page: the frame's area, so the letterboxing around it stays visible.
+        ctx.fillStyle = this.paper;
+        ctx.fillRect(mapper.rect.x, mapper.rect.y, mapper.rect.w, mapper.rect.h);
+      }
+    } else {
+      from = this.cached.length; // the rest are new marks on top of everything drawn
     }
-    for (const element of this.scene.visible()) {
-      if (!this.drafts.has(element.id)) drawElement(ctx, mapper, element);
+    let skipped = false;
+    for (const element of visible.slice(from)) {
+      // An element still shown as a draft is drawn with the drafts; a later full redraw
+      // puts it in the cache.
+      if (this.drafts.has(element.id)) skipped = true;
+      else drawElement(ctx, mapper, element);
     }
+    this.cached = visible.map((e) => [e.id, e.version]);
+    this.cacheView = view;
+    this.cacheFull = skipped;
     this.cacheStale = false;
+  }
+
+  /** The cache holds exactly the bottom of `visible`: only new marks went on top since. */
+  onlyAdded(visible) {
+    if (visible.length < this.cached.length) return false;
+    return this.cached.every(([id, version], i) => visible[i].id === id && visible[i].version === version);
   }
 
   // --- remote input (from wb-sync)
@@ -131,7 +157,7 @@ export class Surface {
   }
 
   remoteDraftEnd(id) {
-    if (this.drafts.delete(id)) this.invalidate();
+    if (this.drafts.delete(id)) this.invalidate(false);
   }
 
   remoteLaser(participantId, points, color) {
@@ -215,7 +241,7 @@ export class Surface {
       this.drafts.delete(g.draft.id);
       if (element) this.sync.add(this.boardId, element);
       else this.sync.cancel(this.boardId, g.draft.id);
-      this.invalidate();
+      this.invalidate(false);
     } else if (g.kind === "place") {
       this.openEditor(g, this.localPoint(e, this.gestureMapper).px);
     }

@@ -61,6 +61,7 @@ function debugHelpers(ctx, extra) {
     /** Others' strokes shown while still being drawn, and laser points received. */
     wbDrafts: () => [...sync.remoteDrafts.entries()].map(([id, d]) => ({ id, boardId: d.boardId, points: d.element.points.length })),
     wbLaserPoints: () => sync.laserPointsSeen,
+    wbLiveTimes: () => ({ sent: Object.fromEntries(sync.liveTimes.sent), received: Object.fromEntries(sync.liveTimes.received) }),
     wbSetTool: (changes) => tools.set(changes),
     ...extra,
   };

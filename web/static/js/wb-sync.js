@@ -39,9 +39,13 @@ export class WhiteboardSync {
     this.roomId = null;
     this.restToken = null;
     this.flushTimer = null;
+    this.lastFlushAt = -Infinity;
     this.liveSeq = 0;
     this.opSeq = 0;
     this.laserPointsSeen = 0;
+    // Wall-clock ms when our strokes were first queued / others' first arrived (by stroke id),
+    // so a test can tell the live delay between two pages of one machine.
+    this.liveTimes = { sent: new Map(), received: new Map() };
     this.sweeper = setInterval(() => this.sweepDrafts(), 1000);
   }
 
@@ -177,6 +181,7 @@ export class WhiteboardSync {
 
   // --- live: in-progress strokes and laser points
   progress(boardId, draft, points) {
+    if (!this.strokes.has(draft.id)) note(this.liveTimes.sent, draft.id);
     const entry = this.strokes.get(draft.id) || { boardId, draft, points: [], started: false, done: false };
     entry.points.push(...points);
     this.strokes.set(draft.id, entry);
@@ -204,13 +209,16 @@ export class WhiteboardSync {
     this.scheduleFlush();
   }
 
+  /** Leading-edge throttle: the first points go out at once, then one batch per LIVE_MS. */
   scheduleFlush() {
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), LIVE_MS);
+    const wait = Math.max(0, this.lastFlushAt + LIVE_MS - performance.now());
+    this.flushTimer = setTimeout(() => this.flush(), wait);
   }
 
   flush() {
     this.flushTimer = null;
+    this.lastFlushAt = performance.now();
     for (const [boardId, tombstones] of this.erasing) this.op(boardId, { op: "upsert", elements: [...tombstones.values()] });
     this.erasing.clear();
     const boards = new Set([...[...this.strokes.values()].map((s) => s.boardId), ...this.lasers.keys()]);
@@ -310,6 +318,7 @@ export class WhiteboardSync {
     if (this.scene(boardId).get(stroke.id)) return; // the finished element is here already
     let draft = this.remoteDrafts.get(stroke.id);
     if (!draft) {
+      note(this.liveTimes.received, stroke.id);
       draft = { boardId, at: 0, element: { id: stroke.id, type: stroke.type, color: stroke.color, width: stroke.width, opacity: stroke.opacity, points: [] } };
       this.remoteDrafts.set(stroke.id, draft);
     }
@@ -348,4 +357,10 @@ export class WhiteboardSync {
     clearInterval(this.sweeper);
     clearTimeout(this.flushTimer);
   }
+}
+
+/** Remember when (wall clock, ms) an id was first seen; the last 100 are kept. */
+function note(times, id) {
+  times.set(id, performance.timeOrigin + performance.now());
+  if (times.size > 100) times.delete(times.keys().next().value);
 }
