@@ -10,6 +10,9 @@ import { LASER_COLOR } from "./wb-sync.js";
 import { Gesture } from "./wb-tools.js";
 
 const HIT_TOLERANCE_PX = 6;
+// The server's default max_points_per_element is 2000: a longer scribble is kept as several
+// strokes that join end to start.
+const MAX_STROKE_POINTS = 1500;
 
 function el(tag, className) {
   const node = document.createElement(tag);
@@ -226,6 +229,7 @@ export class Surface {
     if (!added.length) return;
     if (g.kind === "draw") {
       this.sync.progress(this.boardId, g.draft, added);
+      if (g.draft.points.length >= MAX_STROKE_POINTS) this.splitStroke(g);
       this.requestFrame();
     } else if (g.kind === "laser") {
       this.laserPoints(added);
@@ -245,6 +249,16 @@ export class Surface {
     } else if (g.kind === "place") {
       this.openEditor(g, this.localPoint(e, this.gestureMapper).px);
     }
+  }
+
+  /** Keep a long freehand stroke and go on with a new one from its last point. */
+  splitStroke(g) {
+    const last = g.draft.points[g.draft.points.length - 1];
+    this.drafts.delete(g.draft.id);
+    this.sync.add(this.boardId, g.finish());
+    this.gesture = new Gesture(this.tools, last, { space: this.space, aspect: g.aspect });
+    this.drafts.set(this.gesture.draft.id, this.gesture.draft);
+    this.sync.progress(this.boardId, this.gesture.draft, this.gesture.draft.points.slice());
   }
 
   cancelGesture() {
