@@ -63,12 +63,14 @@ def _wait_port(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def start_server(workdir: Path, tick_ms: int) -> tuple[list[subprocess.Popen[bytes]], str]:
+def start_server(workdir: Path, tick_ms: int, aof: bool = True
+                 ) -> tuple[list[subprocess.Popen[bytes]], str]:
     redis_port, http_port = _port(), _port()
     (workdir / "redis").mkdir()
     redis_proc = subprocess.Popen(
         ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir",
-         str(workdir / "redis"), "--appendonly", "yes", "--appendfsync", "everysec",
+         str(workdir / "redis"), "--appendonly", "yes" if aof else "no",
+         "--appendfsync", "everysec",
          "--save", ""], stdout=subprocess.DEVNULL)
     _wait_port(redis_port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")} | {
@@ -235,10 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--tick-ms", type=int, default=20, help="whiteboard.tick_ms")
     parser.add_argument("--seconds", type=float, default=0.0)
+    parser.add_argument("--no-aof", action="store_true",
+                        help="Redis without its append-only file (to tell disk waits apart)")
     args = parser.parse_args(argv)
     seconds = args.seconds or (5.0 if args.quick else 20.0)
     with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
-        procs, base = start_server(Path(tmp), args.tick_ms)
+        procs, base = start_server(Path(tmp), args.tick_ms, aof=not args.no_aof)
         try:
             result = asyncio.run(run(base, procs[0].pid, args.participants, seconds))
         finally:
@@ -246,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                 proc.terminate()
             for proc in procs:
                 proc.wait(timeout=20)
-    result |= {"tick_ms": args.tick_ms, "quick": args.quick, "cpus": os.cpu_count(),
+    result |= {"tick_ms": args.tick_ms, "quick": args.quick, "redis_aof": not args.no_aof,
+               "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
                "target_live_p99_ms": TARGET_P99_MS,
                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     out = ROOT / "bench" / "results" / f"whiteboard-{time.strftime('%Y-%m-%d-%H%M%S')}.json"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from signaling.errors import SignalingError
+
 from whiteboard.board import Board
 from whiteboard.config import WhiteboardConfig
 from whiteboard.service import RoomBoards
@@ -25,6 +27,7 @@ class WhiteboardNode:
         self.store = BoardStore(node.services.store.redis)
         self.rooms: dict[str, RoomBoards] = {}
         self._locks: dict[str, asyncio.Lock] = {}  # one per room id, never many
+        self._closed = False  # the node is stopping: nothing new is loaded or accepted
 
     @classmethod
     def of(cls, node: Node) -> WhiteboardNode:
@@ -38,6 +41,8 @@ class WhiteboardNode:
         held = self.rooms.get(room.room_id)
         if held is not None and held.room is room:
             return held
+        if self._closed:
+            raise SignalingError("unavailable", "the server is shutting down")
         async with self._lock(room.room_id):
             held = self.rooms.get(room.room_id)
             if held is not None and held.room is room:
@@ -56,6 +61,7 @@ class WhiteboardNode:
                 await self._close(held)
 
     async def close(self) -> None:
+        self._closed = True
         for boards in list(self.rooms.values()):
             await self.close_room(boards.room)
 

@@ -1,10 +1,10 @@
 """The whiteboards of one open room, and of every open room on this node.
 
 `RoomBoards` is the authority for its room's boards while the room is open on this node:
-operations are checked and applied in memory at once (one event loop, so no locks), then a
-tick (`tick_ms`) writes the queued log entries to Redis in one pipeline and only then sends
-the coalesced `wb_elements` and the senders' `wb_ack`s. Live strokes go out on the same tick
-without being stored.
+operations are checked and applied in memory at once (one event loop, so no locks). A tick
+(at most one per `tick_ms`) sends the coalesced live strokes (never stored) and hands the
+operations queued since the last tick to the writer, which stores their log entries in Redis
+in one pipeline and only then sends the coalesced `wb_elements` and the senders' `wb_ack`s.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class RoomBoards:
         self._pending = _Pending([], {}, [])
         self._live = LiveBuffer()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._writes: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
 
     async def load(self) -> None:
@@ -71,7 +72,8 @@ class RoomBoards:
         perms = await self.store.permissions(self.room_id)
         if perms is not None:
             self.permissions = Permissions.parse(perms)
-        self._task = asyncio.create_task(self._run(), name=f"whiteboard-{self.room_id}")
+        self._tasks = [asyncio.create_task(self._run(), name=f"whiteboard-{self.room_id}"),
+                       asyncio.create_task(self._write(), name=f"wb-writer-{self.room_id}")]
 
     # reading
     def state_messages(self, participant_id: str, grants: Collection[str]) -> list[dict[str, Any]]:
@@ -95,6 +97,7 @@ class RoomBoards:
     def run_op(self, actor: Actor, grants: Collection[str], board_id: str,
                payload: dict[str, Any], reply: Send) -> OpResult:
         """Check and apply one operation; `reply` gets its `wb_ack` once it is stored."""
+        self._open()
         ref = parse_board_id(board_id)
         self.permissions.require(actor.id, grants)
         op = Checker(self.config, ref).op(payload, actor.id)
@@ -119,6 +122,7 @@ class RoomBoards:
         return result
 
     def live(self, actor: Actor, grants: Collection[str], msg: dict[str, Any]) -> None:
+        self._open()
         ref = parse_board_id(msg.get("board_id"))
         self.permissions.require(actor.id, grants)
         live = Checker(self.config, ref).live(msg)
@@ -137,6 +141,10 @@ class RoomBoards:
                 member.send({"type": "wb_permissions", **perms.json(),
                              "can_draw": perms.can_draw(member.id, member.record.grants)})
         return perms
+
+    def _open(self) -> None:
+        if self._closed:
+            raise SignalingError("unavailable", "the room's whiteboards are closing")
 
     def _board(self, ref: BoardRef) -> tuple[Board, bool]:
         board = self.boards.get(ref.board_id)
@@ -172,10 +180,12 @@ class RoomBoards:
         for element in applied:
             changed[element["id"]] = element
 
-    # the tick
+    # the tick (live fan-out) and the writer (Redis, then fan-out of stored changes)
     async def _run(self) -> None:
-        """Flush at most once per tick: at once when the last flush is a tick old (an idle
-        board adds no delay), else at the next tick (a busy one is coalesced)."""
+        """Tick at most once per `tick_ms`: at once when the last tick is a tick old (an
+        idle board adds no delay), else at the next one (a busy board is coalesced). Live
+        strokes go out here; operations go to the writer, so a slow Redis never holds up
+        live strokes."""
         loop = asyncio.get_running_loop()
         period = self.config.tick_ms / 1000
         last = -period
@@ -187,22 +197,43 @@ class RoomBoards:
             self._wake.clear()
             last = loop.time()
             try:
-                await self.flush(retries=CLOSE_RETRIES if self._closed else None)
+                self.tick()
             except Exception:
-                log.exception("whiteboard %s: flush failed", self.room_id)
+                log.exception("whiteboard %s: tick failed", self.room_id)
             if self._closed:
+                self._writes.put_nowait(None)
                 return
 
-    async def flush(self, retries: int | None = None) -> None:
-        """Send live strokes, store queued operations, then send what they changed."""
+    def tick(self) -> None:
         self._send_live()
         pending, self._pending = self._pending, _Pending([], {}, [])
+        if pending.entries or pending.acks:
+            self._writes.put_nowait(pending)
+
+    async def _write(self) -> None:
+        while True:
+            pending = await self._writes.get()
+            if pending is None:
+                return
+            try:
+                await self.store_and_send(pending, CLOSE_RETRIES if self._closed else None)
+            except Exception:
+                log.exception("whiteboard %s: storing operations failed", self.room_id)
+
+    async def flush(self) -> None:
+        """Everything queued, now: live strokes sent, operations stored and sent."""
+        self._send_live()
+        pending, self._pending = self._pending, _Pending([], {}, [])
+        await self.store_and_send(pending, CLOSE_RETRIES)
+
+    async def store_and_send(self, pending: _Pending, retries: int | None) -> None:
+        """Store the operations, then send what they changed and the senders' acks."""
         if pending.entries:
             await self._append(pending.entries, retries)
+        seqs = {e.board_id: e.seq for e in pending.entries}
         for board_id, elements in pending.changed.items():
-            board = self.boards.get(board_id)
-            seq = board.seq if board is not None else 0
-            self.room.broadcast({"type": "wb_elements", "board_id": board_id, "seq": seq,
+            self.room.broadcast({"type": "wb_elements", "board_id": board_id,
+                                 "seq": seqs.get(board_id, 0),
                                  "elements": list(elements.values())})
         for send, ack in pending.acks:
             send(ack)
@@ -218,6 +249,8 @@ class RoomBoards:
                 attempt += 1
                 log.exception("whiteboard %s: cannot store %d operations (attempt %d)",
                               self.room_id, len(entries), attempt)
+                if self._closed:  # the room is going: do not wait for Redis for ever
+                    retries = CLOSE_RETRIES if retries is None else retries
                 if retries is not None and attempt > retries:
                     raise
                 await asyncio.sleep(RETRY_S)
@@ -259,9 +292,10 @@ class RoomBoards:
         """The room closes here: store and snapshot everything, stop the tick."""
         self._closed = True
         self._wake.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         try:
+            await self.flush()  # anything a handler queued while the tasks wound down
             await self._snapshots(force=True)
         except Exception:
-            log.exception("whiteboard %s: final snapshot failed", self.room_id)
+            log.exception("whiteboard %s: final flush failed", self.room_id)
