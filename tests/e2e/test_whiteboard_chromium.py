@@ -317,6 +317,17 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
     wall.page.mouse.move(*on_page(wall_rect, *edge))
     wall.wait_until(f"document.querySelector('{on_wall} .wb-tooltip:not([hidden])')?.textContent === 'By Alice'", "the author on hover", 5)
 
+    # The wall's operator underlines something on the same picture (a wall tile is draggable
+    # for the layout; drawing on it must not drag it).
+    wall.page.click(f"{on_wall} .wb-annotate-button")
+    pick(wall, "pen", ".wb-annotate-bar")
+    drag(wall, f"{on_wall} canvas.wb-canvas", [(0.2, 0.8), (0.3, 0.82), (0.4, 0.8)])
+    wall.wait_for(lambda: len(server_scene(server, room, board)) == 2, "the wall's stroke stored", 10)
+    both = server_scene(server, room, board)
+    assert by_type(both)["pen"]["author_name"] == "Ops (wall)"
+    for person in (alice, bob, wall):
+        person.wait_for(lambda: scene(person, board) == both, f"{person.name} holding both marks", 10)
+
     # Exports: the layer over a snapshot of the video, and every board as a PDF.
     alice.page.click(f"{bar} [data-wb-action=png]")
     alice.wait_until("commandpost.wbExport()?.status === 200 && commandpost.wbExport().kind === 'png'", "PNG export", 20)
@@ -333,11 +344,13 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
     alice.page.screenshot(path=str(artifacts / "meeting-layer.png"))
     wall.page.screenshot(path=str(artifacts / "wall-layer.png"))
 
-    # Ctrl+Z while drawing on the layer takes the box back, for everyone.
+    # Ctrl+Z while drawing on the layer takes back Alice's box, not the wall's stroke.
+    bob.page.keyboard.press("Escape")
     alice.page.keyboard.press("Control+z")
-    alice.wait_for(lambda: server_scene(server, room, board) == [], "the box undone", 10)
+    alice.wait_for(lambda: [e["type"] for e in server_scene(server, room, board)] == ["pen"], "the box undone", 10)
+    rest_of_it = server_scene(server, room, board)
     for person in (alice, bob, wall):
-        person.wait_for(lambda: scene(person, board) == [], f"{person.name}: the layer empty again", 10)
+        person.wait_for(lambda: scene(person, board) == rest_of_it, f"{person.name}: only the wall's stroke left", 10)
     alice.page.keyboard.press("Escape")
     assert not alice.page.is_visible(bar), "Escape did not end drawing on the tile"
 

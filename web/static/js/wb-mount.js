@@ -9,8 +9,8 @@ import { MAIN_BOARD, WhiteboardSync } from "./wb-sync.js";
 import { ToolState } from "./wb-tools.js";
 
 /** What both pages share: sync, tools, exports and the toolbar actions. */
-function core({ i18n, notify, selfId, nameOf, isHost, changed, joinToken }) {
-  const sync = new WhiteboardSync({ i18n, notify, selfId, nameOf, changed: () => changed() });
+function core({ i18n, notify, selfId, nameOf, isHost, changed, joinToken, refusedOp }) {
+  const sync = new WhiteboardSync({ i18n, notify, selfId, nameOf, changed: () => changed(), refusedOp });
   const tools = new ToolState();
   const exports = new WbExports(sync, notify, joinToken);
   const ctx = {
@@ -135,6 +135,8 @@ export function mountWallWhiteboard({ i18n, notify, tiles, barBefore, session, n
     nameOf,
     isHost: () => grants.includes("admin"),
     joinToken,
+    // The meeting page shows every server error already; the wall only logs them.
+    refusedOp: (msg) => notify("wb.refused", { reason: msg.message || msg.code }, "error"),
     changed: () => {
       layers?.scan();
       layers?.render();
