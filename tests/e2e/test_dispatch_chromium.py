@@ -194,6 +194,8 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     assert [t["title"] for t in listed["tasks"]] == ["Smoke from the roof"]
     wall.wait_for(lambda: any(m["kind"] == "incident" and m["name"] == "Smoke from the roof"
                               for m in wall.js("commandpost.map().markers")), "the incident on the map", 5)
+    # The member's phone is on the map under its unit's name too.
+    assert any(m["name"] == "Wang Qiang · Engine 7" for m in wall.js("commandpost.map().markers"))
 
     # An alert to one unit reaches its phone (beep and notice).
     wall.page.click("#dispatch-alert")

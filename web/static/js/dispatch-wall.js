@@ -155,7 +155,10 @@ export class WallDispatch {
     this.state = "loading";
     this.renderStatus();
     try {
-      if (!this.token) this.token = (await this.api.operatorToken(this.operator || "wall")).token;
+      if (!this.token) {
+        this.token = (await this.api.operatorToken(this.operator || "wall")).token;
+        this.minted = true;
+      }
       const me = await this.api.me();
       if (me.role !== "operator") throw Object.assign(new Error(this.i18n.t("dispatch.notOperator")), { code: "forbidden" });
       storageSet(sessionStorage, TOKEN_KEY, this.token);
@@ -173,6 +176,18 @@ export class WallDispatch {
     this.state = "unavailable";
     this.problem = message || code;
     this.renderStatus();
+    // A wall runs for days, longer than an operator token lives: a token we made (or one kept
+    // from an earlier load of this tab) is made again, at most once a minute.
+    const renewable = this.minted || storageGet(sessionStorage, TOKEN_KEY) === this.token;
+    if (renewable && (code === "token_expired" || code === "auth_failed") && !this.renewTimer) {
+      this.renewTimer = setTimeout(() => {
+        this.renewTimer = null;
+        this.token = null;
+        this.state = "idle";
+        this.start();
+      }, Date.now() - (this.renewedAt || 0) > 60000 ? 0 : 60000);
+      this.renewedAt = Date.now();
+    }
   }
 
   /** Everything from REST: at start and after every (re)subscription, which may follow an outage. */

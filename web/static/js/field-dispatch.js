@@ -147,6 +147,12 @@ export class FieldDispatch {
 
   subscribed(msg) {
     this.model.setServerNow(msg.now);
+    if (!this.me && msg.member_id) {
+      // `GET /me` failed at load (no network then): the subscription says who we are.
+      this.me = { memberId: msg.member_id, unitId: msg.unit_id ?? null, name: "", unitName: "" };
+      this.error = null;
+      this.renderHeader();
+    }
     for (const task of msg.tasks || []) this.model.put("tasks", taskRecord(task));
     for (const alert of msg.alerts || []) this.alerts.some((a) => a.alert_id === alert.alert_id) || this.alerts.push(alert);
     // Back after an outage: what changed meanwhile (reassigned away, closed) comes by REST.
