@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from test_phone import LAYOUT_PROBLEMS, MIN_TOUCH_PX
 
 pytestmark = pytest.mark.slow
 
@@ -179,6 +180,7 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people, art
         person.wait_for(lambda: rgb_at(person, PANEL_CANVAS, *board_to_page(person, *sticky_middle)) == STICKY_RGB,
                         "the sticky note painted", 5)
     carol.page.screenshot(path=str(artifacts / "phone-board.png"))
+    assert carol.js(LAYOUT_PROBLEMS, MIN_TOUCH_PX) == [], "the board does not fit a phone"
     alice.page.screenshot(path=str(artifacts / "laptop-board.png"))
 
     # Undo takes back Bob's last mark (the sticky note) everywhere, and nothing of Alice's.
