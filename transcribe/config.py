@@ -40,7 +40,7 @@ class TranscribeConfig:
     # A worker renews its claim on each running job this often (s); below claim_idle_s.
     heartbeat_s: float = field(default=2.0, metadata=bounded(0.1, 600))
     # Leave a room (job done) when it had no visible participant for this long (s).
-    idle_stop_s: float = field(default=30.0, metadata=bounded(0.5, 86400))
+    idle_stop_s: float = field(default=15.0, metadata=bounded(0.5, 86400))
     # A speaker whose audio stops for this long has its utterance finalised (s).
     silence_flush_s: float = field(default=1.0, metadata=bounded(0.1, 60))
     # Audio handed to the recogniser at once (ms): smaller gives faster partials, more calls.
