@@ -147,9 +147,8 @@ def draw_arrow(canvas: np.ndarray, start: tuple[int, int], end: tuple[int, int],
     angle = math.atan2(end[1] - start[1], end[0] - start[0])
     head = max(10, thickness * 4)
     wing = math.pi / 7
-    tip = np.array([end,
-                    (end[0] - head * math.cos(angle - wing), end[1] - head * math.sin(angle - wing)),
-                    (end[0] - head * math.cos(angle + wing), end[1] - head * math.sin(angle + wing))],
+    tip = np.array([end] + [(end[0] - head * math.cos(angle + side * wing),
+                             end[1] - head * math.sin(angle + side * wing)) for side in (-1, 1)],
                    np.int32)
     cv2.fillPoly(canvas, [tip], color, cv2.LINE_AA)
 
