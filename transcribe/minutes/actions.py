@@ -130,7 +130,8 @@ class ActionFinder:
         for _, _, name in self.book.find(sent.text):
             if name != speaker:
                 return name
-        for other in sentences[i + 1: i + 4]:
+        # Whoever answers; at the end of a meeting, whoever spoke last before.
+        for other in sentences[i + 1: i + 4] + sentences[max(0, i - 3): i][::-1]:
             if other.speaker != sent.speaker:
                 return self.book.canonical(other.speaker) or other.speaker
         return None

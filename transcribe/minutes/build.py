@@ -35,7 +35,8 @@ def build_minutes(transcript: Transcript, rules: Rules, options: Options = Optio
     book = NameBook(names, rules)
     decisions = DecisionFinder(rules).find(sentences, [set(w) for w in words])
     actions = ActionFinder(rules, book, transcript.started_at).find(sentences)
-    top = keywords(words, rules, options.keywords)
+    skip = frozenset(p for alias in book.aliases for p in alias.split())
+    top = keywords(words, rules, options.keywords, skip)
     link = Linker(transcript)
     limit = max(3, min(options.summary_sentences, 2 + len(sentences) // 25))
     summary = summarise(sentences, [set(w) for w in words], limit)
@@ -55,7 +56,7 @@ def build_minutes(transcript: Transcript, rules: Rules, options: Options = Optio
         "decisions": [_decision(n, d, link) for n, d in enumerate(decisions)],
         "action_items": [_action(n, a, link) for n, a in enumerate(actions)],
         "keywords": top,
-        "chapters": _chapters(sentences, words, rules, link),
+        "chapters": _chapters(sentences, words, rules, link, skip),
         "transcript": [{"id": s.id, "speaker": s.speaker, "speaker_id": s.speaker_id or None,
                         "start_ms": s.start_ms, "end_ms": s.end_ms, "text": s.text}
                        for s in transcript.segments],
@@ -143,7 +144,7 @@ def _action(n: int, a: ActionItem, link: Linker) -> dict[str, Any]:
 
 
 def _chapters(sentences: list[Sentence], words: list[list[str]], rules: Rules,
-              link: Linker) -> list[dict[str, Any]]:
+              link: Linker, skip: frozenset[str]) -> list[dict[str, Any]]:
     if not sentences:
         return []
     cues = rules.phrases("topic", "cues")
@@ -153,7 +154,7 @@ def _chapters(sentences: list[Sentence], words: list[list[str]], rules: Rules,
     sep = str(rules.table("labels").get("keyword_separator", ", "))
     for n, begin in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(sentences)
-        top = keywords(words[begin:end], rules, 3)
+        top = keywords(words[begin:end], rules, 3, skip)
         first = sentences[begin]
         out.append({"id": f"c{n + 1}",
                     "title": sep.join(k["word"] for k in top) or clip(first.display, 40),

@@ -18,6 +18,7 @@ class Tokenizer:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._pos: Any = None
+        self._idf: tuple[dict[str, float], float] | None = None
         self._lock = threading.Lock()
 
     def _jieba(self) -> Any:
@@ -28,6 +29,17 @@ class Tokenizer:
                 jieba.setLogLevel(logging.WARNING)
                 self._pos = jieba.posseg.POSTokenizer(jieba.Tokenizer())
             return self._pos
+
+    def idf(self) -> tuple[dict[str, float], float] | None:
+        """jieba's IDF table and its median (for unseen words); ~1 s to read, so once."""
+        if self.kind != "jieba":
+            return None
+        with self._lock:
+            if self._idf is None:
+                from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+                loader = IDFLoader(DEFAULT_IDF)
+                self._idf = (loader.idf_freq, loader.median_idf)
+            return self._idf
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, part of speech) pairs; English words are tagged "x"."""

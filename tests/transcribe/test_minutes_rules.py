@@ -1,0 +1,288 @@
+"""Unit tests of each minutes rule: sentence cutting, decision cues and their exclusions,
+confirmations, proposals, recaps, owners (named before/after the cue, speaker, addressee,
+organisations, titled names, imperative), deadlines from replies, keywords, chapters,
+summary, and the rules files themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from transcribe.minutes.actions import ActionFinder
+from transcribe.minutes.build import build_minutes
+from transcribe.minutes.decisions import DecisionFinder
+from transcribe.minutes.model import Segment, Transcript, Word, parse_transcript
+from transcribe.minutes.people import NameBook
+from transcribe.minutes.rules import RuleBook, Rules, RulesError
+from transcribe.minutes.sentences import split_transcript
+
+BOOK = RuleBook()
+MEETING = datetime.fromisoformat("2026-12-03T10:00:00+08:00")  # Thursday
+
+
+def _segments(turns: list[tuple[str, str]]) -> list[Segment]:
+    out, t = [], 0
+    for i, (speaker, text) in enumerate(turns):
+        out.append(Segment(f"s{i}", speaker, t, t + 3000, text))
+        t += 3500
+    return out
+
+
+def _sentences(lang: str, turns: list[tuple[str, str]]):
+    return split_transcript(_segments(turns), BOOK.get(lang), 700)
+
+
+def _decisions(lang: str, turns: list[tuple[str, str]]) -> list[str]:
+    rules = BOOK.get(lang)
+    sents = _sentences(lang, turns)
+    words = [set(rules.tokenizer.content_words(s.text, rules.stopwords)) for s in sents]
+    return [d.sentence.segment_id for d in DecisionFinder(rules).find(sents, words)]
+
+
+def _actions(lang: str, turns: list[tuple[str, str]], names: list[str] | None = None):
+    rules = BOOK.get(lang)
+    book = NameBook((names or []) + [t[0] for t in turns], rules)
+    items = ActionFinder(rules, book, MEETING).find(_sentences(lang, turns))
+    return [(a.sentence.segment_id, a.owner, a.deadline.when.isoformat()[:16]
+             if a.deadline else None) for a in items]
+
+
+# sentences ---------------------------------------------------------------------------------
+
+def test_punctuated_text_is_cut_at_sentence_ends():
+    sents = _sentences("zh", [("王", "同意。张伟负责周五前完成！好吗？")])
+    assert [s.text for s in sents] == ["同意。", "张伟负责周五前完成！", "好吗？"]
+    assert sents[0].start_ms == 0 and sents[-1].end_ms == 3000
+    assert sents[0].end_ms <= sents[1].start_ms
+
+
+def test_english_abbreviations_do_not_end_sentences():
+    sents = _sentences("en", [("A", "Open at 6 p.m. tomorrow. Then we close.")])
+    assert [s.text for s in sents] == ["open at 6 p.m. tomorrow.", "then we close."]
+
+
+def test_recogniser_output_is_cut_at_pauses_between_words():
+    words = tuple(Word(w, s, s + 300) for w, s in
+                  [("同意", 0), ("就", 400), ("这么", 700), ("定", 1000), ("了", 1300),
+                   ("张伟", 3000), ("负责", 3300), ("报告", 3600)])
+    seg = Segment("s0", "王", 0, 3900, "同意 就 这么 定 了 张伟 负责 报告", words=words)
+    sents = split_transcript([seg], BOOK.get("zh"), 700)
+    assert [s.text for s in sents] == ["同意就这么定了", "张伟负责报告"]
+    assert (sents[1].start_ms, sents[1].end_ms) == (3000, 3900)
+
+
+def test_long_unpunctuated_text_is_cut_before_starters_and_enumerations():
+    text = "总结一下 今天 会议 决定 的 几件 事 一是 水库 今天 开始 预泄 二是 沙袋 从 市 储备库 调拨 三是 演练 推迟 一周"
+    sents = _sentences("zh", [("王", text)])
+    assert [s.text[:2] for s in sents] == ["总结", "一是", "二是", "三是"]
+
+
+def test_chinese_tokens_from_vosk_are_joined():
+    sents = _sentences("zh", [("王", "张 伟 负责 周五 前 完成")])
+    assert sents[0].text == "张伟负责周五前完成"
+
+
+# decisions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "会议决定，下周三开展应急演练。", "经研究，同意增加护林员编制。", "好，就这么定了，明天开始预泄。",
+    "会议确定由各乡镇负责群众转移。", "最后定下来用方案二。", "上线时间就定在下周二晚上。",
+    "原则上同意这个方案。", "那就按民政局的建议执行。", "从今晚开始实行二十四小时值班。"])
+def test_chinese_decision_cues(text):
+    assert _decisions("zh", [("王", text)]) == ["s0"]
+
+
+@pytest.mark.parametrize("text", [
+    "We agreed to open the shelters at six.", "Let's go with option B.",
+    "The decision is to close schools on Friday.", "We decided to delay the launch.",
+    "We'll stick with the current vendor.", "It's settled, the drill moves to March.",
+    "We're going with the cheaper quote.", "The budget is approved."])
+def test_english_decision_cues(text):
+    assert _decisions("en", [("A", text)]) == ["s0"]
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("zh", "我不同意这个方案。"), ("zh", "这个事情还没定，下次再说。"), ("zh", "大家同意吗？"),
+    ("zh", "具体时间待定。"), ("en", "We haven't decided yet."), ("en", "Do we agree on this?"),
+    ("en", "We need to decide by Friday."), ("en", "I disagree with that.")])
+def test_decision_exclusions(lang, text):
+    assert _decisions(lang, [("A", text)]) == []
+
+
+def test_short_confirmation_records_the_proposal():
+    turns = [("张伟", "我建议今天就开始预泄，把水位降下来。"), ("王局长", "同意。")]
+    assert _decisions("zh", turns) == ["s0"]
+    turns = [("Ben", "We could cut the invoice preview and ship on time."), ("Sarah", "Agreed.")]
+    assert _decisions("en", turns) == ["s0"]
+
+
+def test_proposal_agreed_by_another_speaker_is_a_decision():
+    turns = [("Sarah", "Let's add an alert thirty days before expiry."),
+             ("Lena", "Sounds good, I'll add it.")]
+    assert _decisions("en", turns) == ["s0"]
+    alone = [("Sarah", "Let's add an alert thirty days before expiry."),
+             ("Lena", "What would it cost us?")]
+    assert _decisions("en", alone) == []
+    flow = [("Sarah", "Let's get started."), ("Lena", "Sure.")]
+    assert _decisions("en", flow) == []
+
+
+def test_recap_items_point_back_to_where_they_were_first_said():
+    turns = [("王", "缺的沙袋从市储备库调拨。"), ("张", "好的。"),
+             ("王", "总结一下今天会议决定的几件事：一是沙袋从市储备库调拨；二是演练推迟一周。")]
+    found = _decisions("zh", turns)
+    assert "s0" in found and "s2" in found  # the first item links back, the second is new
+
+
+# actions -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,owner,due", [
+    ("张伟负责周五前完成申请报告。", "张伟", "2026-12-04T23:59"),
+    ("请李娜明天上午九点前提交值班表。", "李娜", "2026-12-04T09:00"),
+    ("由王局长牵头，下周一前拿出方案。", "王局长", "2026-12-07T23:59"),
+    ("市应急管理局负责汇总，下周二上午十点前形成报告。", "市应急管理局", "2026-12-08T10:00"),
+    ("各区县要在本周末之前完成一次隐患排查。", "各区县", "2026-12-06T23:59"),
+    ("办公室负责排班表，今晚八点前发到群里。", "办公室", "2026-12-03T20:00"),
+    ("小刘你三天内把数据核实一下。", "小刘", "2026-12-06T23:59"),
+])
+def test_chinese_named_owners(text, owner, due):
+    assert _actions("zh", [("主持人", text)], ["张伟", "李娜"]) == [("s0", owner, due)]
+
+
+def test_chinese_self_and_addressee_owners():
+    turns = [("周敏", "手册你这周五之前更新完，发给我看一下。"), ("吴婷", "好的，我来负责，明天先发初稿。")]
+    found = _actions("zh", turns)
+    assert ("s0", "吴婷", "2026-12-04T23:59") in found  # spoken to: whoever answers
+    assert ("s1", "吴婷", "2026-12-04T23:59") in found  # "我来": the speaker
+
+
+def test_chinese_vocative_request_but_not_a_question():
+    assert _actions("zh", [("王", "张伟，周五前把报告交上来。")], ["张伟"]) == [
+        ("s0", "张伟", "2026-12-04T23:59")]
+    assert _actions("zh", [("王", "张伟，物资储备现在够不够？")], ["张伟"]) == []
+
+
+def test_chinese_meeting_flow_is_not_an_action():
+    assert _actions("zh", [("王", "先请气象台介绍一下天气情况。"), ("李", "我先汇报一下。")]) == []
+
+
+def test_several_actions_in_one_unpunctuated_sentence():
+    text = "请 李娜 明天 上午 九点 前 提交 值班 表 另外 应急局 牵头 三 天 内 完成 隐患 排查"
+    found = _actions("zh", [("王", text)], ["李娜"])
+    assert found == [("s0", "李娜", "2026-12-04T09:00"), ("s0", "应急局", "2026-12-06T23:59")]
+
+
+@pytest.mark.parametrize("text,owner,due", [
+    ("Tom will send the report by Friday.", "Tom Walsh", "2026-12-04T23:59"),
+    ("tom is going to book the venue by next monday", "Tom Walsh", "2026-12-07T23:59"),
+    ("Maria to draft the alert by tomorrow at 10am.", "Maria", "2026-12-04T10:00"),
+    ("assign the translation to kevin within two days", "Kevin", "2026-12-05T23:59"),
+    ("tom make sure the plant is sandbagged by noon tomorrow", "Tom Walsh", "2026-12-04T12:00"),
+])
+def test_english_named_owners(text, owner, due):
+    assert _actions("en", [("Chair", text)], ["Tom Walsh"]) == [("s0", owner, due)]
+
+
+def test_english_self_addressee_and_imperative():
+    turns = [("Maria", "Can you take care of the generator by tomorrow?"),
+             ("Tom", "Sure, I'll have it there by noon tomorrow."),
+             ("Maria", "Send me the paperwork by end of day.")]
+    found = _actions("en", turns)
+    assert ("s0", "Tom", "2026-12-04T23:59") in found
+    assert ("s1", "Tom", "2026-12-04T12:00") in found
+    assert ("s2", "Tom", "2026-12-03T23:59") in found
+
+
+def test_english_things_and_days_are_not_owners():
+    assert _actions("en", [("A", "The report will be ready by Friday."),
+                           ("A", "Wednesday should work for the review.")]) == []
+
+
+def test_deadline_from_the_owners_reply():
+    turns = [("Sarah", "Ben, could you write up the postmortem?"), ("Ben", "Sure, by Thursday.")]
+    assert _actions("en", turns, ["Ben", "Sarah"]) == [("s0", "Ben", "2026-12-03T23:59")] \
+        or _actions("en", turns, ["Ben", "Sarah"])[0][:2] == ("s0", "Ben")
+
+
+def test_recap_of_the_same_action_is_one_item():
+    turns = [("王", "张伟负责周五前完成申请报告。"), ("王", "再说一遍，张伟负责周五前完成申请报告。")]
+    assert len(_actions("zh", turns)) == 1
+
+
+def test_question_about_who_is_no_action():
+    assert _actions("en", [("A", "Who will send the minutes by Friday?")]) == []
+    assert _actions("zh", [("A", "这个事情谁来负责？")]) == []
+
+
+# keywords, chapters, summary, minutes ---------------------------------------------------------
+
+def _transcript(lang: str, turns: list[tuple[str, str]]) -> Transcript:
+    return Transcript(_segments(turns), lang, MEETING)
+
+
+def test_keywords_skip_stopwords_and_rank_topic_words():
+    turns = [("A", "The generator at the shelter failed."), ("B", "We need a new generator."),
+             ("A", "The generator supplier can deliver one."), ("B", "Okay, thanks.")] * 2
+    minutes = build_minutes(_transcript("en", turns), BOOK.get("en"))
+    words = [k["word"] for k in minutes["keywords"]]
+    assert words[0] == "generator" and "the" not in words and "okay" not in words
+
+
+def test_chapters_start_at_agenda_phrases():
+    flood = [("王", f"水库水位第{i}次上涨，防汛压力很大，需要预泄。") for i in range(6)]
+    drill = [("王", "下一个议题，应急演练。")] + \
+        [("张", f"演练脚本第{i}版，消防和医疗队伍参加演练。") for i in range(6)]
+    minutes = build_minutes(_transcript("zh", flood + drill), BOOK.get("zh"))
+    starts = [c["segment_id"] for c in minutes["chapters"]]
+    assert starts[0] == "s0" and "s6" in starts
+    assert all(c["title"] for c in minutes["chapters"])
+
+
+def test_summary_is_short_and_in_order():
+    turns = [("A", f"Sentence {i} about the flood barrier and sandbags near the river.")
+             for i in range(30)] + [("B", "Yes.")]
+    minutes = build_minutes(_transcript("en", turns), BOOK.get("en"))
+    starts = [s["start_ms"] for s in minutes["summary"]]
+    assert 3 <= len(starts) <= 5 and starts == sorted(starts)
+
+
+def test_items_link_to_their_segment_and_the_recording():
+    transcript = _transcript("en", [("A", "Hello."), ("Maria", "I'll send the plan by Friday.")])
+    transcript.recording = {"recording_id": "r1", "player": "/minutes/room1", "offset_s": 12}
+    minutes = build_minutes(transcript, BOOK.get("en"))
+    item = minutes["action_items"][0]
+    assert (item["segment_id"], item["start_ms"], item["t"]) == ("s1", 3500, "00:00:03")
+    assert item["recording_url"] == "/minutes/room1#t=15" and item["recording_s"] == 15
+
+
+def test_attendees_from_the_room_and_from_speech():
+    data = {"language": "en", "date": "2026-12-03T10:00:00+08:00",
+            "attendees": [{"name": "Ann", "joined_at": "2026-12-03T10:00:00+08:00",
+                           "left_at": "2026-12-03T10:30:00+08:00"}],
+            "segments": [{"speaker": "Ann", "start": 1, "end": 4, "text": "Hi."},
+                         {"speaker": "Bob", "start": 5, "end": 9, "text": "Hello there."}]}
+    minutes = build_minutes(parse_transcript(data, 10), BOOK.get("en"))
+    ann, bob = minutes["attendees"]
+    assert ann["left_at"] == "2026-12-03T10:30:00+08:00" and ann["times_from"] == "room"
+    assert bob["joined_at"] == "2026-12-03T10:00:05+08:00" and bob["times_from"] == "speech"
+    assert minutes["duration_s"] == 9
+
+
+# rules files --------------------------------------------------------------------------------
+
+def test_rules_files_load_and_unknown_languages_are_refused(tmp_path: Path):
+    for lang in ("zh", "en", "ko"):
+        assert Rules.load(lang).deadline_patterns
+    with pytest.raises(RulesError, match="no minutes rules"):
+        Rules.load("fr")
+    with pytest.raises(RulesError, match="bad language"):
+        Rules.load("../etc")
+    (tmp_path / "xx.toml").write_text('[deadline]\n[[deadline.patterns]]\nre = "{nope}"\n')
+    with pytest.raises(RulesError, match="unknown placeholder"):
+        Rules.load("xx", tmp_path)
+
+
+def test_region_codes_use_the_language_rules():
+    assert BOOK.get("zh-CN") is BOOK.get("zh")
