@@ -38,6 +38,9 @@ class WhiteboardConfig:
     tick_ms: int = field(default=20, metadata=bounded(5, 1000))
     # Operations of one board logged between two snapshots of its scene.
     snapshot_every_ops: int = field(default=200, metadata=bounded(1, 1_000_000))
+    # Tombstones (erased elements) older than this are dropped when a board's snapshot is
+    # written, so erasing cannot grow a board without bound (s).
+    tombstone_ttl_s: float = field(default=86400.0, metadata=bounded(1, 366 * 86400))
     # Undo entries kept per participant and board.
     undo_depth: int = field(default=100, metadata=bounded(1, 10_000))
     # Draw permission of a room until a host sets one: everyone, presenters or nobody.

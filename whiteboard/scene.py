@@ -68,5 +68,13 @@ class Scene:
             (e for e in self.elements.values() if not e.get("deleted"))
         return sorted(items, key=z_key)
 
+    def prune(self, deleted_before_ms: int) -> int:
+        """Drop tombstones last changed before `deleted_before_ms`; returns how many."""
+        old = [i for i, e in self.elements.items()
+               if e.get("deleted") and e.get("updated_at", 0) < deleted_before_ms]
+        for element_id in old:
+            del self.elements[element_id]
+        return len(old)
+
     def top_index(self) -> str | None:
         return max((e["index"] for e in self.elements.values()), default=None)

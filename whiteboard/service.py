@@ -18,7 +18,7 @@ from typing import Any
 from signaling.errors import SignalingError
 from signaling.ratelimit import TokenBucket
 
-from whiteboard.board import Actor, Board, OpResult
+from whiteboard.board import Actor, Board, OpResult, now_ms
 from whiteboard.config import WhiteboardConfig
 from whiteboard.ids import BoardRef, parse_board_id
 from whiteboard.live import LiveBuffer
@@ -282,6 +282,7 @@ class RoomBoards:
             if not (due or (force and board.ops_since_snapshot)):
                 continue
             stream_id = board.stream_id
+            board.scene.prune(now_ms() - int(self.config.tombstone_ttl_s * 1000))
             seq, elements = board.seq, board.scene.ordered()
             board.ops_since_snapshot = 0
             # Serialising thousands of strokes takes a while: not on the event loop.

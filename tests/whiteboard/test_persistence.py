@@ -3,6 +3,7 @@ the same scene after the first one stopped (log + snapshots, several writers).""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from local_node import StartLocal, stop_node
@@ -58,3 +59,40 @@ async def test_a_new_node_on_the_same_redis_has_every_board(start_local: StartLo
     # and the room goes on from where it was
     await late.send(upsert("main", element("rect"), ref="go"))
     assert (await ack(late, "go"))["seq"] == before["main"]["seq"] + 1
+
+
+async def test_old_tombstones_go_with_the_next_snapshot(start_local: StartLocal) -> None:
+    local = await start_local({"COMMANDPOST_WHITEBOARD_SNAPSHOT_EVERY_OPS": "1",
+                               "COMMANDPOST_WHITEBOARD_TOMBSTONE_TTL_S": "1"})
+    room = await local.create_room()
+    alice, _ = await local.joined_client(room, "Alice")
+    gone, kept = element("pen"), element("pen")
+    await alice.send(upsert("main", gone, kept, ref="a"))
+    await ack(alice, "a")
+    await alice.send(op("main", "delete", ids=[gone["id"]], ref="d"))
+    await ack(alice, "d")
+    assert gone["id"] in {e["id"] for e in (await rest_scene(local, room, "main"))["elements"]}
+    await asyncio.sleep(1.2)
+    await alice.send(upsert("main", element("rect"), ref="later"))  # writes a snapshot
+    await ack(alice, "later")
+    await asyncio.sleep(0.3)
+    ids = {e["id"] for e in (await rest_scene(local, room, "main"))["elements"]}
+    assert gone["id"] not in ids and kept["id"] in ids
+    loaded = await BoardStore(local.redis).load(room["room_id"], "main")
+    assert loaded is not None and loaded.scene.get(gone["id"]) is None
+
+
+async def test_subscribe_gives_the_current_scene_for_a_resync(start_local: StartLocal) -> None:
+    local = await start_local()
+    room = await local.create_room()
+    alice, _ = await local.joined_client(room, "Alice")
+    el = element("ellipse")
+    await alice.send(upsert("main", el, ref="a"))
+    await ack(alice, "a")
+    await alice.send({"type": "wb_subscribe", "board_id": "main"})
+    scene = await alice.recv("wb_scene", board_id="main", seq=1)
+    assert [e["id"] for e in scene["elements"]] == [el["id"]] and scene["kind"] == "board"
+    await alice.send({"type": "wb_subscribe", "board_id": "track:t_0123456789ab"})
+    empty = await alice.recv("wb_scene", board_id="track:t_0123456789ab")
+    assert empty["elements"] == [] and empty["kind"] == "video"
+    assert empty["track_id"] == "t_0123456789ab"
