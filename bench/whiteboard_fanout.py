@@ -10,7 +10,10 @@ Measures, over the drawing window:
 - operation latency: from a `wb_op` send to the `wb_elements` carrying it at the others
   (includes the Redis write before fan-out), p50/p99;
 - server CPU (the serve process, Redis apart) per 1000 client messages (live + ops), and
-  the messages the server sent per client message (coalescing at work).
+  the messages the server sent per client message (coalescing at work);
+- then, for half as long, operations only (each participant a finished 20-point stroke
+  every 100 ms, every one stored in Redis and fanned out): server CPU per 1000 operations
+  and their latency.
 The clients run in this process on the other core. Prints the figures and writes JSON to
 bench/results/whiteboard-<time>.json.
 """
@@ -42,6 +45,7 @@ LIVE_PERIOD_S = 0.06
 POINTS_PER_BATCH = 3
 STROKE_BATCHES = 33  # a stroke lasts 2 s, then it is sent as one wb_op
 TARGET_P99_MS = 50.0
+OP_PERIOD_S = 0.1  # phase 2: each participant stores 10 operations a second
 
 
 def _port() -> int:
@@ -102,6 +106,7 @@ class Drawer:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.live_ms: list[float] = []
         self.op_ms: list[float] = []
+        self.drawing_op_ms: list[float] = []
         self.messages_in = 0
         self.errors: list[dict[str, Any]] = []
         self.recording = False
@@ -177,6 +182,27 @@ class Drawer:
         return lives, ops
 
 
+    async def write(self, until: float, period: float) -> int:
+        """Finished strokes only (20-point pens), one `wb_op` per `period`; returns how many."""
+        assert self.ws is not None
+        count = 0
+        await asyncio.sleep(period * self.n / 30)
+        next_at = time.perf_counter()
+        while time.perf_counter() < until:
+            element_id = f"w{self.n:03d}o{count:05d}"
+            self.ops_sent[element_id] = time.perf_counter()
+            await self.ws.send_str(json.dumps({
+                "type": "wb_op", "board_id": "ops", "op": "upsert", "elements": [{
+                    "id": element_id, "type": "pen", "color": "#0090ff", "width": 3,
+                    "points": [[self.n * 10.0 + i, count % 500 + i / 2] for i in range(20)],
+                    "index": f"b{self.n:03d}{count:05d}", "version": 1,
+                    "version_nonce": count}]}))
+            count += 1
+            next_at = max(next_at + period, time.perf_counter())
+            await asyncio.sleep(next_at - time.perf_counter())
+        return count
+
+
 def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -201,6 +227,14 @@ async def run(base: str, server_pid: int, participants: int, seconds: float) -> 
         totals = await asyncio.gather(*(d.draw(t0 + seconds) for d in drawers))
         await asyncio.sleep(0.5)  # the last fan-outs arrive
         cpu1, t1, me1 = cpu_seconds(server_pid), time.perf_counter(), time.process_time()
+        # phase 2: only stored operations (each one a Redis write), 10 a second per person
+        for drawer in drawers:
+            drawer.drawing_op_ms, drawer.op_ms = drawer.op_ms, []
+        cpu2, t2 = cpu_seconds(server_pid), time.perf_counter()
+        written = sum(await asyncio.gather(*(d.write(t2 + seconds / 2, OP_PERIOD_S)
+                                              for d in drawers)))
+        await asyncio.sleep(0.5)
+        cpu3, t3 = cpu_seconds(server_pid), time.perf_counter()
         for task in readers:
             task.cancel()
         for drawer in drawers:
@@ -209,7 +243,8 @@ async def run(base: str, server_pid: int, participants: int, seconds: float) -> 
     lives = sum(t[0] for t in totals)
     ops = sum(t[1] for t in totals)
     live_ms = [v for d in drawers for v in d.live_ms]
-    op_ms = [v for d in drawers for v in d.op_ms]
+    op_ms = [v for d in drawers for v in d.drawing_op_ms]
+    ops_only = [v for d in drawers for v in d.op_ms]
     received = sum(d.messages_in for d in drawers)
     cpu = cpu1 - cpu0
     return {
@@ -226,6 +261,12 @@ async def run(base: str, server_pid: int, participants: int, seconds: float) -> 
         # the clients share one process: if this nears 100 %, latency is the clients' own
         "client_cpu_percent": round(100 * (me1 - me0) / (t1 - t0), 1),
         "server_cpu_ms_per_1000_client_messages": round(1e6 * cpu / max(1, lives + ops), 1),
+        "ops_phase": {
+            "operations": written, "seconds": round(t3 - t2, 2),
+            "ops_per_second": round(written / (t3 - t2), 1),
+            "latency_ms": {"p50": pct(ops_only, 0.5), "p99": pct(ops_only, 0.99),
+                           "samples": len(ops_only)},
+            "server_cpu_ms_per_1000_ops": round(1e6 * (cpu3 - cpu2) / max(1, written), 1)},
         "errors": [e for d in drawers for e in d.errors][:10],
         "mean_live_samples_per_receiver": round(statistics.mean(
             len(d.live_ms) for d in drawers), 1),
@@ -264,7 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.participants} drawers: live fan-out p50 {live['p50']} ms, p99 {live['p99']} "
           f"ms (target < {TARGET_P99_MS:g}); op p99 {result['op_latency_ms']['p99']} ms; "
           f"server CPU {result['server_cpu_ms_per_1000_client_messages']} ms per 1000 "
-          f"client messages ({result['server_cpu_percent']} % of a core); written {out}")
+          f"client messages ({result['server_cpu_percent']} % of a core); "
+          f"{result['ops_phase']['server_cpu_ms_per_1000_ops']} ms per 1000 stored ops "
+          f"(op p99 {result['ops_phase']['latency_ms']['p99']} ms); load average "
+          f"{result['load_average_1m']}; written {out}")
     return 0 if not result["errors"] else 1
 
 
