@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import Any
 
 import cv2
 import numpy as np
@@ -132,3 +133,23 @@ def check_xref(pdf: bytes) -> None:
     for number in range(1, count):
         offset = int(lines[2 + number].split()[0])
         assert pdf[offset:].startswith(b"%d 0 obj" % number)
+
+
+async def test_operations_go_to_the_node_holding_the_room(start_local: Any) -> None:
+    secret = {"COMMANDPOST_SERVER_SECRET": "s" * 40}
+    a, b = await start_local(secret), await start_local(secret)
+    room = await a.create_room()
+    alice, _ = await a.joined_client(room, "Alice")  # the room lives on node a now
+    path = f"/api/rooms/{room['room_id']}/boards/main/ops"
+    status, body, headers = await b.request(
+        "POST", path, headers=_auth(room["host_token"]), allow_redirects=False,
+        json={"op": "upsert", "elements": [element("pen")]})
+    assert status == 307 and headers["Location"] == a.base_url + path
+    status, body, _ = await a.request("POST", path, headers=_auth(room["host_token"]),
+                                      json={"op": "upsert", "elements": [element("pen")]})
+    assert status == 200
+    await alice.recv("wb_elements", board_id="main")
+    # any node reads what is stored
+    status, scene, _ = await b.request("GET", f"/api/rooms/{room['room_id']}/boards/main",
+                                       headers=_auth(room["host_token"]))
+    assert status == 200 and len(scene["elements"]) == 1
