@@ -76,7 +76,8 @@ class RoomBoards:
                        asyncio.create_task(self._write(), name=f"wb-writer-{self.room_id}")]
 
     # reading
-    def state_messages(self, participant_id: str, grants: Collection[str]) -> list[dict[str, Any]]:
+    def state_messages(self, participant_id: str,
+                       grants: Collection[str]) -> list[dict[str, Any]]:
         """`wb_state` then one `wb_scene` per board: what a (re)joining member gets."""
         state = {"type": "wb_state", "boards": [b.summary() for b in self.ordered_boards()],
                  "permissions": self.permissions.json(),
@@ -113,6 +114,8 @@ class RoomBoards:
             raise
         if result.applied:
             self._queue(board, result.applied)
+        elif created:  # e.g. undo on a board never drawn on: it does not come to exist
+            del self.boards[ref.board_id]
         self._pending.acks.append((reply, result.ack(board.board_id,
                                                      board.history.can(actor.id))))
         if op.op == "clear" and result.applied:
