@@ -197,9 +197,17 @@ async def _fresh_frame(request: web.Request, room_id: str, track_id: str) -> np.
     async with node.using(room_id) as room:  # the track lives on the room's node
         if track_id not in {t.get("track_id") for t in room.tracks_json()}:
             raise SignalingError("track_not_found", f"room has no track {track_id!r}")
-    return await grab_frame(config.server.base_url, request.app[IDENTITY].secret, room_id,
+    return await grab_frame(own_url(config.server), request.app[IDENTITY].secret, room_id,
                             track_id, config.whiteboard.snapshot_timeout_s,
                             tuple(config.sfu.ice_host_addresses))
+
+
+def own_url(server: Any) -> str:
+    """This process's own listening address (never public_url, which may be a proxy this
+    machine cannot reach): the snapshot client talks to us over loopback."""
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(server.host, server.host)
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{server.port}"
 
 
 def add_routes(app: web.Application) -> None:
