@@ -89,6 +89,9 @@ class TranscriberWorker:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     def _start(self, job: Job) -> None:
+        if job.entry_id in self.running:
+            # XAUTOCLAIM handed back one of our own jobs (a heartbeat came late): it runs.
+            return
         running = Running(job)
         self.running[job.entry_id] = running
         running.task = asyncio.create_task(self._run_job(running))
@@ -190,6 +193,7 @@ class TranscriberWorker:
         for running in list(self.running.values()):
             try:
                 await self.queue.hand_back(running.job)
+                await self.store.set_status(running.job.room_id, "queued")
             except Exception:
                 log.exception("room %s: could not hand the job back", running.job.room_id)
         if tasks:
