@@ -167,6 +167,7 @@ async def dispatch_delay(api: Api, http: aiohttp.ClientSession, units: int, samp
     pairs: list[tuple[Field, str]] = []
     for batch in range(0, units, 20):  # 20 phones at a time, like a shift starting
         pairs += await asyncio.gather(*(one(i) for i in range(batch, min(units, batch + 20))))
+        print(f"{len(pairs)} field clients connected", file=sys.stderr, flush=True)
     fields, unit_ids = [p[0] for p in pairs], [p[1] for p in pairs]
     delays = []
     for n in range(samples):
@@ -190,12 +191,11 @@ async def dispatch_delay(api: Api, http: aiohttp.ClientSession, units: int, samp
 
 
 async def run(quick: bool, base: str, units: int) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http:
+    # No connection cap: aiohttp's default (100) would stall the 101st field WebSocket.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         api = Api(http, base)
         unit = await api.post("/api/dispatch/units", {"name": "bench"})
-        print("setup done", file=sys.stderr, flush=True)
         writes = await writes_per_second(api, unit["unit_id"], 3 if quick else 10)
-        print("writes", writes, file=sys.stderr, flush=True)
         delay = await dispatch_delay(api, http, units, 60 if quick else 400)
     return {"writes": writes, "dispatch_to_field_event": delay}
 
@@ -207,7 +207,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         procs, base = start(Path(tmp))
-        print("started", base, file=sys.stderr, flush=True)
         try:
             figures = asyncio.run(run(args.quick, base, args.units))
         finally:
