@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signaling.errors import SignalingError
+
 from whiteboard.board import Actor, Board
 from whiteboard.config import WhiteboardConfig
 from whiteboard.ids import parse_board_id
@@ -48,9 +50,10 @@ class Writer:
         self.made = 0
 
     def act(self, data: st.DataObject, rng: random.Random) -> None:
-        choice = data.draw(st.sampled_from(["create", "change", "erase", "undo", "redo"]))
+        choice = data.draw(st.sampled_from(["create", "change", "erase", "delete", "undo",
+                                            "redo"]))
         existing = sorted(self.replica.elements)
-        if choice in ("change", "erase") and not existing:
+        if choice in ("change", "erase", "delete") and not existing:
             choice = "create"
         if choice == "create":
             self.made += 1
@@ -67,6 +70,8 @@ class Writer:
                        "points": [[rng.randint(0, 99), rng.randint(0, 99)]],
                        "deleted": choice == "erase"}
             self._local(changed)
+        elif choice == "delete":  # the server makes the tombstone (it may not know the id)
+            self.outbox.append({"op": "delete", "ids": [data.draw(st.sampled_from(existing))]})
         else:
             self.outbox.append({"op": choice})
 
@@ -87,7 +92,12 @@ def state(scene: Scene) -> dict[str, tuple[Any, ...]]:
 
 def serve(board: Board, writer: Writer, writers: list[Writer]) -> None:
     payload = writer.outbox.pop(0)
-    result = board.run(Checker(CONFIG, REF).op(payload, writer.actor.id), writer.actor)
+    before = state(board.scene)
+    try:
+        result = board.run(Checker(CONFIG, REF).op(payload, writer.actor.id), writer.actor)
+    except SignalingError as exc:  # e.g. delete of an id the server has not seen yet
+        assert exc.code == "not_found" and state(board.scene) == before
+        return
     if result.applied:
         for other in writers:
             other.inbox.append(list(result.applied))
