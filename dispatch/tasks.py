@@ -256,7 +256,11 @@ async def add_feedback(svc: Dispatch, actor: Actor, task_id: str, body: dict[str
 async def list_tasks(svc: Dispatch, actor: Actor, query: dict[str, str]) -> list[Doc]:
     limit = min(int(query.get("limit", "500")) if query.get("limit", "").isdigit() else 500,
                 5000)
-    tasks = await svc.store.get_many(await svc.store.ids("task"))
+    if query.get("open") in ("1", "true"):  # the scheduler's work list: no full scan
+        ids = list(await svc.redis.zrange(keys.OPEN_TASKS, 0, -1))
+        tasks = sorted(await svc.store.get_many(ids), key=lambda t: -t["created_at"])
+    else:
+        tasks = await svc.store.get_many(await svc.store.ids("task"))
     if actor.member_id is not None:
         member = await svc.load("member", actor.member_id)
         tasks = [t for t in tasks if concerns(t, member)]

@@ -115,3 +115,13 @@ async def test_max_open_tasks(redis_url: str, tmp_path) -> None:  # type: ignore
         await desk.task({"unit_id": unit["unit_id"]})  # a rejected task is not open
     finally:
         await stop_node(server)
+
+
+async def test_answers_are_kept_for_idempotency_ttl_s(desk: Desk) -> None:
+    unit = await desk.unit()
+    keys = [k async for k in desk.server.redis.scan_iter("cp:dispatch:idem:*")]
+    assert len(keys) == 1
+    ttl = await desk.server.redis.ttl(keys[0])
+    limit = desk.server.config.dispatch.idempotency_ttl_s
+    assert limit - 60 < ttl <= limit
+    assert unit["unit_id"] in await desk.server.redis.get(keys[0])
