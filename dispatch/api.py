@@ -10,11 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
-from dispatch import alerts, incidents, photos, stats, supervision, tasks, units
+from dispatch import alerts, incidents, photos, stats, supervision, tasks, units, validate
 from dispatch.auth import Actor, operator_token
 from dispatch.idempotency import client_id_of, fingerprint
+from dispatch.ids import kind_of
 from dispatch.runtime import Runtime, runtime_of
-from dispatch import validate
+from dispatch.service import Route
 from signaling.appkeys import NODE
 from signaling.errors import SignalingError
 from signaling.http_util import bearer, json_response, read_body
@@ -214,8 +215,9 @@ async def get_entity_audit(rt: Runtime, actor: Actor, request: web.Request) -> A
         await tasks.load_for(rt.svc, actor, entity_id)
     else:
         actor.require_operator("the audit log")
-    from dispatch.ids import kind_of
-    await rt.svc.load(kind_of(entity_id), entity_id) if not entity_id.startswith("m_") else None
+    kind = kind_of(entity_id)  # 404 for a malformed id; deleted members keep their history
+    if kind != "member":
+        await rt.svc.load(kind, entity_id)
     entries = await rt.svc.store.audit(entity_id, _after(request), _limit(request, 200))
     return {"entries": entries, "next": entries[-1]["id"] if entries else None}
 
@@ -243,14 +245,9 @@ async def post_clock(rt: Runtime, actor: Actor, request: web.Request, body: dict
     await rt.svc.store.commit_audit_only("clock", "clock", "clock.moved", actor.actor, now,
                                          {"offset_s": new})
     await rt.svc.publish({"type": "dispatch_clock", "now": now, "offset_s": new},
-                         _operators_only())
+                         Route())  # no members listed: operators only
     fired = await rt.scheduler.tick()
     return 200, {"now": now, "offset_s": new, "test_clock": True, "fired": fired}
-
-
-def _operators_only() -> Any:
-    from dispatch.service import Route
-    return Route()
 
 
 def _w(fn: Callable[..., Awaitable[tuple[int, Any]]]) -> Write:

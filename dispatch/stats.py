@@ -10,6 +10,7 @@ from typing import Any
 from dispatch import flow
 from dispatch.service import Dispatch
 from dispatch.store import Doc
+from dispatch.validate import bad
 
 DEFAULT_PERIOD_S = 30 * 86400
 
@@ -33,7 +34,6 @@ async def period(svc: Dispatch, query: dict[str, str]) -> tuple[float, float]:
         try:
             return float(value)
         except ValueError:
-            from dispatch.validate import bad
             raise bad(f"'{name}' must be a number (Unix seconds)") from None
     now = await svc.clock.now()
     end = num("to") or now + 1
