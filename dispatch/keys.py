@@ -9,7 +9,10 @@ EVENTS = P + "events"                    # pub/sub channel of live changes
 CLOCK_OFFSET = P + "clock_offset"        # test clock offset in seconds (test_clock only)
 SCHEDULER_LOCK = P + "scheduler"         # elects the node whose scheduler ticks
 OPEN_TASKS = P + "tasks:open"            # zset task id -> deadline (open tasks only)
-OPEN_ITEMS = P + "supervision:open"      # zset item id -> deadline (open items only)
+OPEN_ITEMS = P + "supervision:open"      # zset item id -> deadline (until accepted or overdue)
+# zset task id -> when the scheduler next acts on it (reminder time, then the deadline);
+# a task leaves it once overdue or no longer open, so a pass only reads work that is due.
+REMINDERS = P + "tasks:reminders"
 ALERTS = P + "alerts"                    # zset alert id -> time
 
 

@@ -55,11 +55,10 @@ class Scheduler:
         svc = self.svc
         now = await svc.clock.now()
         fired: list[dict[str, Any]] = []
-        horizon = now + svc.config.remind_before_s
-        for task_id in await svc.redis.zrangebyscore(keys.OPEN_TASKS, "-inf", horizon):
+        for task_id in await svc.redis.zrangebyscore(keys.REMINDERS, "-inf", now):
             task = await svc.store.get(task_id)
             if task is None or task["status"] not in flow.OPEN:
-                await svc.redis.zrem(keys.OPEN_TASKS, task_id)
+                await svc.redis.zrem(keys.REMINDERS, task_id)
                 continue
             round_ = task["assignments"]
             if now >= task["deadline"]:
@@ -76,15 +75,20 @@ class Scheduler:
         return fired
 
     async def _mark(self, kind: str, entity_id: str, action: str, flags: dict[str, Any],
-                    data: dict[str, Any]) -> tuple[Doc, str | None]:
+                    data: dict[str, Any], next_key: str, next_at: float | None
+                    ) -> tuple[Doc, str | None]:
+        """Set `flags` and audit; the entity's next scheduler time (None: no more)."""
         async def build(cur: Doc | None, now: float) -> Built:
             assert cur is not None
-            return Built({**cur, **flags}, data)
+            op = ("zrem", next_key, 0.0, entity_id) if next_at is None else \
+                ("zadd", next_key, next_at, entity_id)
+            return Built({**cur, **flags}, data, [op])
         return await self.svc.change(kind, entity_id, SCHEDULER, action, build)
 
     async def _due_soon(self, task_id: str, now: float) -> None:
+        deadline = (await self.svc.store.get(task_id) or {}).get("deadline", now)
         task, _ = await self._mark("task", task_id, "task.reminder", {"reminded": True},
-                                   {"kind": "due_soon"})
+                                   {"kind": "due_soon"}, keys.REMINDERS, deadline)
         await self.svc.publish({"type": "dispatch_reminder", "kind": "due_soon",
                                 "task": tasks.render(task), "escalated_to": [], "now": now},
                                tasks.route_of(task))
@@ -99,7 +103,7 @@ class Scheduler:
         task, audit_id = await self._mark(
             "task", task_id, "task.overdue", {"overdue": True, "escalated": True},
             {"kind": "overdue", "escalated_to": escalated, "unit_id": unit.get("unit_id"),
-             "deadline": current["deadline"]})
+             "deadline": current["deadline"]}, keys.REMINDERS, None)
         await tasks.announce(svc, "overdue", SCHEDULER.actor, audit_id, task)
         route = tasks.route_of(task)
         if supervisor:
@@ -110,7 +114,8 @@ class Scheduler:
 
     async def _item_overdue(self, item_id: str, now: float) -> None:
         item, _ = await self._mark("supervision", item_id, "supervision.overdue",
-                                   {"overdue": True}, {"kind": "overdue"})
+                                   {"overdue": True}, {"kind": "overdue"}, keys.OPEN_ITEMS,
+                                   None)
         unit = await self.svc.store.get(item["unit_id"]) or {}
         supervisor = unit.get("supervisor_id")
         await self.svc.publish({"type": "dispatch_reminder", "kind": "supervision_overdue",

@@ -113,7 +113,8 @@ async def create_task(svc: Dispatch, actor: Actor, body: dict[str, Any]) -> tupl
                "score": None, "reject_reason": None, "assignments": 1, "feedback": []}
         return Built(doc, {"fields": fields, "deadline": deadline, "to": "dispatched"},
                      [("zadd", keys.index("task"), now, task_id),
-                      ("zadd", keys.OPEN_TASKS, deadline, task_id)])
+                      ("zadd", keys.OPEN_TASKS, deadline, task_id),
+                      ("zadd", keys.REMINDERS, deadline - cfg.remind_before_s, task_id)])
     doc, audit_id = await svc.change("task", task_id, actor, "task.created", build,
                                      create=True)
     if doc["incident_id"]:
@@ -183,7 +184,8 @@ async def transition(svc: Dispatch, actor: Actor, task_id: str, body: dict[str, 
             doc["reject_reason"] = reason
         if wanted == "closed":
             doc["score"] = score
-        ops = [] if wanted in flow.OPEN else [("zrem", keys.OPEN_TASKS, 0, cur["task_id"])]
+        ops = [] if wanted in flow.OPEN else [("zrem", keys.OPEN_TASKS, 0, cur["task_id"]),
+                                              ("zrem", keys.REMINDERS, 0, cur["task_id"])]
         data = {"from": status, "to": wanted, "reason": reason or None, "score": score,
                 "client_id": body.get("client_id"), "assignment": cur["assignments"],
                 "unit_id": cur["assignee"]["unit_id"]}
@@ -223,7 +225,9 @@ async def reassign(svc: Dispatch, actor: Actor, task_id: str, body: dict[str, An
                            "old_assignee": cur["assignee"], "assignee": assignee,
                            "reason": reason, "assignment": cur["assignments"] + 1,
                            "unit_id": assignee["unit_id"]},
-                     [("zadd", keys.OPEN_TASKS, new_deadline, cur["task_id"])])
+                     [("zadd", keys.OPEN_TASKS, new_deadline, cur["task_id"]),
+                      ("zadd", keys.REMINDERS, new_deadline - svc.config.remind_before_s,
+                       cur["task_id"])])
     doc, audit_id = await svc.change("task", task["task_id"], actor, "task.reassigned", build,
                                      expected_version=body.get("expected_version"))
     old = before["assignee"]
