@@ -21,6 +21,7 @@ class Client(Protocol):
     """What a room needs from a connected signalling client (signaling.session.Session)."""
 
     def send(self, message: dict[str, Any]) -> None: ...
+    def send_encoded(self, text: str) -> None: ...  # a message already encoded as JSON
     def close(self, code: int, reason: str) -> None: ...
 
 
@@ -52,6 +53,11 @@ class Member:
     def send(self, message: dict[str, Any]) -> None:
         if self.client is not None:
             self.client.send(message)
+
+    def send_encoded(self, text: str) -> None:
+        """A message encoded once for many members (extensions fanning out to a room)."""
+        if self.client is not None:
+            self.client.send_encoded(text)
 
     def alive_until_ms(self, timeout_s: float) -> int:
         """When presence lapses: WHIP publishers live while their session does."""

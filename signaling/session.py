@@ -51,13 +51,17 @@ class Session:
 
     # outgoing
     def send(self, message: dict[str, Any]) -> None:
+        self.send_encoded(json.dumps(message, separators=(",", ":")))
+
+    def send_encoded(self, text: str) -> None:
+        """Send a message already encoded as JSON text (one encoding for a whole room)."""
         if self._ended:
             return
         if self._outbox.qsize() >= OUTBOX_LIMIT:
             log.warning("closing a client that does not read its messages")
             self.close(1008, "client is not reading its messages")
             return
-        self._outbox.put_nowait(json.dumps(message, separators=(",", ":")))
+        self._outbox.put_nowait(text)
 
     def close(self, code: int, reason: str) -> None:
         """Close after the queued messages are written (so `kicked` arrives before the close)."""
