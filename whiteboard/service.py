@@ -10,6 +10,7 @@ in one pipeline and only then sends the coalesced `wb_elements` and the senders'
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -235,9 +236,8 @@ class RoomBoards:
             await self._append(pending.entries, retries)
         seqs = {e.board_id: e.seq for e in pending.entries}
         for board_id, elements in pending.changed.items():
-            self.room.broadcast({"type": "wb_elements", "board_id": board_id,
-                                 "seq": seqs.get(board_id, 0),
-                                 "elements": list(elements.values())})
+            self.to_room({"type": "wb_elements", "board_id": board_id,
+                          "seq": seqs.get(board_id, 0), "elements": list(elements.values())})
         for send, ack in pending.acks:
             send(ack)
         await self._snapshots(force=False)
@@ -266,17 +266,15 @@ class RoomBoards:
         if not self._live:
             return
         for board_id, users in self._live.take().items():
-            message = {"type": "wb_live", "board_id": board_id, "users": users}
-            drawers = {u["participant_id"] for u in users}
-            for member in list(self.room.members.values()):
-                if not member.announced:
-                    continue
-                if member.id in drawers:  # never echo a drawer's own strokes
-                    others = [u for u in users if u["participant_id"] != member.id]
-                    if others:
-                        member.send({**message, "users": others})
-                else:
-                    member.send(message)
+            self.to_room({"type": "wb_live", "board_id": board_id, "users": users})
+
+    def to_room(self, message: dict[str, Any]) -> None:
+        """Encode once, send to every member: fan-out costs one encoding, not one a member
+        (a drawer's own `wb_live` entry comes back too; clients skip their own id)."""
+        text = json.dumps(message, separators=(",", ":"))
+        for member in list(self.room.members.values()):
+            if member.announced:
+                member.send_encoded(text)
 
     async def _snapshots(self, force: bool) -> None:
         loop = asyncio.get_running_loop()
