@@ -20,11 +20,13 @@ class FrameRenderer:
     def __init__(self, width: int, height: int, labels: LabelPainter) -> None:
         self.width, self.height = width, height
         self._labels = labels
+        # Copied, not filled: numpy broadcasting a 3-byte colour is ~40x slower than memcpy.
+        self._background = np.empty((height, width, 3), dtype=np.uint8)
+        self._background[:] = BACKGROUND
 
     def render(self, present: list[Tile], stage: TileKey | None, speaker: str | None,
                t_ms: float) -> np.ndarray:
-        canvas = np.empty((self.height, self.width, 3), dtype=np.uint8)
-        canvas[:] = BACKGROUND
+        canvas = self._background.copy()
         places = layout([t.key for t in present], stage, self.width, self.height)
         for tile in present:
             cell = _inset(places[tile.key])
@@ -43,7 +45,8 @@ class FrameRenderer:
                 break
         else:
             spot = cell
-            canvas[cell.y:cell.y + cell.h, cell.x:cell.x + cell.w] = CARD
+            cv2.rectangle(canvas, (cell.x, cell.y), (cell.x + cell.w - 1, cell.y + cell.h - 1),
+                          CARD, thickness=-1)
         # On the picture itself, not in the letterbox bars, as meeting clients show it.
         self._labels.draw(canvas, spot, tile.name)
 
