@@ -188,6 +188,12 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people, art
     bob.wait_for(lambda: len(server_scene(server, room, "main")) == 6, "the undo stored", 10)
     after_undo = server_scene(server, room, "main")
     assert "sticky" not in by_type(after_undo)
+    # Redo brings it back as a new version; undo takes it away again.
+    bob.page.click(f"{PANEL} [data-wb-action=redo]")
+    bob.wait_for(lambda: "sticky" in by_type(server_scene(server, room, "main")), "the redo stored", 10)
+    bob.page.click(f"{PANEL} [data-wb-action=undo]")
+    bob.wait_for(lambda: len(server_scene(server, room, "main")) == 6, "the second undo stored", 10)
+    after_undo = server_scene(server, room, "main")
     assert [e["id"] for e in after_undo if e["author_id"] == alice_id] == [e["id"] for e in expected if e["author_id"] == alice_id]
     for person in (alice, bob, carol):
         wait_scene(person, after_undo)

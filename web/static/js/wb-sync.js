@@ -16,7 +16,7 @@ export function trackBoardId(trackId) {
 // The server asks for at most one wb_live per 50 ms, and every message (pings and wb_op
 // too) counts against the socket's 20/s: 60 ms leaves room for the rest.
 const LIVE_MS = 60;
-const MAX_LIVE_POINTS = 200; // the server's default max_live_points
+const MAX_LIVE_POINTS = 200; // the server's default max_live_points (stroke and pointer together)
 const REMOTE_DRAFT_TTL_MS = 4000; // a stroke whose author vanished mid-way stops showing
 const DONE_DRAFT_MS = 1500; // a finished stroke whose element never came (refused) stops showing
 export const LASER_COLOR = "#ff2d55";
@@ -233,8 +233,9 @@ export class WhiteboardSync {
     const entry = [...this.strokes.values()].find((s) => s.boardId === boardId && (s.points.length || s.done));
     if (entry) msg.stroke = this.strokeChunk(entry);
     const laser = this.lasers.get(boardId);
-    if (laser?.length) {
-      msg.pointer = { points: laser.splice(0, MAX_LIVE_POINTS), laser: true };
+    const room = MAX_LIVE_POINTS - (msg.stroke?.points.length ?? 0);
+    if (laser?.length && room > 0) {
+      msg.pointer = { points: laser.splice(0, room), laser: true };
       if (!laser.length) this.lasers.delete(boardId);
     }
     if (msg.stroke || msg.pointer) this.send(msg);
