@@ -64,6 +64,7 @@ export class DispatchModel {
     this.tasks = new Map();
     this.listeners = new Set();
     this.skewMs = 0; // the dispatch clock minus ours (a test clock may run ahead)
+    this.touched = new Map(); // "kind:id" -> when an event or a write's answer last put it (ms, ours)
   }
 
   /** Now on the dispatch clock, in ms: deadlines are on that clock. */
@@ -84,13 +85,18 @@ export class DispatchModel {
     for (const fn of this.listeners) fn(what);
   }
 
-  /** Replace a whole collection (a REST load): records newer than the answer are kept. */
-  load(kind, records) {
+  /** Replace a whole collection with a REST answer to a request sent at `askedAt` (ms, our
+   * clock): records newer than the answer are kept, and so are records the answer lacks that
+   * an event brought after the request went out (the answer was made before they existed). */
+  load(kind, records, askedAt = -Infinity) {
     const map = this[kind];
     const fresh = new Map();
     for (const record of records) {
       const prev = map.get(record.id);
       fresh.set(record.id, newer(record, prev) ? record : prev);
+    }
+    for (const [id, record] of map) {
+      if (!fresh.has(id) && (this.touched.get(`${kind}:${id}`) ?? -Infinity) >= askedAt) fresh.set(id, record);
     }
     this[kind] = fresh;
     this.changed(kind);
@@ -103,6 +109,7 @@ export class DispatchModel {
     if (!newer(record, prev)) return false;
     // Events may carry less than a full GET (no audit trail): keep what we had.
     this[kind].set(record.id, prev ? { ...prev, ...stripUndefined(record) } : record);
+    this.touched.set(`${kind}:${record.id}`, Date.now());
     this.changed(kind);
     return true;
   }

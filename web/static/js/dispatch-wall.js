@@ -33,8 +33,8 @@ export function readDispatchToken(loc = window.location) {
 export class WallDispatch {
   /** root: the panel; host: where dialogs go; board(): the WallBoard (for snapshots);
    * reports(): recent photo reports; notify(text, kind); onMarkers() when the map must redraw. */
-  constructor(root, { i18n, token, operator, host, wallBoard, notify, onMarkers }) {
-    Object.assign(this, { root, i18n, operator, host, wallBoard, notify, onMarkers });
+  constructor(root, { i18n, token, operator, shareCode, host, wallBoard, notify, onMarkers }) {
+    Object.assign(this, { root, i18n, operator, shareCode, host, wallBoard, notify, onMarkers });
     this.token = token || null;
     this.roomId = null;
     this.restToken = null;
@@ -69,6 +69,7 @@ export class WallDispatch {
     button("dispatch-from-minutes", "dispatch.fromMinutes", () => this.taskFromMinutes());
     button("dispatch-new-incident", "dispatch.newIncident", () => this.newIncident());
     button("dispatch-alert", "dispatch.sendAlert", () => this.sendAlert());
+    button("dispatch-member-link", "dispatch.memberLink", () => this.memberLink());
     this.statusEl = el("span", "dispatch-status", { role: "status", "aria-live": "polite" });
     bar.append(this.statusEl);
     const body = el("div", "dispatch-body");
@@ -192,14 +193,15 @@ export class WallDispatch {
 
   /** Everything from REST: at start and after every (re)subscription, which may follow an outage. */
   async reload() {
+    const askedAt = Date.now();
     const [clock, units, members, incidents, tasks] = await Promise.all([
       this.api.clock(), this.api.units(), this.api.members(), this.api.incidents("?limit=200"), this.api.tasks(`?limit=${TASKS_LOADED}`),
     ]);
     this.model.setServerNow(clock.now);
-    this.model.load("units", units);
-    this.model.load("members", members);
-    this.model.load("incidents", incidents);
-    this.model.load("tasks", tasks);
+    this.model.load("units", units, askedAt);
+    this.model.load("members", members, askedAt);
+    this.model.load("incidents", incidents, askedAt);
+    this.model.load("tasks", tasks, askedAt);
   }
 
   subscribed(msg) {
@@ -385,6 +387,32 @@ export class WallDispatch {
         const alert = await this.api.alert({ text: values.text, level: values.level, unit_id: values.target || null }).catch(explain(this.i18n));
         this.notify(this.i18n.t("dispatch.alertSent", { who: values.target ? this.model.unitName(values.target) : this.i18n.t("dispatch.alert.allUnits") }), "info");
         return alert;
+      },
+    });
+  }
+
+  /** A phone link for a member: the room's field page with a fresh member token in its
+   * fragment (a wall opened with a token has no share code: then only the part to append). */
+  async memberLink() {
+    const members = [...this.model.members.values()].sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const member = await pickOne(this.host, this.i18n, {
+      id: "dispatch-member-pick", title: this.i18n.t("dispatch.memberLink"), empty: this.i18n.t("dispatch.noMembers"),
+      items: members.map((m) => ({ label: m.name, detail: [m.role, this.model.unitName(m.unitId)].filter(Boolean).join(" · "), value: m })),
+    });
+    if (!member) return null;
+    const minted = await this.api.write("POST", `/members/${encodeURIComponent(member.id)}/token`, {});
+    const fragment = `#dispatch=${minted.token}`;
+    const link = this.shareCode ? `${window.location.origin}/f/${encodeURIComponent(this.shareCode)}${fragment}` : fragment;
+    const preview = el("div", "stack");
+    preview.append(el("p", "", {}, this.i18n.t(this.shareCode ? "dispatch.memberLinkHelp" : "dispatch.memberLinkAppend", { name: member.name })));
+    return openForm(this.host, this.i18n, {
+      id: "dispatch-member-link-dialog", title: member.name, preview,
+      fields: [{ name: "link", kind: "text", label: this.i18n.t("dispatch.link"), value: link }],
+      submitLabel: this.i18n.t("dispatch.copy"),
+      submit: async () => {
+        await navigator.clipboard.writeText(link);
+        this.notify(this.i18n.t("dispatch.copied"), "info");
+        return link;
       },
     });
   }

@@ -99,9 +99,10 @@ export class FieldDispatch {
   }
 
   async reload() {
+    const askedAt = Date.now();
     const [clock, tasks] = await Promise.all([this.api.clock(), this.api.tasks("?limit=100")]);
     this.model.setServerNow(clock.now);
-    this.model.load("tasks", tasks);
+    this.model.load("tasks", tasks, askedAt);
   }
 
   renderHeader() {

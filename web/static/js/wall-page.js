@@ -69,7 +69,7 @@ class WallPage {
     const credentials = this.credentials.token ? { token: this.credentials.token } : { code: this.credentials.code };
     // Dispatch (dispatch-wall.js): the panel under the tiles; its live events ride our socket.
     this.dispatch = new WallDispatch($("#dispatch"), {
-      i18n: this.i18n, token: this.dispatchToken, operator, host: document.body, wallBoard: () => this.board,
+      i18n: this.i18n, token: this.dispatchToken, operator, shareCode: this.credentials.code, host: document.body, wallBoard: () => this.board,
       notify: (text, kind) => this.toasts.show(text, { kind, ms: kind === "error" ? 10000 : 6000 }),
       onMarkers: () => this.updateMarkers(),
     });
