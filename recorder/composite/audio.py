@@ -55,7 +55,12 @@ class AudioTrackReader:
         self._drop_before(end)
         return out
 
+    def ended(self, t_ms: float) -> bool:
+        """Whether the track is over at `t_ms` (timeline ms): its file can be closed."""
+        return t_ms * RATE / 1000 >= self._clock.last_sample(RATE)
+
     def close(self) -> None:
+        self._buffer = self._buffer[:0]
         if self._frames is not None:
             self._frames.close()  # type: ignore[attr-defined]
             self._frames = None

@@ -102,6 +102,8 @@ class _Job:
             for index in range(frames):
                 self._audio_until(out, audio, round((index + 1) * RATE / self.fps))
                 self._video_frame(out, video, index)
+                if index % self.fps == 0:
+                    self._close_ended(index * 1000 / self.fps)
             out.mux(video.encode(None))
             out.mux(audio.encode(None))
         self.result.frames = frames
@@ -112,6 +114,14 @@ class _Job:
         for tile in self.tiles:
             for reader in [*tile.video, *tile.audio]:
                 reader.close()
+
+    def _close_ended(self, t_ms: float) -> None:
+        """Close the files of tracks that are over, so a long meeting with many joins and
+        leaves does not hold every file (and its decoder) open to the end."""
+        for tile in self.tiles:
+            for reader in [*tile.video, *tile.audio]:
+                if reader.ended(t_ms):
+                    reader.close()
 
     def _streams(self, out: av.container.OutputContainer) -> tuple[Any, Any]:
         video = out.add_stream("libx264", rate=self.fps)

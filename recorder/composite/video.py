@@ -63,7 +63,12 @@ class VideoTrackReader:
             self._scaled = (*key, image)
         return self._scaled[3]
 
+    def ended(self, t_ms: float) -> bool:
+        """Whether the track is over at `t_ms` (timeline ms): its file can be closed."""
+        return t_ms >= self.track.end_ms - self._clock.origin_ms
+
     def close(self) -> None:
+        self._current = self._next = self._scaled = None
         if self._frames is not None:
             self._frames.close()  # type: ignore[attr-defined]
             self._frames = None

@@ -148,3 +148,18 @@ def test_file_rebased_to_zero_is_placed_by_the_manifest(tmp_path: Path) -> None:
     second = reader.read(48_000, 48_000)  # 5-6 s: the tone
     assert second is not None and np.abs(second[2400:-2400]).min(initial=1) < 0.1
     assert np.sqrt(np.mean(second[2400:-2400] ** 2)) > 0.3
+
+
+def test_readers_hold_little_and_close_when_their_track_ends(tmp_path: Path) -> None:
+    """Memory stays bounded: a reader keeps at most a few decoded frames, however long the
+    track; a track that is over lets go of its file."""
+    make_recording(tmp_path, [Person("p", "P", 0, 20_000, tones=[Tone(0, 20_000, 440, 0.3)])])
+    reader = AudioTrackReader(load_tracks(tmp_path).files[0], origin_ms=0)
+    biggest = 0
+    for start in range(0, 20 * 48_000, 1024):
+        assert reader.read(start, 1024) is not None
+        biggest = max(biggest, len(reader._buffer))
+    assert biggest < 48_000 // 10  # under 100 ms of samples held at any time
+    assert not reader.ended(19_000) and reader.ended(20_000)
+    reader.close()
+    assert reader._frames is None and reader.read(20 * 48_000, 1024) is None
