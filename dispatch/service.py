@@ -72,11 +72,18 @@ class Dispatch:
 
     async def change(self, kind: str, entity_id: str, actor: Actor, action: str,
                      build: Builder, create: bool = False,
-                     expected_version: object = None) -> tuple[Doc, str | None]:
+                     expected_version: object = None, read: Doc | None = None
+                     ) -> tuple[Doc, str | None]:
         """Apply `build` to the current state, retrying when another writer got there
-        first. (new doc, audit entry id); entry id None when nothing changed."""
-        for _ in range(MAX_RETRIES):
-            current = None if create else await self.store.get(entity_id)
+        first. (new doc, audit entry id); entry id None when nothing changed. `read`: the
+        state the caller just read, used for the first attempt (saves a round trip)."""
+        for attempt in range(MAX_RETRIES):
+            if create:
+                current = None
+            elif attempt == 0 and read is not None:
+                current = read
+            else:
+                current = await self.store.get(entity_id)
             if not create and current is None:
                 raise SignalingError("not_found", f"no {kind} {entity_id!r}", what=kind)
             if expected_version is not None and current is not None \

@@ -190,7 +190,8 @@ async def transition(svc: Dispatch, actor: Actor, task_id: str, body: dict[str, 
                 "client_id": body.get("client_id"), "assignment": cur["assignments"],
                 "unit_id": cur["assignee"]["unit_id"]}
         return Built(doc, data, ops)
-    doc, audit_id = await svc.change("task", task["task_id"], actor, "task.transition", build)
+    doc, audit_id = await svc.change("task", task["task_id"], actor, "task.transition", build,
+                                     read=task)
     if outcome.get("stale"):
         return 200, {"applied": False, "reason": "already_done", "task": render(doc)}
     await announce(svc, "transition", actor.actor, audit_id, doc)
@@ -252,7 +253,8 @@ async def add_feedback(svc: Dispatch, actor: Actor, task_id: str, body: dict[str
                                  status="closed", allowed=[])
         entry = {"at": now, "by": actor.actor, "status": cur["status"], **feedback}
         return Built(dict(cur, feedback=cur["feedback"] + [entry]), {"feedback": entry})
-    doc, audit_id = await svc.change("task", task["task_id"], actor, "task.feedback", build)
+    doc, audit_id = await svc.change("task", task["task_id"], actor, "task.feedback", build,
+                                     read=task)
     await announce(svc, "feedback", actor.actor, audit_id, doc)
     return 201, {"task": render(doc)}
 
