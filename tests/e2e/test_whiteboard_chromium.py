@@ -362,6 +362,26 @@ def test_annotation_on_a_camera_keeps_its_spot_on_laptop_own_tile_and_4k_wall(se
     alice.page.keyboard.press("Escape")
     assert not alice.page.is_visible(bar), "Escape did not end drawing on the tile"
 
+    # A shared screen gets a layer of its own (its track), drawn with `contain` letterboxing.
+    bob.page.click("[data-tool=share]")
+    on_screen = f'[data-tile="{bob_id}:screen"]'
+    video_size(alice, on_screen)
+    screen_track = alice.wait_until(f"""(commandpost.session.subscriber?.current || []).find(e =>
+        e.info.participant_id === '{bob_id}' && e.info.source === 'screen')?.info.track_id""", "Bob's screen track", 15)
+    screen_board = f"track:{screen_track}"
+    alice.wait_until(f"document.querySelector('{on_screen} [data-wb-annotate=\"{screen_board}\"]')", "the layer on Bob's screen", 10)
+    alice.page.click(f"{on_screen} .wb-annotate-button")
+    pick(alice, "ellipse", bar)
+    drag(alice, f"{on_screen} canvas.wb-canvas", [(0.4, 0.4), (0.6, 0.6)])
+    alice.wait_for(lambda: len(server_scene(server, room, screen_board)) == 1, "the ellipse on the screen layer", 10)
+    [ring] = server_scene(server, room, screen_board)
+    w, h = video_size(alice, on_screen)
+    rect = frame_rect(alice.page.locator(on_screen).bounding_box(), w, h, "contain")
+    box = alice.page.locator(on_screen).bounding_box()
+    px = box["x"] + 0.4 * box["width"]
+    assert ring["type"] == "ellipse" and abs((px - rect[0]) / rect[2] - ring["points"][0][0]) < 0.01, (ring, rect)
+    bob.wait_for(lambda: scene(bob, screen_board) == [ring], "the ellipse on Bob's own screen tile", 10)
+
 
 def test_client_merge_rule_z_order_and_frame_maths_match_the_server(server, people):
     """wb-scene.js / wb-geom.js against whiteboard/scene.py: random copies delivered in
