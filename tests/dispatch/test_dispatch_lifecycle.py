@@ -111,3 +111,28 @@ async def test_stats_per_unit_for_a_period(desk: Desk) -> None:
     assert empty["tasks"] == 0 and empty["time_to_acknowledge_s"]["p50"] is None
     later = await desk.ok("GET", f"/stats?from={open_one['created_at'] + 1}")
     assert next(r for r in later["units"] if r["unit_id"] == unit["unit_id"])["tasks"] == 0
+
+
+async def test_incident_notes_status_and_who_may_change_it(desk: Desk) -> None:
+    unit = await desk.unit()
+    member = await desk.member(unit["unit_id"])
+    token = await desk.member_token(member["member_id"])
+    incident = await desk.ok("POST", "/incidents", {"title": "路面塌陷", "note": "现场拍照"},
+                             token=token)
+    assert incident["reporter"] == {"actor": member["member_id"], "name": "王强"}
+    iid = incident["incident_id"]
+    noted = await desk.ok("POST", f"/incidents/{iid}/notes",
+                          {"text": "已设围挡", "location": {"lat": 1.0, "lon": 2.0}}, token=token)
+    assert [n["text"] for n in noted["notes"]] == ["现场拍照", "已设围挡"]
+    status, body = await desk.call("PATCH", f"/incidents/{iid}", {"status": "resolved"}, token)
+    assert status == 403
+    status, body = await desk.call("PATCH", f"/incidents/{iid}", {"status": "gone"})
+    assert status == 400 and "status" in body["message"]
+    status, body = await desk.call("PATCH", f"/incidents/{iid}",
+                                   {"status": "resolved", "expected_version": 1})
+    assert status == 409 and body["current"]["version"] == 2
+    done = await desk.ok("PATCH", f"/incidents/{iid}", {"status": "resolved", "severity": 2,
+                                                        "expected_version": 2})
+    assert done["status"] == "resolved" and done["severity"] == 2 and done["version"] == 3
+    listed = await desk.ok("GET", "/incidents?status=resolved")
+    assert [i["incident_id"] for i in listed["incidents"]] == [iid]
