@@ -9,7 +9,8 @@ TEST_DEBS := redis-server chromium ffmpeg sox espeak-ng fonts-wqy-microhei cotur
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
 	gir1.2-gst-rtsp-server-1.0 python3-gi gcc python3-dev
-RUN_DEBS := redis-server
+# fonts-wqy-microhei: Chinese names on composite recordings (recorder.composite_font).
+RUN_DEBS := redis-server fonts-wqy-microhei
 # `make bench` measures CommandPost beside Janus VideoRoom (Debian package janus).
 BENCH_DEBS := janus linux-perf
 PYTEST_ARGS ?=
