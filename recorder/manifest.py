@@ -25,7 +25,7 @@ MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 # Fields of a file entry that the chain covers (all but `entry_hash`).
 FILE_FIELDS = ("type", "name", "segment", "participant_id", "participant_name", "kind",
-               "source", "codec", "start_ms", "end_ms", "bytes", "sha256", "prev_hash")
+               "source", "codec", "start_ms", "end_ms", "frames", "bytes", "sha256", "prev_hash")
 
 
 def sha256_file(path: Path) -> str:

@@ -35,24 +35,26 @@ def file_name(segment: int, number: int, track: TrackInfo) -> str:
         f"{extension_for(track.codec)}"
 
 
-def probe_end_ms(path: Path) -> tuple[int | None, int | None]:
-    """(first, last) timestamp in ms of a file left by a dead worker; (None, None) if it
-    holds no readable packet. Blocking: run in an executor."""
+def probe_end_ms(path: Path) -> tuple[int | None, int | None, int]:
+    """(first, last) timestamp in ms and the packet count of a file left by a dead worker;
+    (None, None, 0) if it holds no readable packet. Blocking: run in an executor."""
     import av
 
     first = last = None
+    count = 0
     try:
         with av.open(str(path)) as container:
             stream = container.streams[0]
             for packet in container.demux(stream):
                 if packet.pts is None:
                     continue
+                count += 1
                 ms = int(packet.pts * packet.time_base * 1000)
                 first = ms if first is None else min(first, ms)
                 last = ms if last is None else max(last, ms)
     except Exception:  # noqa: BLE001 - a truncated file ends where it can be read
         pass
-    return first, last
+    return first, last, count
 
 
 class RecordingFiles:
@@ -91,6 +93,7 @@ class RecordingFiles:
     def file_closed(self, track: TrackInfo, file: TrackFile) -> None:
         self.live.pop(file.path.name, None)
         entry = self._entry(track, file.path.name, file.first_ms, self._end_ms(track, file))
+        entry["frames"] = file.frames
         self._spawn(self._seal(entry))
 
     # entries
@@ -132,6 +135,7 @@ class RecordingFiles:
         for name, (track, file) in sorted(self.live.items()):
             entry = self._entry(track, name, file.first_ms, self._end_ms(track, file))
             entry["bytes"] = file.bytes_written()
+            entry["frames"] = file.frames
             files.append(entry)
         return {"recording_id": self.recording_id, "room_id": self.room_id,
                 "started_at": self.started_at, "stopped_at": self.stopped_at,
@@ -169,11 +173,13 @@ class RecordingFiles:
             name = str(item.get("name", ""))
             if not NAME_RE.fullmatch(name):
                 continue  # never a path from a file we did not write ourselves
-            first, last = await loop.run_in_executor(None, probe_end_ms, self.directory / name)
+            first, last, count = await loop.run_in_executor(None, probe_end_ms,
+                                                            self.directory / name)
             entry = {k: item.get(k) for k in ("type", "name", "segment", "participant_id",
                                               "participant_name", "kind", "source", "codec")}
             entry.update(type="file", start_ms=first if first is not None
-                         else item.get("start_ms"), end_ms=last, bytes=None, sha256=None)
+                         else item.get("start_ms"), end_ms=last, frames=count, bytes=None,
+                         sha256=None)
             await self._seal(entry)
         done = {e.get("segment") for e in self.chain if e.get("type") == "segment"}
         for segment in sorted({int(e.get("segment") or 0) for e in self.chain
