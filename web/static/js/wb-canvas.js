@@ -5,7 +5,7 @@
 // new size redraw it all); each animation frame only composites the cache with in-progress
 // strokes (ours and others') and laser trails, and only when something changed.
 import { FrameMapper, VIDEO_SPACE, distToEllipse, distToPolyline, distToRectOutline, frameRect, insideBox } from "./wb-geom.js";
-import { LASER_FADE_MS, boxPx, drawElement, drawLaser, fontPx } from "./wb-render.js";
+import { FONT, LASER_FADE_MS, boxPx, drawElement, drawLaser, fontPx } from "./wb-render.js";
 import { LASER_COLOR } from "./wb-sync.js";
 import { Gesture } from "./wb-tools.js";
 
@@ -370,7 +370,7 @@ function hits(ctx, mapper, element, px) {
       return insideBox(px, boxPx(mapper, element.points));
     case "text": {
       const size = fontPx(mapper, element);
-      ctx.font = `${size}px sans-serif`;
+      ctx.font = `${size}px ${FONT}`;
       const lines = String(element.text || "").split("\n");
       const width = Math.max(...lines.map((line) => ctx.measureText(line).width));
       return insideBox(px, { x: pts[0][0], y: pts[0][1], w: width, h: lines.length * size * 1.2 });

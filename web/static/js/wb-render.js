@@ -5,7 +5,7 @@
 export const LASER_FADE_MS = 1500;
 const HIGHLIGHTER_ALPHA = 0.35;
 const STICKY_TEXT = "#1b1f24";
-const FONT = "system-ui, 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif";
+export const FONT = "system-ui, 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif";
 
 /** Box {x, y, w, h} in px from an element's two corner points. */
 export function boxPx(mapper, points) {

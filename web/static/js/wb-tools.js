@@ -107,8 +107,16 @@ export class Gesture {
     const [x, y] = this.path[0];
     const sticky = this.tool === "sticky";
     const element = { id: newId(), type: this.tool, color: sticky ? STICKY_COLOR : this.color, width: this.width, text, font_size: this.fontSize };
-    if (!sticky) element.points = [[x, y]];
-    else element.points = [[x, y], this.point([x + STICKY_SIZE * this.space.w, y + STICKY_SIZE * this.aspect * this.space.h])];
+    if (!sticky) {
+      element.points = [[x, y]];
+      return element;
+    }
+    // A note near the edge moves in rather than shrinking (it must fit inside the frame).
+    const w = Math.min(STICKY_SIZE * this.space.w, this.space.w);
+    const h = Math.min(STICKY_SIZE * this.aspect * this.space.h, this.space.h);
+    const left = Math.min(x, this.space.w - w);
+    const top = Math.min(y, this.space.h - h);
+    element.points = [this.point([left, top]), this.point([left + w, top + h])];
     return element;
   }
 }
