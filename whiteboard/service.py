@@ -59,6 +59,8 @@ class RoomBoards:
         self._wake = asyncio.Event()
         self._writes: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._side_tasks: set[asyncio.Task[None]] = set()  # background snapshots
+        self._snapshotting = asyncio.Lock()
         self._closed = False
 
     async def load(self) -> None:
@@ -240,7 +242,11 @@ class RoomBoards:
                           "seq": seqs.get(board_id, 0), "elements": list(elements.values())})
         for send, ack in pending.acks:
             send(ack)
-        await self._snapshots(force=False)
+        if not self._snapshotting.locked() and any(
+                b.ops_since_snapshot >= self.config.snapshot_every_ops
+                for b in self.boards.values()):
+            # In the background: a big scene must not hold up the next operations' acks.
+            self._background(self._snapshots(force=False))
 
     async def _append(self, entries: list[LogEntry], retries: int | None) -> None:
         attempt = 0
@@ -276,7 +282,23 @@ class RoomBoards:
             if member.announced:
                 member.send_encoded(text)
 
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
     async def _snapshots(self, force: bool) -> None:
+        """One at a time (the lock), each taken when it runs: a snapshot older than the
+        last one must never land after it, since each trims the log up to itself."""
+        async with self._snapshotting:
+            try:
+                await self._snapshot_boards(force)
+            except Exception:
+                if force:
+                    raise
+                log.exception("whiteboard %s: snapshot failed", self.room_id)
+
+    async def _snapshot_boards(self, force: bool) -> None:
         loop = asyncio.get_running_loop()
         for board in list(self.boards.values()):
             due = board.ops_since_snapshot >= self.config.snapshot_every_ops
@@ -296,6 +318,8 @@ class RoomBoards:
         self._wake.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._side_tasks:
+            await asyncio.gather(*self._side_tasks, return_exceptions=True)
         try:
             await self.flush()  # anything a handler queued while the tasks wound down
             await self._snapshots(force=True)
