@@ -17,6 +17,7 @@ export class DispatchBoard {
   /** onOpen(taskId) when a card is clicked. */
   constructor(root, { i18n, model, onOpen }) {
     Object.assign(this, { root, i18n, model, onOpen });
+    this.tr = (key, params) => this.i18n.t(key, params); // durations in the page's language
     this.columns = new Map();
     for (const column of BOARD_COLUMNS) {
       const section = el("section", "dispatch-column", { "data-column": column.id });
@@ -57,7 +58,7 @@ export class DispatchBoard {
     const meta = el("span", "dispatch-card-meta");
     if (task.priority && task.priority !== "normal") meta.append(el("span", "dispatch-card-priority", {}, this.i18n.t(`dispatch.priority.${task.priority}`)));
     if (Number.isFinite(task.deadline)) {
-      const due = overdue ? this.i18n.t("dispatch.overdueBy", { time: formatDue(now, task.deadline) }) : formatDue(task.deadline, now);
+      const due = overdue ? this.i18n.t("dispatch.overdueBy", { time: formatDue(now, task.deadline, this.tr) }) : formatDue(task.deadline, now, this.tr);
       meta.append(el("span", "dispatch-card-due", {}, due));
     }
     if (task.status === "rejected" && task.reason) meta.append(el("span", "dispatch-card-reason", {}, task.reason));

@@ -21,6 +21,7 @@ export class TaskDetail {
   /** act(task, action, values) performs verify / close / reassign and resolves with the task. */
   constructor(host, { i18n, model, api, act, assigneeOptions }) {
     Object.assign(this, { host, i18n, model, api, act, assigneeOptions });
+    this.tr = (key, params) => this.i18n.t(key, params); // durations in the page's language
     this.dialog = null;
     this.taskId = null;
     this.audit = [];
@@ -76,7 +77,11 @@ export class TaskDetail {
     fact("dispatch.detail.status", t(`dispatch.status.${task.status}`) + (overdue ? ` · ${t("dispatch.overdue")}` : ""));
     fact("dispatch.task.assignee", this.model.assigneeName(task));
     fact("dispatch.task.priority", t(`dispatch.priority.${task.priority}`));
-    if (Number.isFinite(task.deadline)) fact("dispatch.detail.deadline", `${formatTime(task.deadline, this.i18n.lang)} (${formatDue(task.deadline, this.model.now())})`);
+    if (Number.isFinite(task.deadline)) {
+      const now = this.model.now();
+      const left = overdue ? t("dispatch.overdueBy", { time: formatDue(now, task.deadline, this.tr) }) : formatDue(task.deadline, now, this.tr);
+      fact("dispatch.detail.deadline", `${formatTime(task.deadline, this.i18n.lang)} (${left})`);
+    }
     fact("dispatch.task.details", task.details);
     if (task.incidentId) fact("dispatch.detail.incident", this.model.incidents.get(task.incidentId)?.title || task.incidentId);
     if (task.source?.kind) fact("dispatch.detail.source", t(`dispatch.source.${task.source.kind}`));

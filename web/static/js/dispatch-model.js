@@ -31,16 +31,20 @@ export function isOverdue(task, now = Date.now()) {
   return Number.isFinite(task.deadline) && task.deadline < now;
 }
 
-/** "12 min", "-3 min" (overdue), "2 h 05 min": how long until the deadline. */
-export function formatDue(deadlineMs, now = Date.now()) {
+/** How long until the deadline: "12 min", "2 h 05 min", "3 d" (negative when past), in the
+ * page's language when given its `t` (keys dispatch.dur.*). */
+export function formatDue(deadlineMs, now = Date.now(), t = null) {
   if (!Number.isFinite(deadlineMs)) return "";
   const minutes = Math.round((deadlineMs - now) / 60000);
   const sign = minutes < 0 ? "-" : "";
   const abs = Math.abs(minutes);
-  if (abs < 60) return `${sign}${abs} min`;
+  const say = (key, params, fallback) => sign + (t ? t(`dispatch.dur.${key}`, params) : fallback);
+  if (abs < 60) return say("min", { n: abs }, `${abs} min`);
   const hours = Math.floor(abs / 60);
-  if (hours < 48) return `${sign}${hours} h ${String(abs % 60).padStart(2, "0")} min`;
-  return `${sign}${Math.round(hours / 24)} d`;
+  const m = String(abs % 60).padStart(2, "0");
+  if (hours < 48) return say("hm", { h: hours, m }, `${hours} h ${m} min`);
+  const days = Math.round(hours / 24);
+  return say("d", { n: days }, `${days} d`);
 }
 
 export function formatTime(ms, lang) {

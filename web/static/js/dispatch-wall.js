@@ -145,11 +145,18 @@ export class WallDispatch {
   }
 
   // --- loading and live events
-  /** After each `joined`: the room (for snapshots and minutes), then the data once. */
+  /** After each `joined`: the room (for snapshots and minutes), then the data once, if the
+   * wall does dispatch (a dispatch token, or the panel was opened): a wall that only watches
+   * feeds makes no operator token. */
   async joined(roomId, restToken) {
     this.roomId = roomId;
     this.restToken = restToken;
-    if (this.state === "idle") await this.start();
+    if (this.state === "idle" && (this.wanted || this.token)) await this.start();
+  }
+
+  want() {
+    this.wanted = true;
+    if (this.state === "idle" && this.roomId) this.start();
   }
 
   async start() {

@@ -26,6 +26,7 @@ export class FieldTasks {
    * location}) queues a write; alert: AttentionSignal. */
   constructor(root, { i18n, model, queue, isMine, location, update, alert }) {
     Object.assign(this, { root, i18n, model, queue, isMine, location, update, alert });
+    this.tr = (key, params) => this.i18n.t(key, params); // durations in the page's language
     this.photos = new Map(); // task id -> data URL staged for the next update
     this.notes = new Map(); // task id -> note typed for the next update
     this.rejecting = null; // task id whose reject form is open
@@ -53,7 +54,7 @@ export class FieldTasks {
     for (const task of fresh) this.announced.add(task.id);
     if (fresh.length === 1) {
       const task = fresh[0];
-      this.alert.announce(this.i18n.t("dispatch.field.newTask"), task.title + (Number.isFinite(task.deadline) ? ` (${formatDue(task.deadline, this.model.now())})` : ""), { tag: task.id });
+      this.alert.announce(this.i18n.t("dispatch.field.newTask"), task.title + (Number.isFinite(task.deadline) ? ` (${formatDue(task.deadline, this.model.now(), this.tr)})` : ""), { tag: task.id });
     } else if (fresh.length > 1) {
       this.alert.announce(this.i18n.t("dispatch.field.newTask"), this.i18n.t("dispatch.field.newTasks", { count: fresh.length }));
     }
@@ -110,7 +111,7 @@ export class FieldTasks {
     if (task.details) li.append(el("p", "field-task-details", {}, task.details));
     const meta = [];
     if (task.priority && task.priority !== "normal") meta.push(this.i18n.t(`dispatch.priority.${task.priority}`));
-    if (Number.isFinite(task.deadline) && !FINISHED.has(status)) meta.push(this.i18n.t("dispatch.field.due", { time: formatDue(task.deadline, now) }));
+    if (Number.isFinite(task.deadline) && !FINISHED.has(status)) meta.push(this.i18n.t("dispatch.field.due", { time: formatDue(task.deadline, now, this.tr) }));
     const incident = task.incidentId ? this.model.incidents.get(task.incidentId) : null;
     if (incident) meta.push(incident.title);
     if (meta.length) li.append(el("p", "field-task-meta", {}, meta.join(" · ")));

@@ -74,6 +74,7 @@ class WallPage {
       onMarkers: () => this.updateMarkers(),
     });
     this.dispatchShown = WallDispatch.remembered();
+    if (this.dispatchShown) this.dispatch.want();
     const Session = withDispatch(WallSession, this.dispatch.live);
     this.session = new Session({
       joined: (msg) => this.onJoined(msg),
@@ -191,6 +192,7 @@ class WallPage {
   toggleDispatch() {
     this.dispatchShown = !this.dispatchShown;
     WallDispatch.remember(this.dispatchShown);
+    if (this.dispatchShown) this.dispatch.want();
     this.renderControls();
   }
 
