@@ -286,3 +286,33 @@ def test_rules_files_load_and_unknown_languages_are_refused(tmp_path: Path):
 
 def test_region_codes_use_the_language_rules():
     assert BOOK.get("zh-CN") is BOOK.get("zh")
+
+
+def test_decision_stated_as_who_organises_it():
+    assert _decisions("zh", [("陈", "抽查由区安委办组织，重点是危化品企业。")]) == ["s0"]
+    assert _decisions("zh", [("陈", "这个事情由谁负责？")]) == []
+
+
+def test_answer_to_an_open_question_is_a_decision():
+    turns = [("吴", "自查阶段的时间怎么定？"), ("陈", "自查到9月25日结束。")]
+    assert _decisions("zh", turns) == ["s1"]
+    assert _decisions("zh", [("吴", "自查阶段的时间怎么定？"), ("吴", "我再想想。")]) == []
+
+
+def test_the_latest_deadline_of_a_clause_counts():
+    turns = [("Rita", "I can draft the notice tonight and have it ready first thing tomorrow morning.")]
+    assert _actions("en", turns) == [("s0", "Rita", "2026-12-04T12:00")]
+    turns = [("王", "请李娜今天下班前把通知起草好，明天上午九点前正式印发。")]
+    assert _actions("zh", turns, ["李娜"]) == [("s0", "李娜", "2026-12-04T09:00")]
+
+
+def test_ordinal_words_are_not_always_enumerations():
+    sents = _sentences("zh", [("王", "请各单位第一时间上报情况 第二 要做好值班")])
+    assert [s.text for s in sents] == ["请各单位第一时间上报情况", "第二要做好值班"]
+    sents = _sentences("en", [("A", "have it ready first thing tomorrow")])
+    assert len(sents) == 1
+
+
+def test_organisations_jieba_would_cut_are_whole_owners():
+    turns = [("陈", "老何，你们住建局要在十月十五号之前完成燃气管道排查。")]
+    assert _actions("zh", turns, ["何平"]) == [("s0", "住建局", "2026-10-15T23:59")]

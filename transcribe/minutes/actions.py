@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from transcribe.minutes.deadlines import Deadline, find_deadline
+from transcribe.minutes.deadlines import Deadline, find_deadline, last_deadline
 from transcribe.minutes.owners import english_owner, owner_after, owner_before
 from transcribe.minutes.people import NameBook
 from transcribe.minutes.rules import Rules, alternation
@@ -53,8 +53,9 @@ class ActionFinder:
         self.filler = rules.list("action", "filler")
         self.questions = rules.phrases("action", "questions")
         self.imperative = bool(rules.table("action").get("imperative", False))
-        lead = alternation(rules.list("action", "filler"))
-        self.imperative_re = re.compile(rf"^(?:(?:{lead})\s+)*(?:{alternation(rules.list('action', 'task_verbs'))})(?![\w'])")
+        lead = alternation(rules.list("action", "imperative_lead"))
+        verbs = alternation(rules.list("action", "task_verbs"))
+        self.imperative_re = re.compile(rf"^(?:(?:{lead})\s+)*(?:{verbs})(?![\w'])")
 
     def _owner_pattern(self, pattern: str) -> re.Pattern[str]:
         names = alternation(self.book.aliases)
@@ -141,7 +142,7 @@ class ActionFinder:
         """`clause` runs from a little before the cue (`cue`) to the next cue; the task text
         starts at `body`. A deadline after the cue beats one said before it."""
         sent = sentences[i]
-        deadline = find_deadline(clause[cue:], self.rules, self.meeting)
+        deadline = last_deadline(clause[cue:], self.rules, self.meeting)
         if deadline is not None:
             deadline = replace(deadline, start=deadline.start + cue, end=deadline.end + cue)
         else:

@@ -35,24 +35,35 @@ class Deadline:
                 "deadline_has_time": self.has_time, "deadline_text": self.text}
 
 
-def find_deadline(sentence: str, rules: Rules, meeting: datetime) -> Deadline | None:
-    """The longest deadline expression in `sentence` (already normalised), resolved."""
-    best: tuple[int, int, re.Match[str]] | None = None
+def find_deadlines(sentence: str, rules: Rules, meeting: datetime) -> list[Deadline]:
+    """Every deadline expression in `sentence` (already normalised), resolved, in order;
+    where matches overlap the longest wins."""
+    found: list[re.Match[str]] = []
     for pattern in rules.deadline_patterns:
-        for match in pattern.finditer(sentence):
-            if not match.group(0).strip():
-                continue
-            key = (match.end() - match.start(), -match.start())
-            if best is None or key > best[:2]:
-                best = (key[0], key[1], match)
-    if best is None:
-        return None
-    match = best[2]
-    resolved = resolve(match.groupdict(), rules, meeting)
-    if resolved is None:
-        return None
-    when, has_time = resolved
-    return Deadline(match.group(0).strip(), when, has_time, match.start(), match.end())
+        found += [m for m in pattern.finditer(sentence) if m.group(0).strip()]
+    found.sort(key=lambda m: (-(m.end() - m.start()), m.start()))
+    taken: list[Deadline] = []
+    for match in found:
+        if any(match.start() < d.end and d.start < match.end() for d in taken):
+            continue
+        resolved = resolve(match.groupdict(), rules, meeting)
+        if resolved is not None:
+            taken.append(Deadline(match.group(0).strip(), resolved[0], resolved[1],
+                                  match.start(), match.end()))
+    return sorted(taken, key=lambda d: d.start)
+
+
+def find_deadline(sentence: str, rules: Rules, meeting: datetime) -> Deadline | None:
+    """The longest deadline expression in `sentence`."""
+    found = find_deadlines(sentence, rules, meeting)
+    return max(found, key=lambda d: (d.end - d.start, -d.start)) if found else None
+
+
+def last_deadline(sentence: str, rules: Rules, meeting: datetime) -> Deadline | None:
+    """The latest point in time said: "draft it tonight, ready tomorrow morning" is due
+    tomorrow morning."""
+    found = find_deadlines(sentence, rules, meeting)
+    return max(found, key=lambda d: (d.when, d.end - d.start)) if found else None
 
 
 def resolve(groups: dict[str, str | None], rules: Rules,

@@ -32,6 +32,8 @@ class DecisionFinder:
         self.proposals = rules.phrases("decision", "proposals")
         self.proposal_exclude = rules.phrases("decision", "proposal_exclude")
         self.agreements = rules.phrases("decision", "agreements")
+        self.cue_patterns = rules.patterns("decision", "cue_patterns")
+        self.open_questions = rules.phrases("decision", "open_questions")
         self.short = int(table.get("short_confirmation_chars", 8))
         self.min_item = int(table.get("min_item_chars", 4))
 
@@ -44,9 +46,10 @@ class DecisionFinder:
 
     def _at(self, sentences: list[Sentence], words: list[set[str]], i: int) -> list[Decision]:
         sent = sentences[i]
-        match = self.cues.search(sent.text)
+        match = self.cues.search(sent.text) or next(
+            (m for p in self.cue_patterns if (m := p.search(sent.text))), None)
         if match is None or self.exclude.search(sent.text):
-            return self._agreed_proposal(sentences, i)
+            return self._agreed_proposal(sentences, i) or self._answer(sentences, i)
         rest = sent.text[match.end():].strip()
         if self.headers.search(sent.text) or (not rest and len(sent.text) > self.short
                                               and _followed_by_list(sentences, i)):
@@ -71,6 +74,21 @@ class DecisionFinder:
             if self.agreements.search(head) and not self.exclude.search(reply.text):
                 return [Decision(sent, match.group(0), reply)]
             break
+        return []
+
+
+    def _answer(self, sentences: list[Sentence], i: int) -> list[Decision]:
+        """The reply to an open question about what to settle ("时间怎么定？")."""
+        for back in range(i - 1, max(-1, i - 3), -1):
+            question = sentences[back]
+            match = self.open_questions.search(question.text)
+            if match is None:
+                continue
+            sent = sentences[i]
+            if sent.speaker != question.speaker and len(sent.text) > self.short \
+                    and not self.exclude.search(sent.text):
+                return [Decision(sent, match.group(0), None)]
+            return []
         return []
 
 

@@ -76,8 +76,11 @@ class Rules:
         except tomllib.TOMLDecodeError as exc:
             raise RulesError(f"{path.name}: {exc}") from None
         rules = cls(language=language, data=data, bounded=data.get("tokenizer") == "words",
-                    tokenizer=Tokenizer(str(data.get("tokenizer", "words"))))
+                    tokenizer=Tokenizer(str(data.get("tokenizer", "words")),
+                                        tuple(str(w) for w in data.get("org_words", []))))
         rules.stopwords = frozenset(rules.list("keywords", "stopwords"))
+        rules.patterns("decision", "cue_patterns")
+        rules.patterns("enumeration_patterns")
         rules.deadline_patterns = [rules.expand(p["re"]) for p in
                                    data.get("deadline", {}).get("patterns", [])]
         return rules
@@ -99,6 +102,13 @@ class Rules:
 
     def phrases(self, *path: str) -> re.Pattern[str]:
         return phrase_regex(self.list(*path), self.bounded)
+
+    def patterns(self, *path: str) -> list[re.Pattern[str]]:
+        """A list of regexes from the rules (checked when the rules load)."""
+        try:
+            return [re.compile(p) for p in self.list(*path)]
+        except re.error as exc:
+            raise RulesError(f"{self.language}: {'.'.join(path)}: {exc}") from None
 
     def expand(self, pattern: str) -> re.Pattern[str]:
         """Compile a deadline pattern, expanding {vocab} and {snippet} placeholders."""

@@ -87,11 +87,12 @@ def _split_cues(text: str, rules: Rules) -> list[str]:
     is_long = (long_chars and len(text) > long_chars) or (long_words and
                                                           len(text.split()) > long_words)
     cues = markers + (starters if is_long else [])
-    if not cues:
+    patterns = rules.list("enumeration_patterns")
+    if not cues and not patterns:
         return [text]
     b = r"(?<![\w'])" if rules.bounded else ""
-    cut = re.compile(rf"{b}(?:{alternation(cues)})" + (r"(?![\w'])" if rules.bounded else ""),
-                     re.IGNORECASE)
+    alternatives = [f"{b}(?:{alternation(cues)})" + (r"(?![\w'])" if rules.bounded else "")]
+    cut = re.compile("|".join(alternatives + patterns), re.IGNORECASE)
     points = [m.start() for m in cut.finditer(text) if m.start() >= 4]
     pieces, last = [], 0
     for point in points:

@@ -15,8 +15,9 @@ _CONTENT_FLAGS = ("n", "v", "a", "i", "l", "j", "eng", "vn", "nz", "nr", "ns", "
 class Tokenizer:
     """One per language; jieba's dictionary (~0.6 s to load) is loaded on first use."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, words: tuple[str, ...] = ()) -> None:
         self.kind = kind
+        self.words = words  # extra dictionary words (organisations), tagged "nt"
         self._pos: Any = None
         self._idf: tuple[dict[str, float], float] | None = None
         self._lock = threading.Lock()
@@ -27,7 +28,10 @@ class Tokenizer:
                 import jieba
                 import jieba.posseg
                 jieba.setLogLevel(logging.WARNING)
-                self._pos = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+                tokenizer = jieba.Tokenizer()
+                for word in self.words:
+                    tokenizer.add_word(word, tag="nt")
+                self._pos = jieba.posseg.POSTokenizer(tokenizer)
             return self._pos
 
     def idf(self) -> tuple[dict[str, float], float] | None:
