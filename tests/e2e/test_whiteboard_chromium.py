@@ -229,6 +229,10 @@ def test_two_draw_at_once_late_joiner_undo_and_host_controls(server, people, art
         print(f"\n[whiteboard] live stroke first shown on another page: median {statistics.median(delays):.0f} ms "
               f"over {len(delays)} strokes (max {max(delays):.0f} ms)")
 
+    # A reloaded page gets the whole scene again from the server.
+    bob.join(room["join_url"])
+    wait_scene(bob, final)
+
     # Exports, then the host clears the board for everyone.
     alice.page.click(f"{PANEL} [data-wb-action=pdf]")
     alice.wait_until("commandpost.wbExport()?.kind === 'pdf' && commandpost.wbExport().status", "PDF export", 20)
