@@ -1,7 +1,7 @@
 """A real call recorded by a recorder worker process: two aiortc publishers (VP8 + Opus,
-and H.264 + Opus), files checked with ffprobe, ffmpeg and byte for byte against what the
-publishers' encoders produced; the REST API and the room's `recording` messages on the
-same call."""
+and H.264 + Opus), a late joiner who shares her screen and leaves, a host mute; files
+checked with ffprobe, decoded, and compared byte for byte with what the publishers'
+encoders produced; the REST API and the room's `recording` messages on the same call."""
 
 from __future__ import annotations
 
@@ -31,21 +31,25 @@ def prefer_h264(peer: MediaPeer) -> None:
 
 class H264Peer:
     @staticmethod
-    async def publish_h264(peer: MediaPeer) -> None:
-        """MediaPeer.publish, with H.264 preferred for the camera."""
+    async def publish_h264(peer: MediaPeer, h264: bool = True,
+                           sources: tuple[str, ...] = ("microphone", "camera")) -> None:
+        """MediaPeer.publish, with H.264 preferred for the video (and a choice of sources:
+        "screen" alone is a screen share)."""
         from aiortc import RTCSessionDescription
         from rtc_peer import LOOPBACK, SyntheticCamera, ToneMicrophone, new_pc
         from sfu.aiortc_bridge import restrict_ice_addresses
 
         peer.pub = new_pc()
-        peer.pub.addTransceiver(ToneMicrophone(), direction="sendonly")
-        peer.pub.addTransceiver(SyntheticCamera(), direction="sendonly")
-        prefer_h264(peer)
+        for source in sources:
+            track = ToneMicrophone() if source == "microphone" else SyntheticCamera()
+            peer.pub.addTransceiver(track, direction="sendonly")
+        if h264:
+            prefer_h264(peer)
         restrict_ice_addresses(peer.pub, LOOPBACK)
         await peer.pub.setLocalDescription(await peer.pub.createOffer())
         mids = [t.mid for t in peer.pub.getTransceivers()]
         await peer.ws.send({"type": "publish", "sdp": peer.pub.localDescription.sdp,
-                            "sources": {mids[0]: "microphone", mids[1]: "camera"}})
+                            "sources": dict(zip(mids, sources))})
         answer = await peer.ws.recv("answer", timeout=10)
         await peer.pub.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
 
@@ -55,13 +59,13 @@ async def test_two_publishers_recorded_without_transcoding(rec_node, rec_dir: Pa
     server = rec_node
     room = await server.create_room()
     auth = {"Authorization": f"Bearer {room['host_token']}"}
+    RecorderProcess.start(recorders, server, rec_dir, tmp_path)  # starts while we set up
     with captured_frames() as sent:
         alice_ws, alice = await server.joined_client(room, "Alice", host=True)
         bob_ws, bob = await server.joined_client(room, "鲍勃")
         alice_peer, bob_peer = MediaPeer(alice_ws), MediaPeer(bob_ws)
         await alice_peer.publish()
         await H264Peer.publish_h264(bob_peer)
-        RecorderProcess.start(recorders, server, rec_dir, tmp_path)
         status, body, _ = await server.request("POST", f"/api/rooms/{room['room_id']}/recordings",
                                                headers=auth)
         assert status == 201, body
@@ -70,15 +74,30 @@ async def test_two_publishers_recorded_without_transcoding(rec_node, rec_dir: Pa
         assert started["recording_id"] == rid and started["active"] is True
         t0 = time.monotonic()
         # A late joiner learns that the room is being recorded.
-        carol_ws, _ = await server.joined_client(room, "Carol")
+        carol_ws, carol = await server.joined_client(room, "Carol")
         late = await carol_ws.recv("recording", timeout=10)
         assert late["recording_id"] == rid and late["active"] is True
-        await asyncio.sleep(CALL_S)
+        await asyncio.sleep(1.5)
+        # Carol shares her screen for a while, then leaves: a file of its own.
+        carol_peer = MediaPeer(carol_ws)
+        await H264Peer.publish_h264(carol_peer, h264=False, sources=("screen",))
+        carol_on, carol_on_unix = time.monotonic(), time.time()
+        # The host mutes Bob's microphone; two seconds later Bob turns it back on.
+        await alice_ws.send({"type": "mute", "participant_id": bob["participant_id"],
+                             "kind": "audio"})
+        await bob_ws.recv("muted", timeout=5)
+        await asyncio.sleep(2.0)
+        await bob_ws.send({"type": "state", "audio": True})
+        await asyncio.sleep(2.0)
+        await carol_peer.close()
+        await carol_ws.close()
+        carol_off = time.monotonic()
+        await asyncio.sleep(max(0.0, CALL_S - (time.monotonic() - t0)))
         status, body, _ = await server.request("POST", f"/api/recordings/{rid}/stop",
                                                headers=auth)
         assert status == 202, body
-        stop_wall = time.monotonic()
-        stopped = await carol_ws.recv("recording", timeout=30, state="stopped")
+        stop_unix = time.time()
+        stopped = await bob_ws.recv("recording", timeout=30, state="stopped")
         assert stopped["active"] is False
         await alice_peer.close()
         await bob_peer.close()
@@ -88,20 +107,37 @@ async def test_two_publishers_recorded_without_transcoding(rec_node, rec_dir: Pa
     assert info["state"] == "stopped" and info["custody"]["chain_ok"], info["custody"]
     files = {(f["participant_id"], f["kind"]): f for f in info["files"]}
     expected = {(alice["participant_id"], "audio"), (alice["participant_id"], "video"),
-                (bob["participant_id"], "audio"), (bob["participant_id"], "video")}
+                (bob["participant_id"], "audio"), (bob["participant_id"], "video"),
+                (carol["participant_id"], "video")}
     assert set(files) == expected, info["files"]
+    screen = files.pop((carol["participant_id"], "video"))
+    assert screen["source"] == "screen" and screen["codec"] == "vp8"
+    assert abs(screen["duration_ms"] / 1000 - (carol_off - carol_on)) < 1.0, screen
+    assert abs(screen["start_ms"] / 1000 - (carol_on_unix - info["started_at"])) < 1.0
+    decode_all(rec_dir / rid / screen["name"])
+    # Bob's muted microphone is a gap in his audio file, which goes on afterwards.
+    bob_audio = demuxed(rec_dir / rid / files[(bob["participant_id"], "audio")]["name"])
+    steps = [b[0] - a[0] for a, b in zip(bob_audio, bob_audio[1:])]
+    assert 1500 < max(steps) < 3000, max(steps)
+    assert bob_audio[-1][0] - bob_audio[steps.index(max(steps)) + 1][0] > 3000
     assert files[(bob["participant_id"], "video")]["codec"] == "h264"
     assert files[(alice["participant_id"], "video")]["codec"] == "vp8"
     assert files[(bob["participant_id"], "audio")]["participant_name"] == "鲍勃"
-    real_s = stop_wall - t0
-    for entry in info["files"]:
+    # Real time: from the track's first recorded frame (its start on the recording clock)
+    # to the stop, which the worker applies within heartbeat_s (files end in between).
+    stop_s = stop_unix - info["started_at"]
+    stopped_s = info["stopped_at"] - info["started_at"]
+    for entry in files.values():
         path = rec_dir / rid / entry["name"]
         probe = ffprobe(path)
         stream = probe["streams"][0]
         assert stream["codec_name"] == entry["codec"]
         start = float(probe["format"].get("start_time", 0))
         duration = float(probe["format"]["duration"]) - start
-        assert abs(duration - real_s) < 0.5 + 0.0, (entry["name"], duration, real_s)
+        assert abs(start - entry["start_ms"] / 1000) < 0.05, (start, entry)
+        assert stop_s - start - 0.5 < duration < stopped_s - start + 0.5, \
+            (entry["name"], duration, stop_s - start, stopped_s - start)
+        assert duration > CALL_S - 3
         assert abs(entry["duration_ms"] / 1000 - duration) < 0.1, entry
         assert entry["sha256"] == sha256_file(path) and entry["bytes"] == path.stat().st_size
         decode_all(path)
@@ -114,6 +150,6 @@ async def test_two_publishers_recorded_without_transcoding(rec_node, rec_dir: Pa
         assert set(hashes) <= sent[codec], f"{codec}: frames differ from what was sent"
         assert packets[0][2], "a file starts at a keyframe"
     # Tracks of the two publishers line up on the shared clock.
-    starts = [f["start_ms"] for f in info["files"]]
+    starts = [f["start_ms"] for f in files.values()]
     assert max(starts) - min(starts) < 1500, starts
     assert [a["action"] for a in info["audit"]][:3] == ["started", "stopped", "finished"]
