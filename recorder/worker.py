@@ -58,7 +58,7 @@ class RecorderWorker:
         log.info("recorder worker %s taking jobs", self.consumer)
         try:
             while not stop.is_set():
-                if len(self.jobs) >= self.max_jobs:
+                if len(self._tasks) >= self.max_jobs:  # running jobs, started or starting
                     await asyncio.sleep(0.2)
                     continue
                 entry = await self._next_entry()
