@@ -125,3 +125,20 @@ async def test_answers_are_kept_for_idempotency_ttl_s(desk: Desk) -> None:
     limit = desk.server.config.dispatch.idempotency_ttl_s
     assert limit - 60 < ttl <= limit
     assert unit["unit_id"] in await desk.server.redis.get(keys[0])
+
+
+async def test_concurrent_retries_and_racing_writers(desk: Desk) -> None:
+    import asyncio
+    unit = await desk.unit()
+    body = {"title": "并发", "assignee": {"unit_id": unit["unit_id"]}, "deadline_in_s": 600}
+    answers = await asyncio.gather(*(desk.call("POST", "/tasks", body, client_id="same-000001")
+                                     for _ in range(6)))
+    assert {a[0] for a in answers} == {201}
+    assert len({a[1]["task_id"] for a in answers}) == 1
+    task_id = answers[0][1]["task_id"]
+    # different clients racing on one task: exactly one acknowledgement is applied
+    moves = await asyncio.gather(*(desk.move(task_id, "acknowledged") for _ in range(6)))
+    assert sorted(m[1]["applied"] for m in moves) == [False] * 5 + [True]
+    task = await desk.ok("GET", f"/tasks/{task_id}")
+    assert task["version"] == 2 and len(task["feedback"]) == 1
+    assert len((await desk.ok("GET", "/tasks"))["tasks"]) == 1
