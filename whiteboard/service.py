@@ -217,14 +217,24 @@ class RoomBoards:
             self._writes.put_nowait(pending)
 
     async def _write(self) -> None:
+        """Store and send what the ticks hand over; every batch waiting while Redis answered
+        the last one goes in the next round trip, so a slow Redis never builds a queue."""
         while True:
-            pending = await self._writes.get()
-            if pending is None:
+            first = await self._writes.get()
+            batch, last = merge_pending([first] + self._drain_writes())
+            if batch is not None:
+                try:
+                    await self.store_and_send(batch, CLOSE_RETRIES if self._closed else None)
+                except Exception:
+                    log.exception("whiteboard %s: storing operations failed", self.room_id)
+            if last:
                 return
-            try:
-                await self.store_and_send(pending, CLOSE_RETRIES if self._closed else None)
-            except Exception:
-                log.exception("whiteboard %s: storing operations failed", self.room_id)
+
+    def _drain_writes(self) -> list[_Pending | None]:
+        items: list[_Pending | None] = []
+        while not self._writes.empty():
+            items.append(self._writes.get_nowait())
+        return items
 
     async def flush(self) -> None:
         """Everything queued, now: live strokes sent, operations stored and sent."""
@@ -325,3 +335,19 @@ class RoomBoards:
             await self._snapshots(force=True)
         except Exception:
             log.exception("whiteboard %s: final flush failed", self.room_id)
+
+
+def merge_pending(items: list[_Pending | None]) -> tuple[_Pending | None, bool]:
+    """Batches in tick order as one (later copies of an element replace earlier ones, as the
+    board applied them in that order); True when the stop marker (None) was among them."""
+    stop = any(item is None for item in items)
+    batches = [item for item in items if item is not None]
+    if not batches:
+        return None, stop
+    merged = _Pending([], {}, [])
+    for batch in batches:
+        merged.entries.extend(batch.entries)
+        merged.acks.extend(batch.acks)
+        for board_id, elements in batch.changed.items():
+            merged.changed.setdefault(board_id, {}).update(elements)
+    return merged, stop
