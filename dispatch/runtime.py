@@ -62,4 +62,7 @@ async def stop(node: Node) -> None:
     if runtime is None:
         return
     await cancel_and_wait(runtime.tasks)
-    await runtime.binary.aclose()
+    try:
+        await runtime.scheduler.resign()
+    finally:
+        await runtime.binary.aclose()

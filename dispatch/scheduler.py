@@ -46,6 +46,12 @@ class Scheduler:
             return True
         return False
 
+    async def resign(self) -> None:
+        """Give the lead up at once (node stopping), instead of after the lock's TTL."""
+        redis = self.svc.redis
+        if await redis.get(keys.SCHEDULER_LOCK) == self.node_id:
+            await redis.delete(keys.SCHEDULER_LOCK)
+
     async def _claim(self, entity_id: str, what: str) -> bool:
         return bool(await self.svc.redis.set(keys.claim(entity_id, what), "1", nx=True,
                                              ex=CLAIM_TTL_S))
