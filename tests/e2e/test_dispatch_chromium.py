@@ -178,7 +178,25 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     assert form.locator("[name=title]").input_value() == "Smoke from the roof"
     assert form.locator("[name=lat]").input_value() == "31.2342"
     form.locator("[name=category]").fill("fire")
+    # The first answer is lost on its way back (the server made the incident): the dialog
+    # stays open with the error, and Save again repeats the same write (same client id).
+    lost: list[str] = []
+
+    def lose_first_answer(route):
+        if lost or route.request.method != "POST":
+            route.continue_()
+            return
+        route.fetch()
+        lost.append(route.request.post_data_json["client_id"])
+        route.abort("connectionreset")
+
+    wall.page.route("**/api/dispatch/incidents", lose_first_answer)
     form.locator("[data-action=submit]").click()
+    form.locator("[data-form-error]").wait_for(timeout=10_000)
+    form.locator("[data-action=submit]").click()
+    form.wait_for(state="detached", timeout=10_000)
+    wall.page.unroute("**/api/dispatch/incidents")
+    assert lost
     row = wall.page.locator("#dispatch .dispatch-incident", has_text="Smoke from the roof")
     row.locator("[data-action=task-from-incident]").click()
     form = wall.page.locator("#dispatch-task-form")
@@ -187,6 +205,7 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     form.locator("[data-action=submit]").click()
     wall.page.wait_for_selector("#dispatch-task-form", state="detached", timeout=10_000)
     status, incidents = api(server, "GET", "/incidents", setup["op"])
+    assert [i["title"] for i in incidents["incidents"]] == ["Smoke from the roof"], "a retry made a second incident"
     incident = incidents["incidents"][0]
     assert incident["source"]["report_id"] == report["report_id"] and incident["photos"], incident
     assert incident["location"]["lat"] == pytest.approx(31.2342) and incident["category"] == "fire"
@@ -321,6 +340,25 @@ def test_an_update_made_offline_arrives_once_when_back_online(server, people, tm
     assert api(server, "GET", f"/tasks/{task_id}", setup["op"])[1]["status"] == "en_route"
     field.page.unroute("**/api/dispatch/tasks/*/transition")
     field.wait_until("commandpost.pendingUpdates().length === 0", "the queue drained after the reload", 20)
+    field.page.click("#field-start")  # streaming again: live events again
+    field.wait_until("commandpost.state === 'joined' && commandpost.dispatchSubscribed", "field subscribed again", 20)
     status, final = api(server, "GET", f"/tasks/{task_id}", setup["op"])
     assert final["status"] == "on_scene"
     assert [f["status"] for f in final["feedback"]].count("on_scene") <= 1
+    photo = en_route[0]["photos"][0]
+    photo_id = photo if isinstance(photo, str) else photo["photo_id"]
+    with urllib.request.urlopen(f"{server.base_url}/api/dispatch/photos/{photo_id}", timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/jpeg" and response.read(2) == b"\xff\xd8"
+
+    # A second task is rejected with a reason.
+    status, other = api(server, "POST", "/tasks", setup["op"], {
+        "title": "Guard the north gate", "deadline_in_s": 3600, "assignee": {"unit_id": setup["unit"]["unit_id"]}})
+    assert status == 201, other
+    other_card = f"[data-task-id='{other['task_id']}']"
+    field.page.wait_for_selector(f"{other_card} [data-action=reject]", timeout=ARRIVES_S * 1000)
+    field.page.tap(f"{other_card} [data-action=reject]")
+    field.page.fill(f"{other_card} textarea[name=reason]", "No vehicle free")
+    field.page.tap(f"{other_card} [data-action=confirm-reject]")
+    field.wait_for(lambda: api(server, "GET", f"/tasks/{other['task_id']}", setup["op"])[1]["status"] == "rejected",
+                   "the rejection on the server", ARRIVES_S)
+    assert api(server, "GET", f"/tasks/{other['task_id']}", setup["op"])[1]["reject_reason"] == "No vehicle free"

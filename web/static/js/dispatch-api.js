@@ -120,12 +120,12 @@ export class DispatchApi {
     return this.get("/clock");
   }
 
-  async createTask(body) {
-    return taskRecord(await this.write("POST", "/tasks", body));
+  async createTask(body, clientId) {
+    return taskRecord(await this.write("POST", "/tasks", body, clientId));
   }
 
-  async createIncident(body) {
-    return incidentRecord(await this.write("POST", "/incidents", body));
+  async createIncident(body, clientId) {
+    return incidentRecord(await this.write("POST", "/incidents", body, clientId));
   }
 
   async transition(taskId, body, clientId) {
@@ -133,8 +133,8 @@ export class DispatchApi {
     return { applied: answer.applied !== false, task: answer.task ? taskRecord(answer.task) : null };
   }
 
-  async alert(body) {
-    return this.write("POST", "/alerts", body);
+  async alert(body, clientId) {
+    return this.write("POST", "/alerts", body, clientId);
   }
 
   /** A photo as raw bytes; the same client id gives the same photo id on a retry. */

@@ -4,13 +4,16 @@
 // the operator entered (or null when cancelled); the page does the REST call and shows errors
 // in the dialog, which stays open until the write succeeds.
 import { el } from "./dispatch-board.js";
+import { newClientId } from "./offline-queue.js";
 
 export const PRIORITIES = ["low", "normal", "high", "urgent"];
 export const SEVERITIES = ["low", "medium", "high", "critical"];
 export const DEFAULT_DEADLINE_MIN = 30;
 
 /** A modal form in `host`: fields [{name, kind, label, options:[{value,label}], value, required,
- * min, max, maxlength}], an optional preview node; submit(values) may throw to keep it open. */
+ * min, max, maxlength}], an optional preview node; submit(values, clientId) may throw to keep
+ * it open. The client id is made once per dialog: pressing Save again after a failure (a lost
+ * answer) repeats the same write, which the server answers without doing it twice. */
 export function openForm(host, i18n, { id, title, fields, preview = null, submitLabel, submit }) {
   const dialog = el("dialog", "dispatch-dialog", { id });
   const form = el("form", "stack dispatch-form", { method: "dialog", novalidate: "" });
@@ -26,6 +29,7 @@ export function openForm(host, i18n, { id, title, fields, preview = null, submit
   form.append(error, buttons);
   dialog.append(form);
   host.append(dialog);
+  const clientId = newClientId();
   return new Promise((resolve) => {
     const finish = (value) => {
       dialog.close();
@@ -48,7 +52,7 @@ export function openForm(host, i18n, { id, title, fields, preview = null, submit
       }
       ok.disabled = true;
       try {
-        const result = await submit(values);
+        const result = await submit(values, clientId);
         finish(result ?? values);
       } catch (err) {
         showError(error, err.display || err.message);

@@ -30,6 +30,9 @@ export class DispatchLive {
         this.onEvent(msg);
       }
     });
+    signaling.on("close", () => {
+      if (isCurrent() || this.signaling === signaling) this.subscribed = false; // no more events
+    });
     signaling.on("error", (msg) => {
       if (isCurrent() && msg.ref === "dispatch_subscribe") this.onError(msg.code, msg.message);
     });

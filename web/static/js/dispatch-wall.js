@@ -271,11 +271,11 @@ export class WallDispatch {
     return openForm(this.host, this.i18n, {
       id: "dispatch-task-form", title: this.i18n.t("dispatch.newTask"), fields, preview,
       submitLabel: this.i18n.t("dispatch.dispatch"),
-      submit: async (values) => {
+      submit: async (values, clientId) => {
         const task = await this.api.createTask({
           title: values.title, details: values.details || undefined, priority: values.priority,
           assignee: assigneeBody(parseAssignee(values.assignee)), deadline_in_s: Math.round((values.deadline_min || 30) * 60), ...extra,
-        }).catch(explain(this.i18n));
+        }, clientId).catch(explain(this.i18n));
         this.model.put("tasks", task);
         this.notify(this.i18n.t("dispatch.dispatched", { title: task.title, who: this.model.assigneeName(task) }), "info");
         return task;
@@ -361,13 +361,13 @@ export class WallDispatch {
   async newIncident(prefill = {}, extra = {}, preview = null) {
     return openForm(this.host, this.i18n, {
       id: "dispatch-incident-form", title: this.i18n.t("dispatch.newIncident"), fields: incidentFields(this.i18n, prefill), preview,
-      submit: async (values) => {
+      submit: async (values, clientId) => {
         const body = {
           title: values.title, category: values.category || undefined, severity: { low: 1, medium: 3, high: 4, critical: 5 }[values.severity] ?? 3,
           note: values.notes || undefined, source: { kind: "wall", room_id: this.roomId }, ...extra,
         };
         if (Number.isFinite(values.lat) && Number.isFinite(values.lon)) body.location = { lat: values.lat, lon: values.lon };
-        const incident = await this.api.createIncident(body).catch(explain(this.i18n));
+        const incident = await this.api.createIncident(body, clientId).catch(explain(this.i18n));
         this.model.put("incidents", incident);
         this.notify(this.i18n.t("dispatch.incidentCreated", { title: incident.title }), "info");
         return incident;
@@ -390,8 +390,8 @@ export class WallDispatch {
       options: ["info", "warning", "critical"].map((l) => ({ value: l, label: this.i18n.t(`dispatch.alert.levels.${l}`) })) }];
     return openForm(this.host, this.i18n, {
       id: "dispatch-alert-form", title: this.i18n.t("dispatch.sendAlert"), fields, submitLabel: this.i18n.t("dispatch.alert.send"),
-      submit: async (values) => {
-        const alert = await this.api.alert({ text: values.text, level: values.level, unit_id: values.target || null }).catch(explain(this.i18n));
+      submit: async (values, clientId) => {
+        const alert = await this.api.alert({ text: values.text, level: values.level, unit_id: values.target || null }, clientId).catch(explain(this.i18n));
         this.notify(this.i18n.t("dispatch.alertSent", { who: values.target ? this.model.unitName(values.target) : this.i18n.t("dispatch.alert.allUnits") }), "info");
         return alert;
       },

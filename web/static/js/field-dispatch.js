@@ -15,6 +15,9 @@ const ME_KEY = "commandpost.field.dispatchMe";
 const TASKS_KEY = "commandpost.field.dispatchTasks";
 const QUEUE_KEY = "commandpost.field.dispatchQueue";
 const RELOAD_RETRY_MS = 5000;
+// Without a live subscription (the page is not streaming, or its socket is down) the task
+// list is fetched this often, so a phone in a pocket still gets its tasks.
+const POLL_MS = 10000;
 
 /** The member token from `#dispatch=` (taken out of the address), else the remembered one. */
 export function readMemberToken(loc = window.location) {
@@ -96,6 +99,12 @@ export class FieldDispatch {
     }
     this.renderHeader();
     this.queue.flushNow();
+    this.poller ??= setInterval(() => this.poll(), POLL_MS);
+  }
+
+  poll() {
+    if (this.live.subscribed || navigator.onLine === false) return;
+    this.reload().catch((err) => console.warn("dispatch: poll failed", err.message));
   }
 
   async reload() {
