@@ -121,7 +121,7 @@ class SnapshotStore:
     async def save(self, room_id: str, track_id: str, frame: np.ndarray,
                    taken_by: str) -> SnapshotInfo:
         info = SnapshotInfo("s_" + secrets.token_hex(8), room_id, track_id,
-                            int(frame.shape[1]), int(frame.shape[0]), round(time.time(), 3),
+                            int(frame.shape[1]), int(frame.shape[0]), round(time.time(), 6),
                             taken_by)
         path = self.path(room_id, info.snapshot_id)
         loop = asyncio.get_running_loop()
