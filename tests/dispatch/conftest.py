@@ -12,12 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "signaling"))
 
-from dispatch_helpers import Desk  # noqa: E402
+from dispatch_helpers import API_KEY, TEST_ENV, Desk  # noqa: E402
 from local_node import LocalServer, start_node, stop_node  # noqa: E402
 
-TEST_ENV = {"COMMANDPOST_DISPATCH_TEST_CLOCK": "true",
-            "COMMANDPOST_SERVER_API_KEY": "test-api-key-0123",
-            "COMMANDPOST_DISPATCH_SCHEDULER_INTERVAL_S": "3600"}
 
 
 @pytest.fixture
@@ -29,7 +26,7 @@ async def node(redis_url: str, tmp_path: Path) -> AsyncIterator[LocalServer]:
 
 @pytest.fixture
 async def desk(node: LocalServer) -> Desk:
-    return Desk(node, "test-api-key-0123")
+    return Desk(node, API_KEY)
 
 
 @pytest.fixture(autouse=True)

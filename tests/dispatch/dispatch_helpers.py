@@ -9,6 +9,12 @@ from typing import Any
 from local_node import LocalServer
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+API_KEY = "test-api-key-0123"
+# Every dispatch test node: the test clock on, an api key, and no scheduler passes of its
+# own (tests tick with POST /clock), unless a test says otherwise.
+TEST_ENV = {"COMMANDPOST_DISPATCH_TEST_CLOCK": "true",
+            "COMMANDPOST_SERVER_API_KEY": API_KEY,
+            "COMMANDPOST_DISPATCH_SCHEDULER_INTERVAL_S": "3600"}
 
 
 class Desk:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TEST_ENV
+from dispatch_helpers import TEST_ENV
 from dispatch_helpers import Desk
 from local_node import start_node, stop_node
 

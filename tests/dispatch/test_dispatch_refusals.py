@@ -99,7 +99,7 @@ async def test_limits_photos_notes_and_open_tasks(desk: Desk) -> None:
 
 
 async def test_max_open_tasks(redis_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import TEST_ENV
+    from dispatch_helpers import TEST_ENV
     from local_node import start_node, stop_node
     server = await start_node(redis_url, tmp_path / "d",
                               TEST_ENV | {"COMMANDPOST_DISPATCH_MAX_OPEN_TASKS": "2"})

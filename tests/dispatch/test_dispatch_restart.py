@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from conftest import TEST_ENV
+from dispatch_helpers import TEST_ENV
 from dispatch_helpers import Desk
 from local_node import free_port, start_node, stop_node
 
