@@ -195,8 +195,11 @@ async def _fresh_frame(request: web.Request, room_id: str, track_id: str) -> np.
     config = request.app[CONFIG]
     node = request.app[NODE]
     async with node.using(room_id) as room:  # the track lives on the room's node
-        if track_id not in {t.get("track_id") for t in room.tracks_json()}:
+        kinds = {t.get("track_id"): t.get("kind") for t in room.tracks_json()}
+        if track_id not in kinds:
             raise SignalingError("track_not_found", f"room has no track {track_id!r}")
+        if kinds[track_id] != "video":
+            raise SignalingError("bad_request", f"track {track_id!r} is not a video track")
     return await grab_frame(own_url(config.server), request.app[IDENTITY].secret, room_id,
                             track_id, config.whiteboard.snapshot_timeout_s,
                             tuple(config.sfu.ice_host_addresses))

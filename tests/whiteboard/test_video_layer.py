@@ -75,3 +75,24 @@ async def test_snapshot_refusals(local: LocalServer) -> None:
     assert (status, body["error"]) == (400, "bad_request")
     status, body, _ = await local.request("GET", path + "/s_0123456789abcdef", headers=auth)
     assert (status, body["error"]) == (404, "not_found")
+
+
+async def test_a_snapshot_of_an_audio_track_is_refused(local: LocalServer) -> None:
+    from rtc_peer import MediaPeer
+
+    room = await local.create_room()
+    host, _ = await local.joined_client(room, "Host", host=True)
+    peer = MediaPeer(host)
+    try:
+        await peer.publish(video=False, audio=True)
+        tracks: list = []
+        while not tracks:
+            tracks = (await host.recv("tracks", timeout=10))["tracks"]
+        status, body, _ = await local.request(
+            "POST", f"/api/rooms/{room['room_id']}/snapshots",
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+            json={"track_id": tracks[0]["track_id"]})
+        assert (status, body["error"]) == (400, "bad_request")
+        assert "not a video track" in body["message"]
+    finally:
+        await peer.close()
