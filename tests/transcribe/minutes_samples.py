@@ -54,7 +54,8 @@ def _decision_hit(gold: dict[str, Any], decisions: list[dict[str, Any]]) -> bool
 def _action_hit(gold: dict[str, Any], actions: list[dict[str, Any]]) -> bool:
     want = set(gold.get("segments") or [gold["segment"]])
     for a in actions:
-        if a["segment_id"] not in want or a["owner"] != gold["owner"]:
+        owners = {gold["owner"], *gold.get("alt_owners", [])}  # either is a right answer
+        if a["segment_id"] not in want or a["owner"] not in owners:
             continue
         if a["deadline_date"] != gold.get("deadline_date"):
             continue

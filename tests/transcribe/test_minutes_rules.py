@@ -316,3 +316,20 @@ def test_ordinal_words_are_not_always_enumerations():
 def test_organisations_jieba_would_cut_are_whole_owners():
     turns = [("陈", "老何，你们住建局要在十月十五号之前完成燃气管道排查。")]
     assert _actions("zh", turns, ["何平"]) == [("s0", "住建局", "2026-10-15T23:59")]
+
+
+def test_deadline_in_the_requesters_acceptance():
+    turns = [("Hannah", "I can put together a timeline of the incidents."),
+             ("Olivia", "Yes please, get that to me by EOD tomorrow.")]
+    assert ("s0", "Hannah", "2026-12-04T23:59") in _actions("en", turns)
+    assert ("s1", "Hannah", "2026-12-04T23:59") in _actions("en", turns)  # the imperative
+
+
+def test_chinese_request_with_you_in_the_middle():
+    text = "第二件 物资 高明 口罩 和 消毒液 的 库存 你 统计 一下 这 周三 之前 报给 我"
+    assert _actions("zh", [("郑晓", text)], ["高明"]) == [("s0", "高明", "2026-12-09T23:59")]
+
+
+def test_a_kind_of_staff_owns_an_action():
+    turns = [("郑", "下个月五号之前，各网格员要把独居老人的台账更新一遍。")]
+    assert _actions("zh", turns) == [("s0", "各网格员", "2027-01-05T23:59")]

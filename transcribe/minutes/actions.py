@@ -45,6 +45,8 @@ class ActionFinder:
         self.verbs = rules.phrases("action", "task_verbs")
         self.self_cues = rules.phrases("action", "self_cues")
         self.addressee = rules.phrases("action", "addressee_cues")
+        self.addressee_patterns = rules.patterns("action", "addressee_patterns")
+        self.acceptances = rules.phrases("decision", "acceptances")
         self.before = rules.phrases("action", "owner_before")
         self.after = rules.phrases("action", "owner_after")
         self.owner_patterns = [self._owner_pattern(p)
@@ -88,6 +90,10 @@ class ActionFinder:
                              or sent.speaker, "speaker"))
         for m in self.addressee.finditer(text):
             hits.append(_Hit(m.start(), m.end(), self._addressee(sentences, i), "addressee"))
+        for pattern in self.addressee_patterns:
+            for m in pattern.finditer(text):
+                hits.append(_Hit(m.start(), m.end(), self._addressee(sentences, i),
+                                 "addressee"))
         if self.rules.bounded:
             hits += self._english_hits(text)
         else:
@@ -97,7 +103,7 @@ class ActionFinder:
             hits.append(_Hit(0, vocative[0], vocative[1], "named"))
         if self.imperative and not any(h.start == 0 for h in hits) \
                 and self.imperative_re.match(text):
-            hits.append(_Hit(0, 0, self._addressee(sentences, i), "addressee"))
+            hits.append(_Hit(0, 0, self._addressee(sentences, i, answering=True), "addressee"))
         hits.sort(key=lambda h: h.start)
         return _one_per_owner(hits)
 
@@ -125,14 +131,19 @@ class ActionFinder:
                     hits.append(_Hit(m.start(), m.end(), owner, "named"))
         return hits
 
-    def _addressee(self, sentences: list[Sentence], i: int) -> str | None:
+    def _addressee(self, sentences: list[Sentence], i: int,
+                   answering: bool = False) -> str | None:
+        """A name said in the sentence, else whoever answers (for an imperative said in
+        answer to someone, that someone: "I can do a timeline." - "Get it to me by…")."""
         sent = sentences[i]
         speaker = self.book.canonical(sent.speaker) or sent.speaker
         for _, _, name in self.book.find(sent.text):
             if name != speaker:
                 return name
-        # Whoever answers; at the end of a meeting, whoever spoke last before.
-        for other in sentences[i + 1: i + 4] + sentences[max(0, i - 3): i][::-1]:
+        before = sentences[max(0, i - 3): i][::-1]
+        if answering and before and before[0].speaker != sent.speaker:
+            return self.book.canonical(before[0].speaker) or before[0].speaker
+        for other in sentences[i + 1: i + 4] + before:
             if other.speaker != sent.speaker:
                 return self.book.canonical(other.speaker) or other.speaker
         return None
@@ -166,7 +177,9 @@ class ActionFinder:
         sent = sentences[i]
         for k, other in enumerate(sentences[i + 1: i + 3]):
             same_turn = k == 0 and other.segment_id == sent.segment_id
-            if not (same_turn or other.speaker == owner) or len(other.text) > 60:
+            accepted = k == 0 and other.speaker != sent.speaker and \
+                self.acceptances.search(other.text[:16]) is not None
+            if not (same_turn or accepted or other.speaker == owner) or len(other.text) > 100:
                 break
             found = find_deadline(other.text, self.rules, self.meeting)
             if found is not None:

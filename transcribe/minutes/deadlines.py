@@ -144,12 +144,21 @@ def _weekday(g: dict[str, str], table: dict[str, Any], today: date) -> date:
         ahead = (target - today.weekday()) % 7 or 7
         return today + timedelta(days=ahead)
     week_start = today - timedelta(days=today.weekday())
-    return week_start + timedelta(days=7 * int(week) + target)
+    day = week_start + timedelta(days=7 * int(week) + target)
+    # "这周三" said on Thursday is not a deadline in the past: the coming one is meant.
+    return day if day >= today else day + timedelta(days=7)
 
 
 def _month_day(g: dict[str, str], table: dict[str, Any], today: date) -> date | None:
     mday = parse_number(g["mday"])
     month = parse_number(g.get("month")) if "month" in g else None
+    if "monthrel" in g:  # "下个月五号"
+        ahead = int(table.get("month_offsets", {}).get(g["monthrel"], 0))
+        year, month0 = divmod(today.month - 1 + ahead, 12)
+        try:
+            return date(today.year + year, month0 + 1, mday or 0)
+        except ValueError:
+            return None
     if "monthname" in g:
         month = int(table.get("months", {}).get(g["monthname"], 0)) or None
     if mday is None or not 1 <= mday <= 31:

@@ -56,7 +56,8 @@ def _from_words(words: list[tuple[str, str]], rules: Rules, backwards: bool) -> 
     taken: list[str] = []
     org = each = None
     for word, tag in words[:4]:
-        if word in not_owner or not (tag.startswith(_ORG_TAGS) or word.startswith("各")):
+        if word in not_owner or not (tag.startswith(_ORG_TAGS) or word.startswith("各")
+                                     or word.endswith(suffixes)):
             break
         taken.append(word)
         joined = "".join(reversed(taken) if backwards else taken)

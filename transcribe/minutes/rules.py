@@ -81,6 +81,7 @@ class Rules:
         rules.stopwords = frozenset(rules.list("keywords", "stopwords"))
         rules.patterns("decision", "cue_patterns")
         rules.patterns("enumeration_patterns")
+        rules.patterns("action", "addressee_patterns")
         rules.deadline_patterns = [rules.expand(p["re"]) for p in
                                    data.get("deadline", {}).get("patterns", [])]
         return rules
