@@ -3,6 +3,8 @@ pixels (a real aiortc camera with a known picture, decoded through the node's ow
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -96,3 +98,19 @@ async def test_a_snapshot_of_an_audio_track_is_refused(local: LocalServer) -> No
         assert "not a video track" in body["message"]
     finally:
         await peer.close()
+
+
+async def test_no_frame_within_the_snapshot_timeout(start_local: Any) -> None:
+    local = await start_local({"COMMANDPOST_WHITEBOARD_SNAPSHOT_TIMEOUT_S": "1"})
+    room = await local.create_room()
+    host, _ = await local.joined_client(room, "Host", host=True)
+    pc, track_id = await publish_pattern(host, frozen=True)
+    try:
+        status, body, _ = await local.request(
+            "POST", f"/api/rooms/{room['room_id']}/snapshots",
+            headers={"Authorization": f"Bearer {room['host_token']}"},
+            json={"track_id": track_id})
+        assert (status, body["error"]) == (503, "unavailable")
+        assert "within 1 s" in body["message"]
+    finally:
+        await pc.close()

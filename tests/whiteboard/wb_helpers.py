@@ -96,7 +96,10 @@ def pattern_frame() -> Any:
     return frame
 
 
-def pattern_camera() -> Any:
+def pattern_camera(frozen: bool = False) -> Any:
+    """A camera sending `pattern_frame()`; `frozen`: one that never delivers a frame."""
+    import asyncio
+
     import av
     from aiortc.mediastreams import VideoStreamTrack
 
@@ -104,6 +107,8 @@ def pattern_camera() -> Any:
         """Every frame the same two-colour picture, so a snapshot's pixels are known."""
 
         async def recv(self) -> av.VideoFrame:
+            if frozen:
+                await asyncio.Event().wait()
             pts, time_base = await self.next_timestamp()
             frame = av.VideoFrame.from_ndarray(pattern_frame(), format="bgr24")
             frame.pts, frame.time_base = pts, time_base
@@ -112,13 +117,13 @@ def pattern_camera() -> Any:
     return PatternCamera()
 
 
-async def publish_pattern(client: WsClient) -> tuple[Any, str]:
+async def publish_pattern(client: WsClient, frozen: bool = False) -> tuple[Any, str]:
     """Publish the pattern camera on a joined client; returns (peer connection, track id)."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from sfu.aiortc_bridge import restrict_ice_addresses
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTransceiver(pattern_camera(), direction="sendonly")
+    pc.addTransceiver(pattern_camera(frozen), direction="sendonly")
     restrict_ice_addresses(pc, ["127.0.0.1"])
     await pc.setLocalDescription(await pc.createOffer())
     mid = pc.getTransceivers()[0].mid
