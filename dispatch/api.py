@@ -122,7 +122,11 @@ async def get_members(rt: Runtime, actor: Actor, request: web.Request) -> Any:
 # photos
 async def post_photo(rt: Runtime, actor: Actor, request: web.Request, body: dict[str, Any]
                      ) -> tuple[int, Any]:
-    return 201, await photos.save(rt.binary, body["_raw"])
+    saved = await photos.save(rt.binary, body["_raw"])
+    await rt.svc.store.commit_audit_only(saved["photo_id"], "photo", "photo.uploaded",
+                                         actor.actor, await rt.svc.clock.now(),
+                                         {"bytes": saved["bytes"], "type": saved["type"]})
+    return 201, saved
 
 
 async def get_photo(request: web.Request) -> web.Response:

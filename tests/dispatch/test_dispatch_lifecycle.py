@@ -136,3 +136,14 @@ async def test_incident_notes_status_and_who_may_change_it(desk: Desk) -> None:
     assert done["status"] == "resolved" and done["severity"] == 2 and done["version"] == 3
     listed = await desk.ok("GET", "/incidents?status=resolved")
     assert [i["incident_id"] for i in listed["incidents"]] == [iid]
+
+
+async def test_a_photo_upload_is_audited_and_a_retry_stores_it_once(desk: Desk) -> None:
+    first = await desk.photo(JPEG, client_id="photo-retry-1")
+    again = await desk.photo(JPEG, client_id="photo-retry-1")
+    assert first == again and first[0] == 201
+    entries = (await desk.ok("GET", "/audit"))["entries"]
+    uploads = [e for e in entries if e["action"] == "photo.uploaded"]
+    assert [e["entity_id"] for e in uploads] == [first[1]["photo_id"]]
+    assert uploads[0]["data"] == {"bytes": len(JPEG), "type": "image/jpeg"}
+    assert len([k async for k in desk.server.redis.scan_iter("cp:dispatch:photo:*")]) == 1
