@@ -16,7 +16,6 @@ from dispatch_helpers import API_KEY, TEST_ENV, Desk  # noqa: E402
 from local_node import LocalServer, start_node, stop_node  # noqa: E402
 
 
-
 @pytest.fixture
 async def node(redis_url: str, tmp_path: Path) -> AsyncIterator[LocalServer]:
     server = await start_node(redis_url, tmp_path / "data", TEST_ENV)
@@ -27,25 +26,3 @@ async def node(redis_url: str, tmp_path: Path) -> AsyncIterator[LocalServer]:
 @pytest.fixture
 async def desk(node: LocalServer) -> Desk:
     return Desk(node, API_KEY)
-
-
-@pytest.fixture(autouse=True)
-def _importable_extensions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another package's half-committed extension must not stop dispatch's tests: load the
-    extensions that import (dispatch always), and warn about the others."""
-    import importlib
-    import warnings
-
-    from signaling import extensions as ext
-
-    def load(cls: type) -> ext.Extensions:
-        found = []
-        for name in ext.EXTENSION_MODULES:
-            try:
-                found.append(importlib.import_module(name).EXTENSION)
-            except Exception as exc:
-                if name.startswith("dispatch"):
-                    raise
-                warnings.warn(f"extension {name} does not load: {exc}")
-        return ext.Extensions(tuple(found))
-    monkeypatch.setattr(ext.Extensions, "load", classmethod(load))
