@@ -23,7 +23,9 @@ from whiteboard.render import png_bytes, render_board, render_video_layer
 from whiteboard.snapshot import SnapshotStore, grab_frame
 
 OP_WAIT_S = 10.0
-JSON_LIMIT = 16 * 1024 * 1024  # the op's own limit (max_op_bytes) is checked after parsing
+# Bodies up to 4 x max_op_bytes are read (pretty-printed JSON); the operation's own
+# max_op_bytes is checked on its compact form after parsing.
+BODY_FACTOR = 4
 
 
 def _wb(request: web.Request) -> WhiteboardNode:
@@ -47,10 +49,10 @@ def _ref(request: web.Request, suffix: str = "") -> BoardRef:
 
 
 async def _board(request: web.Request, room_id: str, ref: BoardRef) -> Board:
-    for board in await _wb(request).read_boards(room_id):
-        if board.board_id == ref.board_id:
-            return board
-    raise SignalingError("not_found", f"no board {ref.board_id!r} in this room")
+    board = await _wb(request).read_board(room_id, ref.board_id)
+    if board is None:
+        raise SignalingError("not_found", f"no board {ref.board_id!r} in this room")
+    return board
 
 
 def _snapshots(request: web.Request) -> SnapshotStore:
@@ -131,7 +133,7 @@ def _image(ref: BoardRef, items: list[dict[str, Any]], frame: np.ndarray | None,
 async def post_ops(request: web.Request) -> web.Response:
     room_id, claims = await _room(request)
     ref = _ref(request)
-    payload = await read_json(request, JSON_LIMIT)
+    payload = await read_json(request, BODY_FACTOR * request.app[CONFIG].whiteboard.max_op_bytes)
     node = request.app[NODE]
     loop = asyncio.get_running_loop()
     done: asyncio.Future[dict[str, Any]] = loop.create_future()

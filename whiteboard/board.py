@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signaling.errors import SignalingError
 
@@ -18,6 +18,9 @@ from whiteboard.history import Change, Entry, History
 from whiteboard.ids import BoardRef
 from whiteboard.scene import Element, Scene, same_copy, wins
 from whiteboard.validate import MAX_NONCE, Op
+
+if TYPE_CHECKING:
+    from whiteboard.store import LoadedBoard
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,14 @@ class Board:
         self.stream_id = "0-0"  # this board's last log entry in Redis
         self.drawers: dict[str, float] = {}  # participant id -> monotonic time of last draw
         self._rng = random.Random()
+
+    @classmethod
+    def restore(cls, loaded: LoadedBoard, config: WhiteboardConfig) -> Board:
+        """A board as read back from Redis (whiteboard.store)."""
+        board = cls(loaded.ref, config, loaded.scene, loaded.seq, loaded.created_at)
+        board.updated_at = loaded.updated_at or board.created_at
+        board.stream_id = loaded.stream_id
+        return board
 
     @property
     def board_id(self) -> str:

@@ -78,12 +78,15 @@ class WhiteboardNode:
         held = self.rooms.get(room_id)
         if held is not None:
             return held.ordered_boards()
-        out = []
-        for board_id in await self.store.board_ids(room_id):
-            loaded = await self.store.load(room_id, board_id)
-            if loaded is not None:
-                board = Board(loaded.ref, self.config, loaded.scene, loaded.seq,
-                              loaded.created_at)
-                board.updated_at = loaded.updated_at or board.created_at
-                out.append(board)
-        return out
+        boards = [await self._load(room_id, b) for b in await self.store.board_ids(room_id)]
+        return [b for b in boards if b is not None]
+
+    async def read_board(self, room_id: str, board_id: str) -> Board | None:
+        held = self.rooms.get(room_id)
+        if held is not None:
+            return held.boards.get(board_id)
+        return await self._load(room_id, board_id)
+
+    async def _load(self, room_id: str, board_id: str) -> Board | None:
+        loaded = await self.store.load(room_id, board_id)
+        return None if loaded is None else Board.restore(loaded, self.config)

@@ -66,12 +66,8 @@ class RoomBoards:
     async def load(self) -> None:
         for board_id in await self.store.board_ids(self.room_id):
             loaded = await self.store.load(self.room_id, board_id)
-            if loaded is None:
-                continue
-            board = Board(loaded.ref, self.config, loaded.scene, loaded.seq, loaded.created_at)
-            board.updated_at = loaded.updated_at or board.created_at
-            board.stream_id = loaded.stream_id
-            self.boards[board_id] = board
+            if loaded is not None:
+                self.boards[board_id] = Board.restore(loaded, self.config)
         perms = await self.store.permissions(self.room_id)
         if perms is not None:
             self.permissions = Permissions.parse(perms)
