@@ -62,6 +62,10 @@ async def test_rest_refusals(local: LocalServer) -> None:
             kwargs["headers"] = {**headers, "Content-Type": "application/json"}
         got, answer, _ = await local.request(method, path, **kwargs)
         assert (got, answer["error"]) == (status, code), (path, answer)
+    huge = b'{"op": "upsert", "elements": [' + b" " * 250_000 + b"]}"  # > 4 x max_op_bytes
+    status, body, _ = await local.request("POST", f"{base}/main/ops", data=huge, headers={
+        **host, "Content-Type": "application/json"})
+    assert (status, body["error"]) == (413, "too_large")
     status, body, _ = await local.request("GET", base, headers=host)
     assert body["boards"] == []
     viewer = local.token(room["room_id"], "viewer", ["join", "subscribe"])
