@@ -25,6 +25,9 @@ class TranscribeConfig:
         LANG_RE + r"=\S.*", "lang=/path/to/vosk-model")})
     # Default phrase list (vosk grammar) for rooms that give none; empty: free text.
     phrases: tuple[str, ...] = ()
+    # Addresses the worker's ICE uses (empty: [sfu] ice_host_addresses, else every
+    # non-loopback interface, as the SFU itself does).
+    ice_addresses: tuple[str, ...] = field(default=(), metadata={"ip": True})
     # Display name of the transcriber's hidden participant (shown in logs only).
     name: str = field(default="Transcriber", metadata=pattern(r".{1,64}", "1 to 64 characters"))
     # Lifetime of the service token a worker mints to join a room (s).

@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -33,14 +32,11 @@ class JoinError(Exception):
         self.code = code
 
 
-def ice_addresses_for(base_url: str, configured: Iterable[str]) -> list[str]:
-    """Where to gather ICE candidates: the configured addresses, else loopback when the
-    server is on this machine's loopback (aioice skips loopback by default), else all."""
-    chosen = list(configured)
-    if chosen:
-        return chosen
-    host = urlsplit(base_url).hostname or ""
-    return ["127.0.0.1"] if host in ("127.0.0.1", "localhost") else []
+def ice_addresses_for(configured: Iterable[str], sfu_addresses: Iterable[str]) -> list[str]:
+    """Where to gather ICE candidates: `transcribe.ice_addresses`, else the SFU's own
+    `sfu.ice_host_addresses` (a worker beside the server), else aioice's default (every
+    non-loopback interface, which is what the SFU uses then too)."""
+    return list(configured) or list(sfu_addresses)
 
 
 class HiddenParticipant:

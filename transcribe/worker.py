@@ -150,7 +150,8 @@ class TranscriberWorker:
         token = mint_token(self.secret, room_id, f"transcriber-{self.consumer}",
                            SERVICE_GRANTS, tc.token_ttl_s, name=tc.name)
         return HiddenParticipant(base_url, room_id, token, tc.name,
-                                 ice_addresses_for(base_url, self.config.sfu.ice_host_addresses),
+                                 ice_addresses_for(tc.ice_addresses,
+                                                   self.config.sfu.ice_host_addresses),
                                  on_audio=lambda mid, track: None)
 
     async def _heartbeat(self) -> None:

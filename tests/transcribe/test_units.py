@@ -136,3 +136,15 @@ def test_config_checks() -> None:
         load_config(None, env={"COMMANDPOST_TRANSCRIBE_MODELS": "english"})
     config = load_config(None, env={"COMMANDPOST_TRANSCRIBE_MODELS": "en-us=/m/en"})
     assert config.transcribe.models == ("en-us=/m/en",)
+
+
+def test_ice_addresses_follow_config_then_sfu() -> None:
+    from transcribe.participant import ice_addresses_for
+
+    assert ice_addresses_for(("10.0.0.7",), ("127.0.0.1",)) == ["10.0.0.7"]
+    assert ice_addresses_for((), ("127.0.0.1",)) == ["127.0.0.1"]
+    assert ice_addresses_for((), ()) == []  # aioice's default: every non-loopback interface
+    config = load_config(None, env={"COMMANDPOST_TRANSCRIBE_ICE_ADDRESSES": "127.0.0.1"})
+    assert config.transcribe.ice_addresses == ("127.0.0.1",)
+    with pytest.raises(ConfigError):
+        load_config(None, env={"COMMANDPOST_TRANSCRIBE_ICE_ADDRESSES": "not-an-ip"})
