@@ -278,3 +278,77 @@ async def test_minutes_made_when_the_meeting_ends(start_local):
     maria = next(a for a in draft["attendees"] if a["name"] == "Maria Lopez"
                  and a["times_from"] == "room")
     assert maria["joined_at"] and maria["left_at"]
+
+
+async def test_one_recognition_at_a_time_refuses_the_next(start_local):
+    """transcribe.minutes_max_recognitions = 1: while one upload is being received, another
+    gets 503 unavailable (and the first still completes)."""
+    local = await start_local({"COMMANDPOST_TRANSCRIBE_MINUTES_MAX_RECOGNITIONS": "1"})
+    room = await local.create_room()
+    release = asyncio.Event()
+    boundary = "cpminutesboundary"
+
+    async def slow_body():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"language\"\r\n\r\n"
+               f"xx\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+               f"filename=\"a.wav\"\r\n\r\n").encode()
+        await release.wait()  # the server now holds the only recognition slot
+        yield f"RIFF\r\n--{boundary}--\r\n".encode()
+
+    headers = {**_auth(room["host_token"]),
+               "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    first = asyncio.create_task(local.request("POST", "/api/minutes", data=slow_body(),
+                                              headers=headers))
+    await asyncio.sleep(0.5)
+    form = aiohttp.FormData()
+    form.add_field("language", "ko")
+    form.add_field("date", "2026-12-03")
+    form.add_field("file", b"RIFF", filename="b.wav")
+    status, out, _ = await local.request("POST", "/api/minutes", data=form,
+                                         headers=_auth(room["host_token"]))
+    assert status == 503 and out["error"] == "unavailable"
+    release.set()
+    status, out, _ = await first
+    assert status == 400  # the first was heard out (and refused for its own reasons)
+
+
+async def test_minutes_made_anyway_when_the_transcriber_never_ends(start_local):
+    local = await start_local({"COMMANDPOST_TRANSCRIBE_MINUTES_WAIT_S": "1"})
+    room = await local.create_room("Stuck worker")
+    rid = room["room_id"]
+    client, _ = await local.joined_client(room, name="Ann")
+    await _store_meeting(local, rid, load("zh_team_weekly"))
+    await local.redis.hset(keys.meta(rid), "status", "running")  # and it stays so
+    await client.send({"type": "leave"})
+    store = MinutesStore(local.redis)
+    for _ in range(100):
+        if "draft" in await store.get(rid):
+            break
+        await asyncio.sleep(0.1)
+    assert json.loads((await store.get(rid))["draft"])["title"] == "Stuck worker"
+
+
+async def test_an_edited_draft_survives_the_meeting_end(local):
+    room = await local.create_room()
+    rid = room["room_id"]
+    store = MinutesStore(local.redis)
+    await store.save_draft(rid, {"title": "mine"}, "host", edited=True)
+    assert not await store.save_generated(rid, {"title": "automatic"})
+    assert json.loads((await store.get(rid))["draft"])["title"] == "mine"
+
+
+async def test_action_item_stream_is_trimmed(start_local):
+    local = await start_local({"COMMANDPOST_TRANSCRIBE_MINUTES_STREAM_MAXLEN": "10"})
+    room = await local.create_room()
+    rid = room["room_id"]
+    items = [{"id": f"a{i}", "owner": "Tom", "what": f"task {i}", "deadline": None}
+             for i in range(8)]
+    store = MinutesStore(local.redis)
+    await store.save_draft(rid, {"title": "t", "action_items": items}, "host", edited=False)
+    for _ in range(2):
+        status, _, _ = await local.request("POST", f"/api/rooms/{rid}/minutes/publish",
+                                           headers=_auth(room["host_token"]))
+        assert status == 200
+    assert await local.redis.xlen(ACTION_STREAM) == 10
+    last = (await local.redis.xrevrange(ACTION_STREAM, count=1))[0][1]
+    assert last["item_id"] == "a7" and last["revision"] == "1"

@@ -5,7 +5,8 @@
   (incremented on every write), `updated_at`, `updated_by`, `published_at`, `published_by`.
 - `cp:minutes:action_items` stream: one entry per action item each time minutes are
   published (fields: room_id, item_id, revision, owner (name as in the minutes), task (JSON
-  body for POST /api/dispatch/tasks, without assignee), item (JSON)). Trimmed to `transcribe.minutes_stream_maxlen`.
+  body for POST /api/dispatch/tasks, without assignee), item (JSON)). Trimmed to exactly
+  `transcribe.minutes_stream_maxlen` entries.
 
 Room ids reaching here were checked by `signaling.rooms.check_room_id`."""
 
@@ -73,7 +74,7 @@ class MinutesStore:
                     "task": json.dumps(action_item_to_task(item, room_id, ref),
                                        ensure_ascii=False),
                     "item": json.dumps(item, ensure_ascii=False)},
-                    maxlen=stream_maxlen, approximate=True)
+                    maxlen=stream_maxlen, approximate=False)
             await pipe.execute()
         return minutes
 
