@@ -101,3 +101,24 @@ async def test_two_speakers_alternating_are_told_apart(local, models, speech_dir
         assert text in seg["text"].split(), (seg["text"], text)
     starts = [s["start_at_ms"] for s in segments]
     assert starts == sorted(starts)
+
+
+@pytest.mark.slow
+async def test_one_worker_transcribes_two_meetings_at_once(local, models, speech_dir):
+    rooms = [await local.create_room(name) for name in ("North", "South")]
+    speakers = []
+    for room, name in zip(rooms, ("Alice", "Bob")):
+        await _enable(local, room, PHRASES)
+        speakers.append(await Speaker.join(local, room, name))
+    store = TranscriptStore(local.redis)
+    async with InProcessWorker(local, models) as worker:
+        await wait_listening(worker, [s.id for s in speakers])
+        assert len(worker.running) == 2
+        speakers[0].mic.say(speak("서울", speech_dir))
+        speakers[1].mic.say(speak("부산", speech_dir))
+        north = await wait_segments(store, rooms[0]["room_id"], 1)
+        south = await wait_segments(store, rooms[1]["room_id"], 1)
+    for speaker in speakers:
+        await speaker.close()
+    assert [(s["speaker"], s["text"]) for s in north] == [("Alice", "서울")]
+    assert [(s["speaker"], s["text"]) for s in south] == [("Bob", "부산")]
