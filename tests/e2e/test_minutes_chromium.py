@@ -110,3 +110,14 @@ def test_host_publishes_and_a_participant_reads_and_plays(redis_url, start_comma
     other.wait_until("commandpost.state() === 'none'", "nothing published")
     assert "not published" in other.page.inner_text("#min-message")
     time.sleep(0.1)
+
+
+def test_the_ended_meeting_page_links_to_its_minutes(server, people) -> None:
+    room = server.create_room("Link check")
+    host = people("Host")
+    host.join(f"{room['join_url']}#token={room['host_token']}")
+    host.page.click("[data-tool=leave]")
+    host.page.wait_for_selector("#ended-minutes:not([hidden])", timeout=10_000)
+    href = host.page.get_attribute("#ended-minutes", "href")
+    assert href.startswith(f"/minutes/{room['room_id']}#token=")
+    assert room["host_token"] in href  # the host reads the draft

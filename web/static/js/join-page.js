@@ -43,6 +43,7 @@ function main() {
   let whiteboard = null;
   let recording = null;
   let captions = null;
+  let minutesLink = null;
   const grid = new Grid($("#grid"), i18n, { onTileAdded: (tile) => hostMenu?.decorate(tile) });
 
   const notify = (key, params = {}, kind = "info") => toasts.show(i18n.t(key, params), { kind });
@@ -58,6 +59,8 @@ function main() {
     },
     activeSpeaker: (id) => speaker?.fromServer(id),
     joined: (msg, signaling) => {
+      // After the meeting: its minutes (drafts for the host's token, else the published ones).
+      minutesLink = `/minutes/${encodeURIComponent(msg.room_id)}#token=${encodeURIComponent(token || msg.token)}`;
       whiteboard?.joined(msg, signaling);
       recording?.joined(msg, signaling);
       captions?.joined(msg, signaling);
@@ -68,6 +71,7 @@ function main() {
       speaker?.stop();
       grid.clear();
       showEnded(i18n, reason, detail);
+      if (minutesLink) Object.assign($("#ended-minutes"), { href: minutesLink, hidden: false });
     },
   };
   const session = new MeetingSession(ui);
