@@ -227,6 +227,7 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     form.locator("[name=level]").select_option("critical")
     form.locator("[data-action=submit]").click()
     field.wait_until("commandpost.dispatchAlerts().some(a => a.text.includes('Gas leak reported'))", "the alert on the phone", ARRIVES_S)
+    assert "Gas leak reported" in field.page.inner_text(".field-alerts .level-critical")
 
     # A phone link for a member, made on the wall: its token is that member's.
     wall.page.click("#dispatch-member-link")

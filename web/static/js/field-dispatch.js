@@ -5,7 +5,8 @@
 import { DispatchApi, memberRecord, taskRecord, taskUpdateSender, unitRecord } from "./dispatch-api.js";
 import { AttentionSignal } from "./dispatch-alert.js";
 import { DispatchLive } from "./dispatch-live.js";
-import { DispatchModel } from "./dispatch-model.js";
+import { el } from "./dispatch-board.js";
+import { DispatchModel, formatTime } from "./dispatch-model.js";
 import { FieldTasks } from "./field-tasks.js";
 import { OfflineQueue } from "./offline-queue.js";
 import { storageGet, storageSet } from "./storage.js";
@@ -18,6 +19,7 @@ const RELOAD_RETRY_MS = 5000;
 // Without a live subscription (the page is not streaming, or its socket is down) the task
 // list is fetched this often, so a phone in a pocket still gets its tasks.
 const POLL_MS = 10000;
+const ALERTS_SHOWN = 3;
 
 /** The member token from `#dispatch=` (taken out of the address), else the remembered one. */
 export function readMemberToken(loc = window.location) {
@@ -73,7 +75,19 @@ export class FieldDispatch {
     this.model.onChange((what) => {
       if (what === "tasks") storageSet(localStorage, TASKS_KEY, JSON.stringify([...this.model.tasks.values()]));
     });
+    this.alertList = el("ol", "field-alerts");
+    root.append(this.alertList);
     root.hidden = !token;
+  }
+
+  /** The latest alerts under the tasks (newest first): a banner fades, these stay. */
+  renderAlerts() {
+    const latest = [...this.alerts].sort((a, b) => (b.at ?? 0) - (a.at ?? 0)).slice(0, ALERTS_SHOWN);
+    this.alertList.replaceChildren(...latest.map((alert) => {
+      const li = el("li", `field-alert level-${alert.level || "info"}`, { "data-alert-id": alert.alert_id });
+      li.append(el("span", "field-alert-when", {}, formatTime(alert.at * 1000, this.i18n.lang)), el("span", "", {}, alert.text));
+      return li;
+    }));
   }
 
   /** Who we are and our tasks; works from the stored copies when the network is down. */
@@ -165,6 +179,7 @@ export class FieldDispatch {
     }
     for (const task of msg.tasks || []) this.model.put("tasks", taskRecord(task));
     for (const alert of msg.alerts || []) this.alerts.some((a) => a.alert_id === alert.alert_id) || this.alerts.push(alert);
+    this.renderAlerts();
     // Back after an outage: what changed meanwhile (reassigned away, closed) comes by REST.
     this.reload().catch((err) => console.warn("dispatch: reload failed", err.message));
     this.queue.flushNow();
@@ -179,6 +194,7 @@ export class FieldDispatch {
     } else if (msg.type === "dispatch_alert") {
       if (this.alerts.some((a) => a.alert_id === msg.alert.alert_id)) return;
       this.alerts.push(msg.alert);
+      this.renderAlerts();
       this.attention.announce(this.i18n.t(`dispatch.alert.levels.${msg.alert.level || "info"}`), msg.alert.text, { tag: msg.alert.alert_id });
     } else if (msg.type === "dispatch_clock") {
       this.model.setServerNow(msg.now);
@@ -187,6 +203,7 @@ export class FieldDispatch {
 
   retranslate() {
     this.tasks.render();
+    this.renderAlerts();
     this.renderHeader();
   }
 
