@@ -3,7 +3,7 @@
 // answers. Each entry carries the client-generated id it was created with, and the server
 // treats a second write with the same id as the first, so a retry after a lost answer never
 // makes a duplicate.
-import { storageGet, storageSet } from "./storage.js";
+import { storageGet } from "./storage.js";
 
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000]; // then every 30 s
 const KEPT_FAILURES = 20;
