@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,7 +36,6 @@ from transcribe.minutes.source import room_transcript
 from transcribe.minutes.store import MinutesStore
 from transcribe.models import ModelError, ModelSet, model_paths
 
-log = logging.getLogger(__name__)
 FORMATS = ("json", "md", "html", "docx")
 FIELD_BYTES = 4096  # language, date, title fields of a multipart upload
 CHUNK = 256 * 1024

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from minutes_samples import asr_text
+
 from transcribe.minutes.actions import ActionFinder
 from transcribe.minutes.build import build_minutes
 from transcribe.minutes.decisions import DecisionFinder
@@ -333,3 +335,44 @@ def test_chinese_request_with_you_in_the_middle():
 def test_a_kind_of_staff_owns_an_action():
     turns = [("郑", "下个月五号之前，各网格员要把独居老人的台账更新一遍。")]
     assert _actions("zh", turns) == [("s0", "各网格员", "2027-01-05T23:59")]
+
+
+@pytest.mark.parametrize("lang,text,names,owner,due", [
+    ("zh", "由张伟同志负责，月中之前拿出初稿。", ["张伟"], "张伟", "2026-12-15T23:59"),
+    ("zh", "这个事情交给小王，元旦前办完。", [], "小王", "2026-12-31T23:59"),
+    ("zh", "春节前各单位要把隐患整改到位。", [], "各单位", "2027-02-05T23:59"),
+    ("zh", "麻烦刘洋下周三前把预算做出来。", ["刘洋"], "刘洋", "2026-12-09T23:59"),
+    ("en", "John and Mary will prepare the budget by next Friday.", ["John Smith", "Mary Jones"],
+     "John Smith, Mary Jones", "2026-12-11T23:59"),
+    ("en", "Action for Peter: update the risk register before Monday's meeting.", ["Peter Lane"],
+     "Peter Lane", "2026-12-07T23:59"),
+    ("en", "We need someone to book the room. Anna, that's you, by Wednesday.", ["Anna Bell"],
+     "Anna Bell", "2026-12-09T23:59"),
+    ("en", "Send the revised plan to the county by the 15th, Sam.", ["Sam Ng"], "Sam Ng",
+     "2026-12-15T23:59"),
+])
+def test_more_ways_to_give_an_action(lang, text, names, owner, due):
+    for form in (text, asr_text(text, lang)):
+        found = _actions(lang, [("主持" if lang == "zh" else "Chair", form)], names)
+        assert (found[-1][1], found[-1][2]) == (owner, due), (form, found)
+
+
+def test_a_sentence_deadline_is_shared_by_its_owners():
+    found = _actions("zh", [("王", "张伟牵头，李娜配合，两周内完成。")], ["张伟", "李娜"])
+    assert found == [("s0", "张伟", "2026-12-17T23:59"), ("s0", "李娜", "2026-12-17T23:59")]
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("zh", "经过讨论，大家一致认为采用第二套方案。"), ("zh", "最后我拍个板，就用国产设备。"),
+    ("en", "So we're going to postpone the drill by a week."),
+    ("en", "Okay, decision made: we buy the new radios."),
+    ("en", "We will not be renewing the contract."),
+    ("en", "Everyone's on board with moving the meeting to Tuesdays."),
+    ("en", "Let's make it official: the shelter opens Friday.")])
+def test_more_ways_to_decide(lang, text):
+    for form in (text, asr_text(text, lang)):
+        assert _decisions(lang, [("A", form)]) == ["s0"], form
+
+
+def test_we_move_on_is_no_decision():
+    assert _decisions("en", [("A", "Okay, we'll move on to the next item.")]) == []

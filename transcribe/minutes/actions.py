@@ -77,7 +77,7 @@ class ActionFinder:
                 end = hits[n + 1].start if n + 1 < len(hits) else len(sent.text)
                 begin = hits[n].start if n else max(0, hit.start - self.lookbehind)
                 item = self._item(sentences, i, hit, sent.text[begin:end], hit.body - begin,
-                                  hit.start - begin)
+                                  hit.start - begin, sent.text[end:])
                 if item is not None:
                     items.append(item)
         return _dedupe(items)
@@ -149,7 +149,7 @@ class ActionFinder:
         return None
 
     def _item(self, sentences: list[Sentence], i: int, hit: _Hit, clause: str,
-              body: int, cue: int) -> ActionItem | None:
+              body: int, cue: int, rest: str = "") -> ActionItem | None:
         """`clause` runs from a little before the cue (`cue`) to the next cue; the task text
         starts at `body`. A deadline after the cue beats one said before it."""
         sent = sentences[i]
@@ -162,14 +162,23 @@ class ActionFinder:
                 and not self.verbs.search(clause):
             return None
         source = sent
+        if deadline is None and rest:
+            # "张伟牵头，李娜配合，两周内完成": the sentence's deadline is everyone's.
+            later = last_deadline(rest, self.rules, self.meeting)
+            if later is not None:
+                return self._made(sent, hit, clause, body, later, None)
         if deadline is None:
             deadline, source = self._reply_deadline(sentences, i, hit.owner)
         if deadline is not None and source is sent:  # drop the deadline, keep positions
             clause = clause[:deadline.start] + " " * (deadline.end - deadline.start) \
                 + clause[deadline.end:]
-        what = clause[body:]
-        return ActionItem(sent, hit.owner, hit.source, self._tidy(what) or clause.strip(),
-                          deadline, source if deadline is not None else None)
+        return self._made(sent, hit, clause, body, deadline,
+                          source if deadline is not None else None)
+
+    def _made(self, sent: Sentence, hit: _Hit, clause: str, body: int,
+              deadline: Deadline | None, source: Sentence | None) -> ActionItem:
+        return ActionItem(sent, hit.owner, hit.source, self._tidy(clause[body:])
+                          or clause.strip(), deadline, source)
 
     def _reply_deadline(self, sentences: list[Sentence], i: int,
                         owner: str | None) -> tuple[Deadline | None, Sentence]:

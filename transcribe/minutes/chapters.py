@@ -32,15 +32,6 @@ def gap_scores(words: list[list[str]], window: int) -> list[float]:
     return out
 
 
-def depths(scores: list[float]) -> list[float]:
-    out = []
-    for i, s in enumerate(scores):
-        left = max(scores[: i + 1])
-        right = max(scores[i:])
-        out.append((left - s) + (right - s))
-    return out
-
-
 def boundaries(sentences: list[Sentence], words: list[list[str]], cue_hits: set[int],
                window: int = 4, min_sentences: int = 5) -> list[int]:
     """Indexes of the sentences that open a chapter (0 always does)."""

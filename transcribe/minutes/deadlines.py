@@ -78,6 +78,10 @@ def resolve(groups: dict[str, str | None], rules: Rules,
         day, at = _anchor(str(table.get("anchors", {}).get(g["anchor"], "")), today)
         if day is None and at is None:
             return None
+    if "holiday" in g:
+        day = _holiday(str(table.get("holidays", {}).get(g["holiday"], "")), table, today)
+        if day is None:
+            return None
     if "day" in g:
         day = today + timedelta(days=int(table.get("relative_days", {}).get(g["day"], 0)))
         implied = table.get("day_periods", {}).get(g["day"])
@@ -116,6 +120,9 @@ def _anchor(kind: str, today: date) -> tuple[date | None, time | None]:
         return today, WORK_DAY_END
     if kind == "noon":
         return None, time(12, 0)
+    if kind == "mid_month":
+        mid = today.replace(day=15)
+        return (mid if mid >= today else (month_end + timedelta(days=15))), None
     if kind == "end_of_week":
         return week_start + timedelta(days=4), None
     if kind == "weekend":
@@ -135,6 +142,32 @@ def _anchor(kind: str, today: date) -> tuple[date | None, time | None]:
         month = ((today.month - 1) // 3 + 1) * 3
         return date(today.year, month, calendar.monthrange(today.year, month)[1]), None
     return None, None
+
+
+def _holiday(name: str, table: dict[str, Any], today: date) -> date | None:
+    """The day before the next holiday called `name` ("春节前"): from chinese_calendar,
+    else the rules' `holiday_dates` (lunar) or `fixed_holidays` (solar)."""
+    fixed = table.get("fixed_holidays", {})
+    listed = sorted(date.fromisoformat(str(t)) for t in table.get("holiday_dates", {}).get(name, []))
+    later = next((d for d in listed if d > today + timedelta(days=1)), None)
+    try:
+        from chinese_calendar import get_holiday_detail
+        for ahead in range(1, 400):
+            day = today + timedelta(days=ahead)
+            is_holiday, called = get_holiday_detail(day)
+            if is_holiday and called and str(called).endswith(name):
+                return day - timedelta(days=1)
+    except (ImportError, NotImplementedError):
+        pass  # no calendar data for that year
+    if later is not None:
+        return later - timedelta(days=1)
+    if name in fixed:
+        month, mday = fixed[name]
+        day = date(today.year, int(month), int(mday))
+        if day <= today:
+            day = day.replace(year=today.year + 1)
+        return day - timedelta(days=1)
+    return None
 
 
 def _weekday(g: dict[str, str], table: dict[str, Any], today: date) -> date:

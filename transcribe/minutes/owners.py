@@ -72,6 +72,9 @@ def english_owner(said: str, before: str, book: NameBook, rules: Rules) -> str |
     """The owner in an English `{owner}` slot, or None for a thing or a pronoun."""
     said = said.strip()
     known = book.canonical(said)
+    partner = re.search(r"(?:^|\s)([a-z][a-z'-]*) and $", before)
+    if known and partner and book.canonical(partner.group(1)):
+        return f"{book.canonical(partner.group(1))}, {known}"  # "john and mary will"
     if known:
         return known
     words = said.split()

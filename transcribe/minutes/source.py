@@ -7,7 +7,6 @@ The recording is looked up through the recorder's Redis records only (`cp:rec:ro
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timezone
 from typing import Any
