@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +179,7 @@ class Board:
         return result
 
     # helpers
-    def _commit(self, actor: Actor, winners: list[tuple[Element, Element | None]],
+    def _commit(self, actor: Actor, winners: Sequence[tuple[Element, Element | None]],
                 result: OpResult, record: bool) -> None:
         self._check_room(winners)
         for new, _ in winners:
@@ -187,7 +188,7 @@ class Board:
         if record:
             self.history.record(actor.id, inverse(winners))
 
-    def _check_room(self, winners: list[tuple[Element, Element | None]]) -> None:
+    def _check_room(self, winners: Sequence[tuple[Element, Element | None]]) -> None:
         delta = self.scene.live_delta(new for new, _ in winners)
         limit = self.config.max_elements_per_board
         if delta > 0 and self.scene.live + delta > limit:
@@ -210,7 +211,7 @@ class Board:
         return {"updated_by": actor.id, "updated_at": now_ms()}
 
 
-def inverse(winners: list[tuple[Element, Element | None]]) -> Entry:
+def inverse(winners: Sequence[tuple[Element, Element | None]]) -> Entry:
     return tuple(Change(new["id"], new, old) for new, old in winners)
 
 

@@ -67,7 +67,7 @@ class BoardStore:
         self.redis = redis
 
     async def board_ids(self, room_id: str) -> list[str]:
-        return sorted(await self.redis.hkeys(boards_key(room_id)))
+        return sorted(str(k) for k in await self.redis.hkeys(boards_key(room_id)))
 
     async def load(self, room_id: str, board_id: str) -> LoadedBoard | None:
         """The board's scene: its snapshot plus the log after it; None if never written."""
@@ -76,13 +76,13 @@ class BoardStore:
             return None
         meta = json.loads(raw_meta)
         snap_raw = await self.redis.get(snap_key(room_id, board_id))
-        snap = json.loads(snap_raw) if snap_raw else {"seq": 0, "stream_id": "0-0",
-                                                      "elements": []}
+        snap: dict[str, Any] = json.loads(snap_raw) if snap_raw else {
+            "seq": 0, "stream_id": "0-0", "elements": []}
         scene = Scene(snap["elements"])
-        seq, last = int(snap["seq"]), snap["stream_id"]
+        seq, last = int(snap["seq"]), str(snap["stream_id"])
         while True:
-            rows = await self.redis.xrange(log_key(room_id, board_id), min=f"({last}",
-                                           count=REPLAY_BATCH)
+            rows: list[Any] = await self.redis.xrange(  # type: ignore[assignment]
+                log_key(room_id, board_id), min=f"({last}", count=REPLAY_BATCH)
             for stream_id, fields in rows:
                 for element in json.loads(fields["elements"]):
                     scene.apply(element)
@@ -98,7 +98,7 @@ class BoardStore:
             for entry in entries:
                 pipe.xadd(log_key(room_id, entry.board_id),
                           {"seq": entry.seq, "elements": dumps(entry.elements)})
-            metas = {e.board_id: dumps(e.meta) for e in entries}
+            metas: dict[Any, Any] = {e.board_id: dumps(e.meta) for e in entries}
             pipe.hset(boards_key(room_id), mapping=metas)
             results = await pipe.execute()
         return [str(r) for r in results[:len(entries)]]
