@@ -376,3 +376,14 @@ def test_more_ways_to_decide(lang, text):
 
 def test_we_move_on_is_no_decision():
     assert _decisions("en", [("A", "Okay, we'll move on to the next item.")]) == []
+
+
+def test_people_not_in_the_attendee_list():
+    assert _actions("zh", [("发言人1", "请王芳明天上午十点前提交报告。")]) == [
+        ("s0", "王芳", "2026-12-04T10:00")]
+    assert _actions("zh", [("发言人1", "林晓东 同志 牵头 做好 转移 安置 今晚 十二点 前 完成")]) == [
+        ("s0", "林晓东", "2026-12-03T23:59")]
+    assert _actions("en", [("Speaker 1", "Can you handle the press release by noon, Victor?"),
+                           ("Speaker 2", "Okay.")]) == [("s0", "Victor", "2026-12-03T12:00")]
+    assert _actions("en", [("Speaker 1", "alice will send out the survey by thursday")]) == [
+        ("s0", "Alice", "2026-12-10T23:59")]

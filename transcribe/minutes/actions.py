@@ -140,6 +140,9 @@ class ActionFinder:
         for _, _, name in self.book.find(sent.text):
             if name != speaker:
                 return name
+        called = _called(sent.display, self.rules) if self.rules.bounded else None
+        if called:
+            return self.book.canonical(called) or called
         before = sentences[max(0, i - 3): i][::-1]
         if answering and before and before[0].speaker != sent.speaker:
             return self.book.canonical(before[0].speaker) or before[0].speaker
@@ -205,6 +208,15 @@ class ActionFinder:
         tail = re.compile(rf"(?:\s*(?<![\w'])(?:{trailing}))+$" if self.rules.bounded
                           else rf"(?:{trailing})+$")
         return tail.sub("", what).strip(" ,，。.")
+
+
+def _called(display: str, rules: Rules) -> str | None:
+    """Someone called by name at the start or end of a written sentence ("…, Victor?")."""
+    match = re.match(r"^([A-Z][a-z]+),", display) or re.search(
+        r",\s*([A-Z][a-z]+)[?.!]*$", display)
+    if match and match.group(1).lower() not in set(rules.list("not_owners")):
+        return match.group(1)
+    return None
 
 
 def _one_per_owner(hits: list[_Hit]) -> list[_Hit]:

@@ -225,6 +225,9 @@ def _clock(g: dict[str, str], table: dict[str, Any]) -> time | None:
         return None
     minute = 30 if "half" in g else parse_number(g.get("minute") or g.get("minute_w")) or 0
     shift = int(periods.get(period, 0)) if period else 0
+    evening = bool(period) and int(table.get("period_default_hours", {}).get(period, 0)) >= 19
+    if evening and hour == 12:
+        return time(23, 59)  # "今晚十二点前": midnight, kept on the same day
     if shift > 0 and hour < 12:
         hour += shift
     elif not period and 1 <= hour <= 6:
