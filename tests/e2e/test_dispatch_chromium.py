@@ -280,6 +280,11 @@ def test_an_update_made_offline_arrives_once_when_back_online(server, people, tm
     field.wait_for(lambda: api(server, "GET", f"/tasks/{task_id}", setup["op"])[1]["status"] == "acknowledged",
                    "acknowledged on the server", ARRIVES_S)
 
+    # The card offers only the steps the flow allows next (no skipping to "resolved").
+    actions = field.js("id => [...document.querySelectorAll(`[data-task-id='${id}'] button[data-action]`)]"
+                       ".map(b => b.dataset.action)", task_id)
+    assert actions == ["en_route", "reject"], actions
+
     # Offline: a photo, a note, "en route". It waits in the queue, and the card says so.
     field.context.set_offline(True)
     field.wait_until("commandpost.status === 'offline'", "the page noticing it is offline", 5)

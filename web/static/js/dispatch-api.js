@@ -18,7 +18,7 @@ export function taskRecord(t) {
     assignee: assignee.member_id ? { kind: "member", id: assignee.member_id, unitId: assignee.unit_id || null }
       : { kind: "unit", id: assignee.unit_id || null, unitId: assignee.unit_id || null },
     incidentId: t.incident_id || null, source: t.source || null, reason: t.reject_reason || null, score: t.score ?? null,
-    feedback: t.feedback || [], createdBy: t.created_by || "", createdAt: ms(t.created_at), updatedAt: ms(t.updated_at),
+    feedback: t.feedback || [], assignments: t.assignments ?? 1, createdBy: t.created_by || "", createdAt: ms(t.created_at), updatedAt: ms(t.updated_at),
     version: t.version,
   };
 }

@@ -3,7 +3,7 @@
 // closing actions (verify, close with a score, reassign).
 import { el } from "./dispatch-board.js";
 import { photoUrl } from "./dispatch-api.js";
-import { formatDue, formatTime, isOverdue } from "./dispatch-model.js";
+import { formatDue, formatTime, isOverdue, REASSIGNABLE } from "./dispatch-model.js";
 import { formatLatLon } from "./wall-geo.js";
 
 // Audit actions with a name in the catalogs; others are shown as the server spells them.
@@ -161,7 +161,7 @@ export class TaskDetail {
       close.addEventListener("click", () => run("close", { score: Number(score.value) }));
       box.append(score, close);
     }
-    if (!["closed", "verified"].includes(task.status)) {
+    if (REASSIGNABLE.has(task.status)) {
       const who = el("select", "dispatch-reassign", { "aria-label": this.i18n.t("dispatch.detail.reassign") });
       who.append(el("option", "", { value: "" }, this.i18n.t("dispatch.choose")));
       for (const group of this.assigneeOptions()) {

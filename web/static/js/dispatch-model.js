@@ -5,7 +5,7 @@
 // The task flow (docs/API.md "Dispatch"); each column of the wall's board is one or more states.
 export const TASK_FLOW = ["dispatched", "acknowledged", "en_route", "on_scene", "resolved", "verified", "closed"];
 export const BOARD_COLUMNS = [
-  { id: "dispatched", states: ["dispatched", "reassigned"] },
+  { id: "dispatched", states: ["dispatched"] },
   { id: "acknowledged", states: ["acknowledged"] },
   { id: "en_route", states: ["en_route"] },
   { id: "on_scene", states: ["on_scene"] },
@@ -15,14 +15,16 @@ export const BOARD_COLUMNS = [
 ];
 // Where a task's clock no longer runs: it cannot be overdue.
 export const FINISHED = new Set(["resolved", "verified", "closed", "rejected"]);
-// What a field unit may do next from each state (the server checks too).
+// What a field unit may do next from each state: dispatch/flow.py's NEXT for the assignee
+// (the server checks too; no step may be skipped).
 export const FIELD_NEXT = {
   dispatched: ["acknowledged", "rejected"],
-  reassigned: ["acknowledged", "rejected"],
-  acknowledged: ["en_route", "on_scene", "resolved", "rejected"],
-  en_route: ["on_scene", "resolved"],
-  on_scene: ["resolved"],
+  acknowledged: ["en_route", "rejected"],
+  en_route: ["on_scene", "rejected"],
+  on_scene: ["resolved", "rejected"],
 };
+// Where an operator may still reassign a task (open, or rejected).
+export const REASSIGNABLE = new Set(["dispatched", "acknowledged", "en_route", "on_scene", "rejected"]);
 
 /** A task is overdue when the server says so, or its deadline passed while it was open. */
 export function isOverdue(task, now = Date.now()) {

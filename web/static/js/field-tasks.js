@@ -48,10 +48,12 @@ export class FieldTasks {
     return [...this.model.tasks.values()].filter((task) => this.isMine(task));
   }
 
-  /** Beep and notify for each new task (also ones that arrived while we were away). */
+  /** Beep and notify for each new task (also ones that arrived while we were away, and one
+   * reassigned to us: a new assignment is new work). */
   tasksChanged() {
-    const fresh = this.mine().filter((t) => ["dispatched", "reassigned"].includes(t.status) && !this.announced.has(t.id));
-    for (const task of fresh) this.announced.add(task.id);
+    const key = (t) => `${t.id}#${t.assignments ?? 1}`;
+    const fresh = this.mine().filter((t) => t.status === "dispatched" && !this.announced.has(key(t)));
+    for (const task of fresh) this.announced.add(key(task));
     if (fresh.length === 1) {
       const task = fresh[0];
       this.alert.announce(this.i18n.t("dispatch.field.newTask"), task.title + (Number.isFinite(task.deadline) ? ` (${formatDue(task.deadline, this.model.now(), this.tr)})` : ""), { tag: task.id });
