@@ -67,5 +67,6 @@ async def test_killed_worker_loses_no_segment_and_another_carries_on(local, spee
     ids = [s["id"] for s in after]
     assert all(seg["id"] in ids for seg in before)  # nothing stored was lost
     new = [s for s in after if s["id"] not in {b["id"] for b in before}]
-    assert new and all(s["speaker"] == "Alice" and s["text"] in WORDS for s in new)
+    assert new and all(s["speaker"] == "Alice" and set(s["text"].split()) <= set(WORDS)
+                       for s in new)
     assert min(s["start_at_ms"] for s in new) > max(s["start_at_ms"] for s in before)
