@@ -10,6 +10,7 @@ import json
 import subprocess
 import zipfile
 from datetime import datetime
+from xml.etree import ElementTree
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +22,7 @@ from transcribe.minutes.store import ACTION_STREAM, MinutesStore
 from transcribe.search import tokenize
 from transcribe.store import TranscriptStore
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 STARTED = 1_795_000_000_000  # 2026-11-18T11:06:40Z
 
 
@@ -218,6 +220,8 @@ async def test_room_minutes_generate_formats_edit_publish(local):
             package.namelist())
         document = package.read("word/document.xml").decode()
     assert "防汛调度会纪要" in document and "刘洋" in document
+    root = ElementTree.fromstring(document)  # well-formed WordprocessingML
+    assert root.tag == f"{{{W_NS}}}document" and root.find(f"{{{W_NS}}}body") is not None
     status, out, _ = await local.request("GET", f"/api/rooms/{rid}/minutes?format=pdf",
                                          headers=_auth(host))
     assert status == 400
