@@ -67,7 +67,8 @@ def build_composite(recording_dir: Path | str, out_path: Path | str, *, width: i
         raise CompositeError(f"fps {fps}: need 1..60")
     tracks = load_tracks(Path(recording_dir), skip)
     out = Path(out_path)
-    partial = out.with_name(f".{out.name}.partial")
+    # Named by pid: a build killed with its worker never shares a file with the next one.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     job = _Job(make_tiles(tracks), tracks.end_ms - tracks.start_ms, width, height, fps,
                LabelPainter(font_path), SpeakerTracker(policy or SpeakerPolicy()))
     job.result.start_ms, job.result.end_ms = tracks.start_ms, tracks.end_ms

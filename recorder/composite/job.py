@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +46,7 @@ KIND = "composite"
 # failed), composite_file, composite_error, composite_at (unix s of the last change).
 STATES = ("queued", "building", "done", "failed")
 Renew = Callable[[], Awaitable[bool]]
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _lock_key(rid: str) -> str:
@@ -118,6 +121,10 @@ class CompositeWorker:
                                         config=self.config, renew=renew, actor=self.consumer)
         except _Abandoned:
             return  # another worker owns the entry now: not ours to acknowledge
+        except CompositeBusy:
+            # Another live worker is building it (or one just died and its lock has not
+            # expired yet): the entry stays pending and is claimed again after claim_idle_s.
+            return
         await redis.xack(JOBS, GROUP, entry_id)
         await redis.xdel(JOBS, entry_id)
 
@@ -126,13 +133,17 @@ class _Abandoned(Exception):
     """The job was taken over by another worker while it ran here."""
 
 
+class CompositeBusy(Exception):
+    """Another worker holds the recording's composite lock: leave the job for later."""
+
+
 async def run_composite_job(redis: Any, recording_dir: Path, *, recording_id: str,
                             config: RecorderConfig, renew: Renew | None = None,
                             actor: str = "recorder") -> dict[str, Any] | None:
     """Build the composite of the stopped recording in `recording_dir` and list it in the
     manifest. Returns the new manifest entry, or None if the job was not done (recording
     gone, still running, or its build failed: then composite_state is `failed` with the
-    reason in composite_error)."""
+    reason in composite_error). Raises CompositeBusy if another worker is building it."""
     store = RecordingStore(redis)
     recording = await store.get(recording_id)
     if recording is None or recording.state == "deleted" or recording.running:
@@ -141,28 +152,76 @@ async def run_composite_job(redis: Any, recording_dir: Path, *, recording_id: st
         if recording is not None and recording.state != "deleted":
             await _set_state(store, recording_id, "failed", error=why)
         return None
-    token = secrets.token_hex(8)
-    lock_ms = int((config.composite_timeout_s + 60) * 1000)
-    if not await redis.set(_lock_key(recording_id), token, nx=True, px=lock_ms):
-        log.info("composite of %s already building elsewhere", recording_id)
-        return None
+    lock = _Lock(redis, _lock_key(recording_id), int(config.claim_idle_s * 1000))
+    if not await lock.acquire():
+        raise CompositeBusy(recording_id)
+
+    async def keepalive() -> bool:
+        return await lock.extend() and (renew is None or await renew())
+
     try:
         await _set_state(store, recording_id, "building")
-        entry = await _build_and_record(store, recording_dir, recording.chain_head, config,
-                                        renew)
+        entry = await _build_and_record(recording_dir, recording.chain_head, config,
+                                        _KeepAlive(keepalive, config.heartbeat_s))
     except CompositeError as exc:
         await _set_state(store, recording_id, "failed", error=str(exc))
         await store.audit(recording_id, "composite_failed", f"recorder:{actor}",
                           reason=str(exc))
         return None
     finally:
-        if await redis.get(_lock_key(recording_id)) == token:
-            await redis.delete(_lock_key(recording_id))
+        await lock.release()
     await store.set_fields(recording_id, chain_head=entry["entry_hash"])
     await _set_state(store, recording_id, "done", file=entry["name"])
     await store.audit(recording_id, "composited", f"recorder:{actor}", name=entry["name"],
                       sha256=entry["sha256"], chain_head=entry["entry_hash"])
     return entry
+
+
+class _Lock:
+    """One build per recording: a Redis key that lives `ttl_ms` unless extended, so the lock
+    of a worker that died frees itself about when its job entry becomes claimable."""
+
+    def __init__(self, redis: Any, key: str, ttl_ms: int) -> None:
+        self.redis, self.key, self.ttl_ms = redis, key, ttl_ms
+        self.token = secrets.token_hex(8)
+
+    async def acquire(self) -> bool:
+        return bool(await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+    async def extend(self) -> bool:
+        if await self.redis.get(self.key) != self.token:
+            return False
+        return bool(await self.redis.pexpire(self.key, self.ttl_ms))
+
+    async def release(self) -> None:
+        if await self.redis.get(self.key) == self.token:
+            await self.redis.delete(self.key)
+
+
+class _KeepAlive:
+    """Awaits long work while telling Redis every `interval_s` that this worker lives."""
+
+    def __init__(self, beat: Renew, interval_s: float) -> None:
+        self.beat, self.interval_s = beat, interval_s
+
+    async def wait(self, work: asyncio.Future[Any], deadline: float | None = None,
+                   on_late: str = "") -> Any:
+        """`work`'s result; raises _Abandoned if our claim or lock is gone, CompositeError
+        (`on_late`) past `deadline` (time.monotonic()). `work` is cancelled on either."""
+        try:
+            while True:
+                timeout = self.interval_s if deadline is None else \
+                    min(self.interval_s, max(0.0, deadline - time.monotonic()))
+                done, _ = await asyncio.wait([work], timeout=timeout)
+                if done:
+                    return work.result()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise CompositeError(on_late)
+                if not await self.beat():
+                    raise _Abandoned()
+        finally:
+            if not work.done():
+                work.cancel()
 
 
 async def _set_state(store: RecordingStore, rid: str, state: str, *, file: str | None = None,
@@ -174,19 +233,16 @@ async def _set_state(store: RecordingStore, rid: str, state: str, *, file: str |
     await store.set_fields(rid, **fields)
 
 
-async def _build_and_record(store: RecordingStore, directory: Path, redis_head: str,
-                            config: RecorderConfig, renew: Renew | None) -> dict[str, Any]:
+async def _build_and_record(directory: Path, redis_head: str, config: RecorderConfig,
+                            alive: _KeepAlive) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     manifest = await loop.run_in_executor(None, read_manifest, directory)
     if manifest is None:
         raise CompositeError(f"no readable {MANIFEST}")
     _check_custody(manifest, redis_head)
-    await loop.run_in_executor(None, _check_inputs, directory, manifest)
+    await alive.wait(loop.run_in_executor(None, _check_inputs, directory, manifest))
     name = _next_name(manifest)
-    try:
-        result = await _build(directory, directory / name, config, renew)
-    finally:  # a killed build cannot remove its own partial file
-        (directory / f".{name}.partial").unlink(missing_ok=True)
+    result = await _build(directory, directory / name, config, alive)
     return await loop.run_in_executor(None, _record, directory, name, result, redis_head)
 
 
@@ -226,34 +282,37 @@ def _next_name(manifest: dict[str, Any]) -> str:
 
 
 async def _build(directory: Path, out: Path, config: RecorderConfig,
-                 renew: Renew | None) -> dict[str, Any]:
-    """Run the build in a child process; renew our claim meanwhile; kill it on timeout."""
+                 alive: _KeepAlive) -> dict[str, Any]:
+    """Run the build in a child process that dies with this worker; kill it on timeout."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "recorder.composite", str(directory), str(out),
         "--width", str(config.composite_width), "--height", str(config.composite_height),
         "--fps", str(config.composite_fps), "--font", config.composite_font,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    communicate = asyncio.ensure_future(proc.communicate())
-    deadline = time.monotonic() + config.composite_timeout_s
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_die_with_parent)
     try:
-        while not communicate.done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise CompositeError(f"the build took longer than composite_timeout_s "
-                                     f"({config.composite_timeout_s:g} s)")
-            await asyncio.wait([communicate], timeout=min(left, config.heartbeat_s))
-            if not communicate.done() and renew is not None and not await renew():
-                raise _Abandoned()
+        stdout, stderr = await alive.wait(
+            asyncio.ensure_future(proc.communicate()),
+            time.monotonic() + config.composite_timeout_s,
+            f"the build took longer than composite_timeout_s ({config.composite_timeout_s:g} s)")
     finally:
-        if not communicate.done():
+        if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            await communicate
-    stdout, stderr = communicate.result()
+            await proc.wait()
+        # A killed build cannot remove its own partial file (build.py names it by pid).
+        out.with_name(f".{out.name}.{proc.pid}.partial").unlink(missing_ok=True)
     if proc.returncode != 0:
         lines = stderr.decode(errors="replace").strip().splitlines()
         raise CompositeError(lines[-1] if lines else f"the build exited with {proc.returncode}")
     return json.loads(stdout)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the worker dies, however it dies, so a build
+    never runs on unsupervised (and never races the worker that takes the job over)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _record(directory: Path, name: str, result: dict[str, Any],
