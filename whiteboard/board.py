@@ -76,6 +76,12 @@ class Board:
     def board_id(self) -> str:
         return self.ref.board_id
 
+    def snapshot_due(self, every_ops: int) -> bool:
+        """Every `every_ops` operations, or every n/2 on a board of n elements when that is
+        more: writing the scene costs O(n), so the cost per operation stays constant and a
+        load replays at most n/2 log entries."""
+        return self.ops_since_snapshot >= max(every_ops, len(self.scene.elements) // 2)
+
     def summary(self) -> dict[str, Any]:
         return {**self.ref.json(), "elements": self.scene.live, "seq": self.seq,
                 "created_at": self.created_at, "updated_at": self.updated_at}

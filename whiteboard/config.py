@@ -36,7 +36,8 @@ class WhiteboardConfig:
     drawer_window_s: float = field(default=10.0, metadata=bounded(0.5, 3600))
     # Fan-out period: changes and live strokes are coalesced and sent once per tick (ms).
     tick_ms: int = field(default=20, metadata=bounded(5, 1000))
-    # Operations of one board logged between two snapshots of its scene.
+    # Operations of one board logged between two snapshots of its scene (at least; a board of
+    # n elements waits n/2 operations, so snapshot cost per operation stays constant).
     snapshot_every_ops: int = field(default=200, metadata=bounded(1, 1_000_000))
     # Tombstones (erased elements) older than this are dropped when a board's snapshot is
     # written, so erasing cannot grow a board without bound (s).

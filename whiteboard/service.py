@@ -249,8 +249,7 @@ class RoomBoards:
         for send, ack in pending.acks:
             send(ack)
         if not self._snapshotting.locked() and any(
-                b.ops_since_snapshot >= self.config.snapshot_every_ops
-                for b in self.boards.values()):
+                b.snapshot_due(self.config.snapshot_every_ops) for b in self.boards.values()):
             # In the background: a big scene must not hold up the next operations' acks.
             self._background(self._snapshots(force=False))
 
@@ -307,14 +306,15 @@ class RoomBoards:
     async def _snapshot_boards(self, force: bool) -> None:
         loop = asyncio.get_running_loop()
         for board in list(self.boards.values()):
-            due = board.ops_since_snapshot >= self.config.snapshot_every_ops
+            due = board.snapshot_due(self.config.snapshot_every_ops)
             if not (due or (force and board.ops_since_snapshot)):
                 continue
             stream_id = board.stream_id
             board.scene.prune(now_ms() - int(self.config.tombstone_ttl_s * 1000))
             seq, elements = board.seq, board.scene.ordered()
             board.ops_since_snapshot = 0
-            # Serialising thousands of strokes takes a while: not on the event loop.
+            # In a thread, though the C JSON encoder keeps the GIL: what bounds the cost is
+            # the cadence (Board.snapshot_due), constant per operation whatever the size.
             body = await loop.run_in_executor(None, snapshot_body, seq, stream_id, elements)
             await self.store.write_snapshot(self.room_id, board.board_id, body, stream_id)
 
