@@ -284,6 +284,8 @@ def _next_name(manifest: dict[str, Any]) -> str:
 async def _build(directory: Path, out: Path, config: RecorderConfig,
                  alive: _KeepAlive) -> dict[str, Any]:
     """Run the build in a child process that dies with this worker; kill it on timeout."""
+    for stale in out.parent.glob(f".{out.name}.*.partial"):  # of a build killed with its
+        stale.unlink(missing_ok=True)  # worker; we hold the lock, so no build is running
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "recorder.composite", str(directory), str(out),
         "--width", str(config.composite_width), "--height", str(config.composite_height),
