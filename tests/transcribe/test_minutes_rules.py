@@ -387,3 +387,16 @@ def test_people_not_in_the_attendee_list():
                            ("Speaker 2", "Okay.")]) == [("s0", "Victor", "2026-12-03T12:00")]
     assert _actions("en", [("Speaker 1", "alice will send out the survey by thursday")]) == [
         ("s0", "Alice", "2026-12-10T23:59")]
+
+
+def test_yixia_is_not_next_month():
+    text = "小李 合同 的 事 你 抓 一下 月底 前 签 下来"
+    assert _actions("zh", [("张", text)], ["李强"])[0][2] == "2026-12-31T23:59"  # 本月底
+    assert _decisions("zh", [("张", "培训按原计划不变。")]) == ["s0"]
+
+
+def test_you_and_someone_both_own_it():
+    turns = [("Karen", "Dr. Patel, you and Greg sort out the transfer criteria before the weekend."),
+             ("Dr. Amit Patel", "Sure.")]
+    found = _actions("en", turns, ["Dr. Amit Patel", "Greg Hall"])
+    assert found == [("s0", "Dr. Amit Patel, Greg Hall", "2026-12-06T23:59")]

@@ -95,7 +95,7 @@ class ActionFinder:
                 hits.append(_Hit(m.start(), m.end(), self._addressee(sentences, i),
                                  "addressee"))
         if self.rules.bounded:
-            hits += self._english_hits(text)
+            hits += self._english_hits(text, sentences, i)
         else:
             hits += self._chinese_hits(text)
         vocative = self.book.name_starting_at(text, 0)
@@ -121,8 +121,16 @@ class ActionFinder:
                                  owner, "named"))
         return hits
 
-    def _english_hits(self, text: str) -> list[_Hit]:
+    def _english_hits(self, text: str, sentences: list[Sentence], i: int) -> list[_Hit]:
         hits = []
+        if self.book.aliases:  # "you and Greg sort out …": both
+            together = re.compile(rf"(?<![\w'])you and (?P<owner>{alternation(self.book.aliases)})"
+                                  r"(?![\w'])")
+            for m in together.finditer(text):
+                other = self.book.canonical(m.group("owner"))
+                you = self._addressee(sentences, i)
+                hits.append(_Hit(m.start(), m.end(), f"{you}, {other}" if you else other,
+                                 "addressee"))
         for pattern in self.owner_patterns:
             for m in pattern.finditer(text):
                 owner = english_owner(m.group("owner"), text[:m.start("owner")], self.book,
