@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -126,23 +127,24 @@ def demuxed_count(path: Path) -> int:
 
 
 @contextmanager
-def captured_frames() -> Iterator[dict[str, set[str]]]:
+def captured_frames() -> Iterator[dict[str, list[tuple[str, float]]]]:
     """SHA-256 of every encoded frame aiortc's VP8 and H.264 encoders send in this process
-    (the publishers' side: what the recorder must store unchanged)."""
+    (the publishers' side: what the recorder must store unchanged), in sending order with
+    the wall-clock time each was encoded."""
     from aiortc.codecs import h264, vpx
 
-    sent: dict[str, set[str]] = {"vp8": set(), "h264": set()}
+    sent: dict[str, list[tuple[str, float]]] = {"vp8": [], "h264": []}
     vp8_original = vpx.Vp8Encoder.__dict__["_packetize"]
     h264_original = h264.H264Encoder.__dict__["_packetize"]
 
     def vp8_packetize(cls: Any, buffer: bytes, picture_id: int) -> list[bytes]:
-        sent["vp8"].add(hashlib.sha256(bytes(buffer)).hexdigest())
+        sent["vp8"].append((hashlib.sha256(bytes(buffer)).hexdigest(), time.time()))
         return vp8_original.__func__(cls, buffer, picture_id)
 
     def h264_packetize(cls: Any, packages: Any) -> list[bytes]:
         packages = list(packages)
         data = b"".join(b"\x00\x00\x00\x01" + bytes(p) for p in packages)
-        sent["h264"].add(hashlib.sha256(data).hexdigest())
+        sent["h264"].append((hashlib.sha256(data).hexdigest(), time.time()))
         return h264_original.__func__(cls, packages)
 
     vpx.Vp8Encoder._packetize = classmethod(vp8_packetize)
@@ -166,5 +168,53 @@ def annexb(avcc: bytes) -> bytes:
     return b"".join(out)
 
 
+def sent_span(sent: list[tuple[str, float]], hashes: list[str], k: int = 5) -> float:
+    """Seconds between the sending of the recorded frames' first and last, found where the
+    recorded sequence starts and ends in the (possibly interleaved) sent one: identical
+    frames may recur, a run of k in order does not."""
+    def find(seq: list[tuple[str, float]], wanted: list[str]) -> float:
+        for i, (h, t) in enumerate(seq):
+            if h != wanted[0]:
+                continue
+            rest, j = wanted[1:], i + 1
+            while rest and j < min(len(seq), i + 60):
+                if seq[j][0] == rest[0]:
+                    rest = rest[1:]
+                j += 1
+            if not rest:
+                return t
+        raise AssertionError("the recorded frames are not a run of the sent ones")
+    first = find(sent, hashes[:k])
+    last = find(sent[::-1], hashes[::-1][:k])
+    return last - first
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_CAMERAS = itertools.count()
+
+
+def unique_camera() -> Any:
+    """A synthetic camera whose frames never repeat, nor match another camera's (the colour
+    encodes the frame number and the camera), so each encoded frame's hash names one
+    moment."""
+    import numpy as np
+    from rtc_peer import SyntheticCamera
+
+    blue = 40 * next(_CAMERAS) % 256
+
+    class UniqueCamera(SyntheticCamera):
+        async def recv(self) -> av.VideoFrame:
+            pts, time_base = await self.next_timestamp()
+            self._count += 1
+            n = self._count
+            data = np.full((120, 160, 3), (n % 256, (n // 256) * 8 % 256, blue), dtype=np.uint8)
+            data[:, : 8 + n % 64] = 255 - n % 256  # a moving edge: inter frames differ too
+            frame = av.VideoFrame.from_ndarray(data, format="rgb24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    return UniqueCamera()
+

@@ -123,3 +123,37 @@ async def test_host_button_over_websocket(rec_node) -> None:
     store = RecordingStore(server.redis)
     audit = await store.audit_log(started["recording_id"])
     assert [a["action"] for a in audit] == ["started", "stopped"]
+
+
+async def test_feeds_are_recorded_always_on(redis_url: str, tmp_path: Path, rec_dir: Path
+                                            ) -> None:
+    """recorder.record_feeds: a WHIP feed publishing into a room starts a recording."""
+    from aiortc import RTCSessionDescription
+    from local_node import start_node, stop_node
+    from rec_helpers import node_env, wait_until
+    from rtc_peer import LOOPBACK, SyntheticCamera, new_pc
+    from sfu.aiortc_bridge import restrict_ice_addresses
+
+    server = await start_node(redis_url, tmp_path / "feeds-node",
+                              node_env(rec_dir, COMMANDPOST_RECORDER_RECORD_FEEDS="true"))
+    drone = new_pc()
+    try:
+        room = await server.create_room()
+        drone.addTransceiver(SyntheticCamera(), direction="sendonly")
+        restrict_ice_addresses(drone, LOOPBACK)
+        await drone.setLocalDescription(await drone.createOffer())
+        token = server.token(room["room_id"], "drone-1", ["publish"], name="Drone 1")
+        status, answer, _ = await server.request(
+            "POST", f"/whip/{room['room_id']}", data=drone.localDescription.sdp.encode(),
+            headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"})
+        assert status == 201, answer
+        await drone.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        store = RecordingStore(server.redis)
+        recording = await wait_until(lambda: store.active(room["room_id"]), 15,
+                                     "a recording of the feed's room")
+        assert recording.started_by == "auto (feed)"
+        assert [a["action"] for a in await store.audit_log(recording.recording_id)] == \
+            ["started"]
+    finally:
+        await drone.close()
+        await stop_node(server)
