@@ -172,6 +172,34 @@ def test_wall_dispatches_and_the_field_acknowledges_with_one_tap(server, people,
     assert snap_task["source"]["room_id"] == setup["room"]["room_id"] and snap_task["source"]["snapshot_id"]
     field.wait_for(lambda: task_on(field, snap_task["task_id"]), "the snapshot task on the phone", ARRIVES_S)
 
+    # The operator reassigns it to the unit from the detail: the phone is told again.
+    announced = len(field.js("commandpost.dispatchAlerts()"))
+    wall.page.click(f"#dispatch [data-task-id='{snap_task['task_id']}'] button")
+    wall.page.locator("#dispatch-task-detail select.dispatch-reassign").select_option(f"unit:{setup['unit']['unit_id']}")
+    wall.page.click("#dispatch-task-detail [data-action=reassign]")
+    field.wait_for(lambda: len(field.js("commandpost.dispatchAlerts()")) > announced, "the reassigned task announced", ARRIVES_S)
+    status, again = api(server, "GET", f"/tasks/{snap_task['task_id']}", setup["op"])
+    assert again["assignee"]["unit_id"] == setup["unit"]["unit_id"] and again["assignee"].get("member_id") is None
+    assert again["assignments"] == 2
+    wall.page.click("#dispatch-task-detail [data-action=close]")
+
+    # The first task is worked to "resolved" (as the unit would); the operator verifies it and
+    # closes it with a score from the detail.
+    for step in ("en_route", "on_scene", "resolved"):
+        assert api(server, "POST", f"/tasks/{task_id}/transition", setup["op"], {"status": step})[0] == 200
+    wall.wait_until("id => (commandpost.dispatchTasks().find(t => t.id === id) || {}).column === 'resolved'",
+                    "the task resolved on the wall", ARRIVES_S, arg=task_id)
+    wall.page.click(f"#dispatch [data-task-id='{task_id}'] button")
+    wall.page.click("#dispatch-task-detail [data-action=verify]")
+    wall.page.wait_for_selector("#dispatch-task-detail [data-action=close-task]", timeout=10_000)
+    wall.page.locator("#dispatch-task-detail select.dispatch-score").select_option("4")
+    wall.page.click("#dispatch-task-detail [data-action=close-task]")
+    wall.wait_until("id => (commandpost.dispatchTasks().find(t => t.id === id) || {}).column === 'closed'",
+                    "the task closed on the wall", ARRIVES_S, arg=task_id)
+    status, closed = api(server, "GET", f"/tasks/{task_id}", setup["op"])
+    assert closed["status"] == "closed" and closed["score"] == 4
+    wall.page.click("#dispatch-task-detail [data-action=close]")
+
     # A photo report becomes an incident (its dialog), the incident a task (its row), and the
     # incident is on the map.
     report = post_report(server, setup["room"], "Wang Qiang", "Smoke from the roof", 31.2342, 121.4772)

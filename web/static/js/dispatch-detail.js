@@ -34,12 +34,14 @@ export class TaskDetail {
     this.close();
     this.taskId = taskId;
     this.audit = [];
-    this.dialog = el("dialog", "dispatch-dialog dispatch-detail", { id: "dispatch-task-detail", "data-task-id": taskId });
-    this.dialog.addEventListener("close", () => {
-      this.dialog?.remove();
-      this.dialog = null;
+    const dialog = el("dialog", "dispatch-dialog dispatch-detail", { id: "dispatch-task-detail", "data-task-id": taskId });
+    // "close" fires later, maybe after the next open: it removes its own dialog only.
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (this.dialog === dialog) this.dialog = null;
     });
-    this.host.append(this.dialog);
+    this.dialog = dialog;
+    this.host.append(dialog);
     this.render();
     this.dialog.showModal();
     try {
@@ -55,7 +57,10 @@ export class TaskDetail {
   }
 
   close() {
-    this.dialog?.close();
+    const dialog = this.dialog;
+    this.dialog = null;
+    dialog?.close();
+    dialog?.remove();
   }
 
   render() {
