@@ -400,3 +400,15 @@ def test_you_and_someone_both_own_it():
              ("Dr. Amit Patel", "Sure.")]
     found = _actions("en", turns, ["Dr. Amit Patel", "Greg Hall"])
     assert found == [("s0", "Dr. Amit Patel, Greg Hall", "2026-12-06T23:59")]
+
+
+def test_language_is_guessed_when_not_given_and_named_many_ways():
+    segment = {"speaker": "A", "start": 0, "end": 2}
+    zh = parse_transcript({"meeting_date": "2026-12-03", "segments": [
+        {**segment, "text": "张伟 负责 周五 前 完成"}]}, 10)
+    en = parse_transcript({"datetime": "2026-12-03", "segments": [
+        {**segment, "text": "tom will do it by friday"}]}, 10)
+    assert (zh.language, en.language) == ("zh", "en")
+    for name in ("zh-CN", "cmn-Hans-CN", "Chinese", "zh_CN"):
+        assert BOOK.get(name) is BOOK.get("zh")
+    assert BOOK.get("English") is BOOK.get("en")

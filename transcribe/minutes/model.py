@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 MAX_TEXT_CHARS = 4000  # one segment's text
+DATE_KEYS = ("date", "meeting_date", "started_at", "start_time", "datetime")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -59,6 +60,18 @@ class Transcript:
         if not self.segments:
             return 0
         return max(s.end_ms for s in self.segments) - min(s.start_ms for s in self.segments)
+
+
+def guess_language(text: str) -> str:
+    """zh for Chinese characters, ko for Hangul, else en (the languages with rules)."""
+    han = sum("\u4e00" <= c <= "\u9fff" for c in text)
+    hangul = sum("\uac00" <= c <= "\ud7a3" for c in text)
+    letters = sum(c.isalpha() for c in text) or 1
+    if han / letters > 0.2:
+        return "zh"
+    if hangul / letters > 0.2:
+        return "ko"
+    return "en"
 
 
 def parse_datetime(value: Any, what: str) -> datetime:
@@ -152,15 +165,15 @@ def _opt_time(value: Any, what: str) -> str | None:
 
 def parse_transcript(data: dict[str, Any], max_segments: int) -> Transcript:
     """A Transcript from the JSON body of POST /api/minutes (docs/API.md)."""
-    language = data.get("language", "")
-    if not isinstance(language, str) or not language:
-        raise TranscriptError("language is required (e.g. \"zh\" or \"en\")")
+    language = data.get("language", data.get("lang")) or ""
+    if not isinstance(language, str):
+        raise TranscriptError("language must be a string (e.g. \"zh\" or \"en\")")
     raw = data.get("segments")
     if not isinstance(raw, list) or not raw:
         raise TranscriptError("segments must be a non-empty list")
     if len(raw) > max_segments:
         raise TranscriptError(f"more than {max_segments} segments")
-    date_value = data.get("date", data.get("meeting_date", data.get("started_at")))
+    date_value = next((data[k] for k in DATE_KEYS if data.get(k) is not None), None)
     started = parse_datetime(date_value, "date")
     title = data.get("title", "")
     if not isinstance(title, str) or len(title) > 200:
@@ -169,5 +182,7 @@ def parse_transcript(data: dict[str, Any], max_segments: int) -> Transcript:
                       key=lambda s: (s.start_ms, s.end_ms))
     if len({s.id for s in segments}) != len(segments):
         raise TranscriptError("segment ids must be unique")
+    if not language.strip():  # not given: what the text is written in
+        language = guess_language(" ".join(s.text for s in segments[:200]))
     return Transcript(segments, language.strip().lower(), started, title.strip(),
                       attendees=parse_attendees(data.get("attendees")))

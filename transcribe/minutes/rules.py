@@ -22,6 +22,11 @@ class RulesError(ValueError):
     """A rules file is missing or malformed."""
 
 
+# Other names of the languages that have rules ("cmn-Hans-CN", "Chinese", "english").
+ALIASES = {"cmn": "zh", "chinese": "zh", "mandarin": "zh", "zho": "zh", "chi": "zh",
+           "english": "en", "eng": "en", "korean": "ko", "kor": "ko"}
+
+
 class RuleBook:
     """The rules of each language, loaded once per process (holds jieba's dictionary)."""
 
@@ -30,7 +35,8 @@ class RuleBook:
         self._loaded: dict[str, Rules] = {}
 
     def get(self, language: str) -> Rules:
-        base = language.split("-")[0].lower()
+        code = language.strip().lower().replace("_", "-")
+        base = ALIASES.get(code) or ALIASES.get(code.split("-")[0]) or code.split("-")[0]
         if base not in self._loaded:
             self._loaded[base] = Rules.load(base, self.rules_dir)
         return self._loaded[base]
