@@ -31,6 +31,26 @@ class Tone:
 
 
 @dataclass
+class Clip:
+    start_ms: int
+    samples: np.ndarray  # mono float32 at RATE
+
+
+def speech(text: str, voice: str, directory: Path, max_s: float = 10.0) -> np.ndarray:
+    """`text` spoken by espeak-ng (`voice`, e.g. "cmn" or "en"), mono float32 at RATE."""
+    import subprocess
+
+    wav = directory / f"speech-{voice}-{abs(hash(text)) % 10**8}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True, timeout=60)
+    chunks = []
+    with av.open(str(wav)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        for frame in container.decode(audio=0):
+            chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
+    return np.concatenate(chunks)[:int(max_s * RATE)].astype(np.float32)
+
+
+@dataclass
 class Person:
     participant_id: str
     name: str
@@ -38,7 +58,8 @@ class Person:
     end_ms: int
     color: tuple[int, int, int] | None = None  # BGR; None: no camera
     video_codec: str = "vp8"
-    tones: list[Tone] = field(default_factory=list)  # empty: no microphone
+    tones: list[Tone] = field(default_factory=list)  # no tones and no clips: no microphone
+    clips: list[Clip] = field(default_factory=list)  # recorded speech placed on the clock
     gaps: list[tuple[int, int]] = field(default_factory=list)  # mute: no audio packets
     size: tuple[int, int] = (320, 180)
     screen_color: tuple[int, int, int] | None = None  # BGR of a screen share
@@ -68,9 +89,9 @@ def write_video(path: Path, codec: str, color: tuple[int, int, int], start_ms: i
 
 
 def write_audio(path: Path, start_ms: int, end_ms: int, tones: list[Tone],
-                gaps: list[tuple[int, int]] = ()) -> None:
-    """Opus/WebM from start_ms to end_ms: the sum of `tones` (silence elsewhere), with no
-    packets at all during `gaps`."""
+                gaps: list[tuple[int, int]] = (), clips: list[Clip] = ()) -> None:
+    """Opus/WebM from start_ms to end_ms: the sum of `tones` and `clips` (silence
+    elsewhere), with no packets at all during `gaps`."""
     with av.open(str(path), "w", format="webm") as out:
         stream = out.add_stream("libopus", rate=RATE, layout="mono")
         stream.bit_rate = 64_000
@@ -83,6 +104,12 @@ def write_audio(path: Path, start_ms: int, end_ms: int, tones: list[Tone],
             for tone in tones:
                 on = (t * 1000 >= tone.start_ms) & (t * 1000 < tone.end_ms)
                 samples += on * tone.amplitude * np.sin(2 * np.pi * tone.freq * t)
+            for clip in clips:
+                lo = first + round((start_ms - clip.start_ms) * RATE / 1000)
+                part = clip.samples[max(lo, 0):max(lo + OPUS_FRAME, 0)]
+                if len(part):
+                    offset = max(-lo, 0)
+                    samples[offset:offset + len(part)] += part[:OPUS_FRAME - offset]
             frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32),
                                                format="fltp", layout="mono")
             frame.sample_rate = RATE
@@ -106,10 +133,10 @@ def make_recording(directory: Path, people: list[Person], recording_id: str = "r
                         person.end_ms, person.size)
             files.append(_entry(directory, name, person, "video", "camera",
                                 person.video_codec, person.start_ms, person.end_ms))
-        if person.tones:
+        if person.tones or person.clips:
             name = f"{base}-microphone.webm"
             write_audio(directory / name, person.start_ms, person.end_ms, person.tones,
-                        person.gaps)
+                        person.gaps, person.clips)
             files.append(_entry(directory, name, person, "audio", "microphone", "opus",
                                 person.start_ms, person.end_ms))
         if person.screen_color is not None:

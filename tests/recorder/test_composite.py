@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from composite_helpers import (Person, Tone, make_recording, read_audio, read_frame_at,
-                               tone_level)
+from composite_helpers import (Clip, Person, Tone, make_recording, read_audio, read_frame_at,
+                               speech, tone_level)
 
 from recorder.composite import CompositeError, build_composite
 
@@ -168,3 +168,19 @@ def test_bad_recordings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CompositeError, match="even sizes"):
         build_composite(tmp_path, tmp_path / "x.mp4", width=641)
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_stage_follows_real_speech(tmp_path: Path) -> None:
+    """espeak-ng voices with their pauses between words: Wang speaks Chinese first, then
+    Jones English; the stage follows each without flickering back and forth."""
+    zh = speech("大家好，我们现在开始开会，先说一下今天的安排。", "cmn", tmp_path, 5.0)
+    en = speech("Thank you. I will report on the field units and the open incidents.", "en",
+                tmp_path, 4.2)
+    people = [Person("pw", "王伟", 0, 11_000, color=RED, clips=[Clip(500, zh)]),
+              Person("pj", "Jones", 0, 11_000, color=BLUE, clips=[Clip(6000, en)])]
+    out = tmp_path / "speech.mp4"
+    result = build_composite(make_recording(tmp_path / "rec", people), out, width=W,
+                             height=H, fps=5)
+    assert [who for _t, who in result.speaker_changes] == ["pw", "pj"], result.speaker_changes
+    assert is_color(read_frame_at(out, 5.0), W * 3 // 8, H // 2, RED)
+    assert is_color(read_frame_at(out, 9.8), W * 3 // 8, H // 2, BLUE)
