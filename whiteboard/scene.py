@@ -28,6 +28,11 @@ def z_key(element: Element) -> tuple[str, str]:
     return (element.get("index", ""), element["id"])
 
 
+def frozen(element: Element) -> Element:
+    """An element read back from JSON with its points as tuples (see validate.Points)."""
+    return {**element, "points": tuple((p[0], p[1]) for p in element["points"])}
+
+
 def same_copy(a: Element | None, b: Element | None) -> bool:
     return a is not None and b is not None and a["version"] == b["version"] and \
         a["version_nonce"] == b["version_nonce"]

@@ -18,7 +18,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from whiteboard.ids import BoardRef, parse_board_id
-from whiteboard.scene import Element, Scene
+from whiteboard.scene import Element, Scene, frozen
 
 PREFIX = "cp:wb:"
 REPLAY_BATCH = 500
@@ -78,14 +78,14 @@ class BoardStore:
         snap_raw = await self.redis.get(snap_key(room_id, board_id))
         snap: dict[str, Any] = json.loads(snap_raw) if snap_raw else {
             "seq": 0, "stream_id": "0-0", "elements": []}
-        scene = Scene(snap["elements"])
+        scene = Scene(frozen(e) for e in snap["elements"])
         seq, last = int(snap["seq"]), str(snap["stream_id"])
         while True:
             rows: list[Any] = await self.redis.xrange(  # type: ignore[assignment]
                 log_key(room_id, board_id), min=f"({last}", count=REPLAY_BATCH)
             for stream_id, fields in rows:
                 for element in json.loads(fields["elements"]):
-                    scene.apply(element)
+                    scene.apply(frozen(element))
                 seq, last = int(fields["seq"]), stream_id
             if len(rows) < REPLAY_BATCH:
                 break

@@ -86,7 +86,7 @@ class Writer:
 
 
 def state(scene: Scene) -> dict[str, tuple[Any, ...]]:
-    return {i: (e["version"], e["version_nonce"], e["deleted"], e["points"])
+    return {i: (e["version"], e["version_nonce"], e["deleted"], [list(p) for p in e["points"]])
             for i, e in scene.elements.items()}
 
 

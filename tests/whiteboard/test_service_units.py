@@ -33,7 +33,7 @@ def test_live_points_of_one_stroke_are_appended_and_a_new_stroke_replaces() -> N
     buffer.add("main", "p2", "B", {"pointer": {"points": [[5, 5]], "laser": False}})
     taken = buffer.take()
     first, second = taken["main"]
-    assert first["seq"] == 2 and first["stroke"]["points"] == [[1, 1], [2, 2]]
+    assert first["seq"] == 2 and first["stroke"]["points"] == [[1, 1], [2, 2]]  # as given
     assert first["stroke"]["done"] is True and first["pointer"]["laser"] is True
     assert second == {"participant_id": "p2", "name": "B",
                       "pointer": {"points": [[5, 5]], "laser": False}}

@@ -27,15 +27,15 @@ def test_undo_restores_the_previous_state_as_a_new_version() -> None:
     run(board, ALICE, {"op": "upsert", "elements": [moved]})
     result = run(board, ALICE, {"op": "undo"})
     held = board.scene.get(first["id"])
-    assert held["points"] == [[0, 0], [10, 10]] and held["version"] == 3
+    assert held["points"] == ((0, 0), (10, 10)) and held["version"] == 3
     assert result.applied == [held]
     run(board, ALICE, {"op": "undo"})
     assert board.scene.get(first["id"])["deleted"] is True  # creation undone = tombstone
     run(board, ALICE, {"op": "redo"})
-    assert board.scene.get(first["id"])["points"] == [[0, 0], [10, 10]]
+    assert board.scene.get(first["id"])["points"] == ((0, 0), (10, 10))
     assert board.scene.get(first["id"])["deleted"] is False
     run(board, ALICE, {"op": "redo"})
-    assert board.scene.get(first["id"])["points"] == [[5, 5], [15, 15]]
+    assert board.scene.get(first["id"])["points"] == ((5, 5), (15, 15))
     assert board.scene.get(first["id"])["version"] == 6
     assert board.history.can(ALICE.id) == (True, False)
 
