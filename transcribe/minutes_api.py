@@ -96,12 +96,8 @@ async def post_minutes(request: web.Request) -> web.Response:
         raise SignalingError("forbidden", "making minutes needs a token with the admin grant")
     if request.content_type.startswith("multipart/form-data"):
         transcript = await _from_upload(request)
-    elif request.content_type in ("application/json", ""):
+    else:  # a JSON transcript, whatever the client called its type
         transcript = await _from_json(request)
-    else:
-        raise SignalingError("unsupported_media_type",
-                             "send application/json (a transcript) or multipart/form-data "
-                             "(a file field with audio or video)")
     return json_response(await request.app[SERVICE].build(transcript))
 
 
@@ -137,7 +133,9 @@ async def _from_upload(request: web.Request) -> Transcript:
         with tempfile.TemporaryDirectory(prefix="cp-minutes-") as tmp:
             path = Path(tmp) / "upload"
             fields = await _read_form(request, path, limit)
-            body = {"language": fields.get("language", ""), "date": fields.get("date", ""),
+            # No language: the configured model's (transcribe.lang).
+            body = {"language": fields.get("language") or tc.lang,
+                    "date": fields.get("date", ""),
                     "title": fields.get("title", ""), "segments": [{"text": "", "start": 0,
                                                                    "end": 0}]}
             try:  # check the fields before spending minutes on recognition
