@@ -32,7 +32,7 @@ def add_worker_cli(subparsers: Any) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from signaling.cli import load
+    from signaling.cli import _loop_runner, load
     from signaling.config import ConfigError
     from signaling.datadir import prepare_data_dir
     from signaling.embedded_redis import running_url
@@ -45,7 +45,9 @@ def run_worker(args: argparse.Namespace) -> int:
     if not redis_url:
         raise ConfigError("[redis] url is empty and no local `commandpost serve` runs a "
                           "private Redis for this data directory")
-    asyncio.run(_main(config, identity, redis_url, args.server or config.server.base_url))
+    # The same event loop as `serve` (uvloop by default: less CPU per packet).
+    run = _loop_runner(config.server.event_loop)
+    run(_main(config, identity, redis_url, args.server or config.server.base_url))
     return 0
 
 
