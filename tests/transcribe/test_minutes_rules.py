@@ -412,3 +412,25 @@ def test_language_is_guessed_when_not_given_and_named_many_ways():
     for name in ("zh-CN", "cmn-Hans-CN", "Chinese", "zh_CN"):
         assert BOOK.get(name) is BOOK.get("zh")
     assert BOOK.get("English") is BOOK.get("en")
+
+
+def test_organisation_owner_stops_at_the_task_before_it():
+    text = "第一 山区 道路 的 隐患 排查 市 交通局 牵头 十二月 二十日 前 完成 排查"
+    assert _actions("zh", [("刘", text)]) == [("s0", "市交通局", "2026-12-20T23:59")]
+    turns = [("刘", "各区教育局要会同交警部门，在本月底前把护学岗落实到位。")]
+    assert _actions("zh", turns) == [("s0", "各区教育局", "2026-12-31T23:59")]
+    turns = [("王", "从今晚开始实行二十四小时领导带班，办公室负责排班表，今晚八点前发到群里。")]
+    assert _actions("zh", turns) == [("s0", "办公室", "2026-12-03T20:00")]
+
+
+def test_a_question_without_a_deadline_assigns_nothing():
+    assert _actions("zh", [("刘", "孙浩 你们 城管局 的 融雪剂 现在 有 多少")], ["孙浩"]) == []
+
+
+def test_english_settling_phrases_and_verb_forms():
+    assert _decisions("en", [("Tom", "Then March twelfth it is.")]) == ["s0"]
+    turns = [("Tom", "I'd like a chemical spill at the rail yard this time."),
+             ("Lisa", "I like that, we haven't done hazmat in years.")]
+    assert _decisions("en", turns) == ["s0"]
+    turns = [("Tom", "Eric, your team writes the injects. I need a first draft by February 20th.")]
+    assert _actions("en", turns, ["Eric Dunn"]) == [("s0", "Eric Dunn", "2027-02-20T23:59")]

@@ -42,7 +42,10 @@ class ActionFinder:
     def __init__(self, rules: Rules, book: NameBook, meeting: datetime) -> None:
         self.rules, self.book, self.meeting = rules, book, meeting
         self.exclude = rules.phrases("action", "exclude")
-        self.verbs = rules.phrases("action", "task_verbs")
+        verbs = alternation(rules.list("action", "task_verbs"))
+        # English verbs in any form: "writes", "sorted out", "sending".
+        self.verbs = re.compile(rf"(?<![\w'])(?:{verbs})(?:s|es|ed|d|ing)?(?![\w'])"
+                                if rules.bounded else f"(?:{verbs})")
         self.self_cues = rules.phrases("action", "self_cues")
         self.addressee = rules.phrases("action", "addressee_cues")
         self.addressee_patterns = rules.patterns("action", "addressee_patterns")
@@ -172,6 +175,8 @@ class ActionFinder:
         if deadline is None and not self.verbs.search(clause[max(0, body - 4):]) \
                 and not self.verbs.search(clause):
             return None
+        if deadline is None and self.questions.search(clause[cue:]):
+            return None  # "你们城管局的融雪剂现在有多少？" asks, it does not assign
         source = sent
         if deadline is None and rest:
             # "张伟牵头，李娜配合，两周内完成": the sentence's deadline is everyone's.

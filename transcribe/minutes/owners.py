@@ -40,19 +40,47 @@ def owner_after(text: str, pos: int, book: NameBook, rules: Rules) -> str | None
 
 
 _ORG_TAGS = ("n", "vn", "j", "l")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _from_words(words: list[tuple[str, str]], rules: Rules, backwards: bool) -> str | None:
-    """An organisation or a tagged person name at the near end of `words`.
-
-    An organisation may span tokens ("市" "应急" "管理局"): up to 4 noun-like tokens are
-    joined, and the longest run ending in an organisation suffix wins."""
-    suffixes = tuple(rules.list("org_suffixes"))
+    """An organisation or a tagged person name at the near end of `words`."""
     not_owner = set(rules.list("not_owners"))
     if not words or words[0][0] in not_owner:
         return None
     if words[0][1] == "nr" and len(words[0][0]) >= 2:
         return words[0][0]
+    if backwards:
+        return _org_before([w for w, _ in words], rules)
+    return _org_after(words, rules)
+
+
+def _org_before(words: list[str], rules: Rules) -> str | None:
+    """Nearest first: the organisation word ("交通局"; a bare suffix "局" takes the word
+    before it, "应急" + "局"), then any place prefixes ("市", "各区"). "各网格员" too."""
+    suffixes = tuple(rules.list("org_suffixes"))
+    prefixes = set(rules.list("org_prefixes"))
+    not_owner = set(rules.list("not_owners"))
+    core = words[0]
+    if not core.endswith(suffixes):
+        # "各" + "区县": everyone of a kind
+        return "各" + core if len(words) > 1 and words[1] == "各" else None
+    rest = words[1:]
+    if len(core) == 1 and rest and _CJK_WORD.fullmatch(rest[0]) \
+            and rest[0] not in not_owner and rest[0] not in prefixes:
+        core, rest = rest[0] + core, rest[1:]
+    while rest and rest[0] in prefixes:
+        core, rest = rest[0] + core, rest[1:]
+    if len(core) == 1:
+        return None
+    return core
+
+
+def _org_after(words: list[tuple[str, str]], rules: Rules) -> str | None:
+    """Up to four noun-like tokens; the longest run ending in an organisation suffix, or a
+    "各…" group ("各区县")."""
+    suffixes = tuple(rules.list("org_suffixes"))
+    not_owner = set(rules.list("not_owners"))
     taken: list[str] = []
     org = each = None
     for word, tag in words[:4]:
@@ -60,11 +88,11 @@ def _from_words(words: list[tuple[str, str]], rules: Rules, backwards: bool) -> 
                                      or word.endswith(suffixes)):
             break
         taken.append(word)
-        joined = "".join(reversed(taken) if backwards else taken)
+        joined = "".join(taken)
         if joined.endswith(suffixes):
             org = joined
         elif joined.startswith("各") and len(joined) > 1 and each is None:
-            each = joined  # "各区县": everyone of a kind
+            each = joined
     return org or each
 
 
