@@ -34,7 +34,11 @@ async def start_local(redis_url: str, tmp_path: Path) -> AsyncIterator[StartLoca
     servers: list[LocalServer] = []
 
     async def start(env: Mapping[str, str] | None = None) -> LocalServer:
-        server = await start_node(redis_url, tmp_path / f"data-{len(servers)}", env)
+        # Minutes are made when a room closes, after waiting up to minutes_wait_s for its
+        # transcription job to end; test nodes stop with jobs still queued, so keep that
+        # wait short (at its default a node's shutdown took the full 120 s).
+        server = await start_node(redis_url, tmp_path / f"data-{len(servers)}",
+                                  {"COMMANDPOST_TRANSCRIBE_MINUTES_WAIT_S": "1", **(env or {})})
         servers.append(server)
         return server
 
