@@ -434,3 +434,20 @@ def test_english_settling_phrases_and_verb_forms():
     assert _decisions("en", turns) == ["s0"]
     turns = [("Tom", "Eric, your team writes the injects. I need a first draft by February 20th.")]
     assert _actions("en", turns, ["Eric Dunn"]) == [("s0", "Eric Dunn", "2027-02-20T23:59")]
+
+
+def test_council_motions_and_directions():
+    turns = [("Ana", "I move that we declare a local emergency."), ("Ben", "Second."),
+             ("Mayor", "All in favor? Any opposed? The motion carries unanimously."),
+             ("Mayor", "Paul, staff is directed to submit the request for state assistance by Friday.")]
+    assert "s2" in _decisions("en", turns)
+    assert _actions("en", turns, ["City Manager Paul Kim"]) == [
+        ("s3", "City Manager Paul Kim", "2026-12-04T23:59")]
+
+
+def test_deadline_said_just_before_in_the_same_turn():
+    turns = [("黄书记", "渔船必须全部回港，今天晚上六点之前，一条都不能少。老罗你亲自盯着。")]
+    assert _actions("zh", turns, ["罗镇长"]) == [("s0", "罗镇长", "2026-12-03T18:00")]
+    turns = [("王", "张伟负责申请报告，周五前完成。李娜负责值班表。")]
+    assert _actions("zh", turns, ["张伟", "李娜"]) == [("s0", "张伟", "2026-12-04T23:59"),
+                                                    ("s0", "李娜", None)]

@@ -185,6 +185,11 @@ class ActionFinder:
                 return self._made(sent, hit, clause, body, later, None)
         if deadline is None:
             deadline, source = self._reply_deadline(sentences, i, hit.owner)
+        if deadline is None and i > 0 and sentences[i - 1].segment_id == sent.segment_id \
+                and not self._hits(sentences, i - 1):
+            # "…今天晚上六点之前，一条都不能少。老罗你亲自盯着。": said just before, same turn
+            deadline = last_deadline(sentences[i - 1].text, self.rules, self.meeting)
+            source = sentences[i - 1]
         if deadline is not None and source is sent:  # drop the deadline, keep positions
             clause = clause[:deadline.start] + " " * (deadline.end - deadline.start) \
                 + clause[deadline.end:]
