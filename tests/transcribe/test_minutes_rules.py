@@ -451,3 +451,12 @@ def test_deadline_said_just_before_in_the_same_turn():
     turns = [("王", "张伟负责申请报告，周五前完成。李娜负责值班表。")]
     assert _actions("zh", turns, ["张伟", "李娜"]) == [("s0", "张伟", "2026-12-04T23:59"),
                                                     ("s0", "李娜", None)]
+
+
+@pytest.mark.parametrize("text,decided", [
+    ("We'll switch the shelter to the high school.", True),
+    ("We're going to keep the curfew in place through Sunday.", True),
+    ("We'll need more sandbags.", False), ("We'll see how it goes.", False),
+    ("We'll talk about that next week.", False), ("We will reconvene at eight.", False)])
+def test_we_will_statements(text, decided):
+    assert (_decisions("en", [("Chair", text)]) == ["s0"]) is decided
