@@ -460,3 +460,10 @@ def test_deadline_said_just_before_in_the_same_turn():
     ("We'll talk about that next week.", False), ("We will reconvene at eight.", False)])
 def test_we_will_statements(text, decided):
     assert (_decisions("en", [("Chair", text)]) == ["s0"]) is decided
+
+
+@pytest.mark.parametrize("text,decided", [
+    ("那就选第二个方案。", True), ("那 就 采用 国产 设备", True), ("我们就按老规矩办。", True),
+    ("那就先这样，散会。", False), ("那就辛苦大家了。", False), ("那就明天再说吧。", False)])
+def test_chinese_then_statements(text, decided):
+    assert (_decisions("zh", [("主持", text)]) == ["s0"]) is decided
