@@ -94,14 +94,16 @@ async def test_audio_older_than_max_backlog_is_skipped(models, speech_dir):
         # After 10 frames the track stalls 4 s: what follows arrives more than
         # max_backlog_s (0.5 s) behind its own timestamps and is dropped.
         stream = _stream(ScriptedTrack(samples, late_after=10, stall_s=4.0), models, results,
-                         executor, max_backlog_s=0.5)
+                         executor, max_backlog_s=0.5, silence_flush_s=2.0)
         await asyncio.wait_for(stream.run(), 30)
     assert stream.dropped_ms > 2500  # dropped until no more than 0.5 s behind
     assert not any(r.final and "부산" in r.text for _, r, _ in results)
 
     results.clear()
     with ThreadPoolExecutor(1) as executor:  # the same audio on time is all recognised
-        stream = _stream(ScriptedTrack(samples), models, results, executor, max_backlog_s=0.5)
+        # (a long silence_flush_s: a loaded machine's pause must not cut a word in two)
+        stream = _stream(ScriptedTrack(samples), models, results, executor, max_backlog_s=0.5,
+                         silence_flush_s=2.0)
         await asyncio.wait_for(stream.run(), 30)
     assert stream.dropped_ms == 0
     assert [r.text for _, r, _ in results if r.final] == ["서울", "부산"]
