@@ -44,6 +44,15 @@ async def member_joined(room: Room, member: Member) -> None:
         member.send(message)
 
 
+async def member_left(room: Room, member: Member, reason: str) -> None:
+    """Whoever left stops counting against max_drawers_per_board at once."""
+    wb = room.extension_state.get(KEY)
+    if isinstance(wb, WhiteboardNode):
+        held = wb.rooms.get(room.room_id)
+        if held is not None and held.room is room:
+            held.forget_drawer(member.id)
+
+
 EXTENSION = Extension(
     name="whiteboard",
     add_routes=api.add_routes,
@@ -53,4 +62,5 @@ EXTENSION = Extension(
     on_room_open=room_opened,
     on_room_close=room_closed,
     on_member_join=member_joined,
+    on_member_leave=member_left,
 )

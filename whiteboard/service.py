@@ -134,6 +134,10 @@ class RoomBoards:
         self._live.add(ref.board_id, actor.id, actor.name, live)
         self._wake.set()
 
+    def forget_drawer(self, participant_id: str) -> None:
+        for board in self.boards.values():
+            board.drawers.pop(participant_id, None)
+
     async def set_permissions(self, raw: dict[str, Any]) -> Permissions:
         perms = Permissions.parse(raw)
         await self.store.set_permissions(self.room_id, perms.json())

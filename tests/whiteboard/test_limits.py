@@ -96,6 +96,11 @@ async def test_drawers_per_board(start_local: StartLocal) -> None:
     await carol.error("limit_reached")
     await carol.send(upsert("other", element("pen"), ref="o"))
     await ack(carol, "o")  # the cap is per board
+    await bob.send({"type": "leave"})
+    await bob.wait_closed()
+    await carol.recv("participant_left")
+    await carol.send(upsert("main", element("pen"), ref="c"))
+    await ack(carol, "c")  # Bob left: his place is free at once
 
 
 async def test_live_points_per_message(start_local: StartLocal) -> None:
