@@ -13,7 +13,7 @@ from aiohttp import web
 from recorder.composite.api import add_composite_routes
 from recorder.manifest import MANIFEST, read_manifest, verify_chain
 from recorder.names import inside
-from recorder.store import Recording, RecordingStore, check_recording_id, recording_message
+from recorder.store import Recording, RecordingStore, check_recording_id
 from recorder.worker import delete_recording, recordings_dir
 from signaling.appkeys import CONFIG, IDENTITY, NODE
 from signaling.errors import SignalingError
@@ -173,4 +173,4 @@ def add_routes(app: web.Application) -> None:
     add_composite_routes(app)  # POST/GET /api/recordings/{id}/composite (recorder/composite/)
 
 
-__all__ = ["add_routes", "describe", "recording_message"]
+__all__ = ["add_routes", "describe"]

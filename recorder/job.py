@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SERVICE_GRANTS = ("join", "subscribe", "hidden", "record")
 REJOIN_ATTEMPTS = 3
 REJOIN_DELAY_S = 1.0
+STABLE_SESSION_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ class RoomJob:
     async def _record(self) -> None:
         attempts = 0
         while self.outcome is None and attempts < REJOIN_ATTEMPTS:
+            began = time.monotonic()
             try:
                 await self._session()
-                attempts = 0 if self.outcome is None else attempts
+                if time.monotonic() - began > STABLE_SESSION_S:
+                    attempts = 0  # it had worked for a while: the next drop starts afresh
             except JoinError as exc:
                 if exc.code in ("room_not_found", "forbidden", "auth_failed", "wrong_room"):
                     self.stop("failed", f"cannot join: {exc}")

@@ -9,6 +9,7 @@ last closed cluster. Timestamps are milliseconds on the recording's shared clock
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 from fractions import Fraction
@@ -63,6 +64,7 @@ class TrackFile:
         self.frames = 0
         self.size: tuple[int, int] | None = None
         self._parameter_sets: dict[int, bytes] = {}
+        self._probe: Any = None
 
     @property
     def opened(self) -> bool:
@@ -104,16 +106,22 @@ class TrackFile:
             stream.width, stream.height = frame.width, frame.height
             self.size = (frame.width, frame.height)
         else:
-            from sfu.h264_sps import picture_size  # one SPS parser in the code base
-
-            stream = self.container.add_stream("h264")
-            sps = self._parameter_sets[7]
-            stream.width, stream.height = picture_size(sps)
+            stream = self.container.add_stream_from_template(self._h264_template(frame),
+                                                             opaque=False)
             self.size = (stream.width, stream.height)
-            stream.codec_context.extradata = START_CODE + sps + START_CODE + \
-                self._parameter_sets[8]
         stream.time_base = MS
         self.stream = stream
+
+    def _h264_template(self, frame: Frame) -> Any:
+        """The stream parameters of the sender's own SPS and PPS (profile, level, size; its
+        avcC becomes the file's codec private), read by FFmpeg's H.264 parser from the
+        first keyframe. A stream created from a codec name would carry the parameter sets
+        of a local encoder instead."""
+        head = START_CODE + self._parameter_sets[7] + START_CODE + self._parameter_sets[8]
+        data = frame.data if frame.parameter_sets else head + frame.data
+        probe = av.open(io.BytesIO(data), format="h264")
+        self._probe = probe  # kept open until the file closes: the stream refers to it
+        return probe.streams.video[0]
 
     def write(self, frame: Frame, pts_ms: int) -> None:
         """Mux one frame (the file must be open); timestamps never go backwards."""
@@ -134,3 +142,6 @@ class TrackFile:
         if self.container is not None:
             container, self.container = self.container, None
             container.close()
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None

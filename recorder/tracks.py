@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from recorder.depacketize import Frame, FrameAssembler
 from recorder.trackfile import CLOCK_RATES, RtpClock, TrackFile
@@ -45,12 +45,12 @@ class TrackInfo:
                    str(info.get("source", "")), codec)
 
 
-class FileSink:
+class FileSink(Protocol):
     """What a TrackRecorder needs from its recording (recorder/recording.py)."""
 
-    def new_file(self, track: TrackInfo) -> TrackFile: ...  # pragma: no cover
-    def file_opened(self, track: TrackInfo, file: TrackFile) -> None: ...  # pragma: no cover
-    def file_closed(self, track: TrackInfo, file: TrackFile) -> None: ...  # pragma: no cover
+    def new_file(self, track: TrackInfo) -> TrackFile: ...
+    def file_opened(self, track: TrackInfo, file: TrackFile) -> None: ...
+    def file_closed(self, track: TrackInfo, file: TrackFile) -> None: ...
 
 
 class TrackRecorder:

@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import av
 from aiortc import RTCRtpSender
 
 from rec_helpers import (RecorderProcess, annexb, captured_frames, decode_all, demuxed, ffprobe,
@@ -152,6 +153,11 @@ async def test_two_publishers_recorded_without_transcoding(rec_node, rec_dir: Pa
         assert set(hashes) <= {h for h, _ in sent[codec]}, \
             f"{codec}: frames differ from what was sent"
         assert packets[0][2], "a file starts at a keyframe"
+        if codec == "h264":  # the codec private holds the sender's own SPS
+            units = annexb(packets[0][1]).split(b"\x00\x00\x00\x01")
+            sps = next(u for u in units if u and u[0] & 0x1F == 7)
+            with av.open(str(rec_dir / rid / files[key]["name"])) as container:
+                assert sps in container.streams[0].codec_context.extradata
         # Real time: the file spans what the sender's clock spanned, first to last frame.
         real_s = sent_span(sent[codec], hashes)
         span_s = (packets[-1][0] - packets[0][0]) / 1000
