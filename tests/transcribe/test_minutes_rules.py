@@ -467,3 +467,19 @@ def test_we_will_statements(text, decided):
     ("那就先这样，散会。", False), ("那就辛苦大家了。", False), ("那就明天再说吧。", False)])
 def test_chinese_then_statements(text, decided):
     assert (_decisions("zh", [("主持", text)]) == ["s0"]) is decided
+
+
+def test_minutes_deadlines_groups_and_who_stands_before_a_deadline():
+    turns = [("指挥长", "三组，你们在下风向设置三个监测点。"), ("三组组长", "明白，监测点十五分钟内到位。")]
+    assert _actions("zh", turns) == [("s0", "三组", "2026-12-03T10:15")]
+    turns = [("指挥长", "同意设在体育馆。宣传组今天晚上八点前发布第一次通报。")]
+    assert _actions("zh", turns) == [("s0", "宣传组", "2026-12-03T20:00")]
+    turns = [("Priya", "Nadia, please update the status page within fifteen minutes."),
+             ("Nadia Fox", "On it.")]
+    assert _actions("en", turns) == [("s0", "Nadia Fox", "2026-12-03T10:15")]
+
+
+def test_an_order_after_ones_own_commitment_is_no_order_to_others():
+    turns = [("Leo", "I'll own the RCA. Draft by end of next week."), ("Priya", "Sounds good.")]
+    assert _actions("en", turns) == [("s0", "Leo", "2026-12-11T23:59")]
+    assert _decisions("en", [("Priya", "Decision: we roll back now.")]) == ["s0"]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from transcribe.minutes.deadlines import Deadline, find_deadline, last_deadline
+from transcribe.minutes.deadlines import Deadline, find_deadline, find_deadlines, last_deadline
 from transcribe.minutes.owners import english_owner, owner_after, owner_before
 from transcribe.minutes.people import NameBook
 from transcribe.minutes.rules import Rules, alternation
@@ -105,13 +105,26 @@ class ActionFinder:
         if vocative and not hits and not self.questions.search(text):
             hits.append(_Hit(0, vocative[0], vocative[1], "named"))
         if self.imperative and not any(h.start == 0 for h in hits) \
-                and self.imperative_re.match(text):
+                and self.imperative_re.match(text) and not self._continues(sentences, i):
             hits.append(_Hit(0, 0, self._addressee(sentences, i, answering=True), "addressee"))
         hits.sort(key=lambda h: h.start)
         return _one_per_owner(hits)
 
+    def _continues(self, sentences: list[Sentence], i: int) -> bool:
+        """The sentence goes on from a commitment of the same turn ("I'll own the RCA.
+        Draft by end of next week."): not an order to someone else."""
+        before = sentences[i - 1] if i > 0 else None
+        return before is not None and before.segment_id == sentences[i].segment_id and \
+            len(before.text) > 12 and self.self_cues.search(before.text) is not None
+
     def _chinese_hits(self, text: str) -> list[_Hit]:
         hits = []
+        for d in find_deadlines(text, self.rules, self.meeting):
+            # "宣传组今天晚上八点前发布通报": who stands right before the deadline
+            owner = owner_before(text, d.start, self.book, self.rules)
+            if owner:
+                hits.append(_Hit(max(0, text.rfind(owner, 0, d.start)), d.start, owner,
+                                 "named"))
         for m in self.before.finditer(text):
             owner = owner_before(text, m.start(), self.book, self.rules)
             if owner:
@@ -209,7 +222,8 @@ class ActionFinder:
             same_turn = k == 0 and other.segment_id == sent.segment_id
             accepted = k == 0 and other.speaker != sent.speaker and \
                 self.acceptances.search(other.text[:16]) is not None
-            if not (same_turn or accepted or other.speaker == owner) or len(other.text) > 100:
+            theirs = owner is not None and (other.speaker == owner or owner in other.speaker)
+            if not (same_turn or accepted or theirs) or len(other.text) > 100:
                 break
             found = find_deadline(other.text, self.rules, self.meeting)
             if found is not None:

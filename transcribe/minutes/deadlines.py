@@ -93,7 +93,7 @@ def resolve(groups: dict[str, str | None], rules: Rules,
         unit = str(table.get("units", {}).get(g["unit"], "day"))
         amount = parse_number(g["num"]) or 1
         moment = _after(meeting, amount, unit)
-        return moment, unit == "hour"
+        return moment, unit in ("hour", "minute")
     if "mday" in g:
         day = _month_day(g, table, today)
         if day is None:
@@ -240,6 +240,8 @@ def _clock(g: dict[str, str], table: dict[str, Any]) -> time | None:
 def _after(meeting: datetime, amount: int, unit: str) -> datetime:
     if unit == "hour":
         return meeting + timedelta(hours=amount)
+    if unit == "minute":
+        return meeting + timedelta(minutes=amount)
     if unit == "week":
         return datetime.combine(meeting.date() + timedelta(weeks=amount), END_OF_DAY,
                                 tzinfo=meeting.tzinfo)

@@ -18,9 +18,9 @@ _AFTER_NOISE = re.compile(r"^(?:你们|你|同志|那边|这边)*")
 
 def owner_before(text: str, pos: int, book: NameBook, rules: Rules) -> str | None:
     """The owner named just before text[pos] (Chinese: "张伟负责", "应急局牵头")."""
-    head = text[:pos]
+    head = text[:pos].rstrip(" ，,、：:")
     gap = _BETWEEN.search(head)
-    end = gap.start() if gap else pos
+    end = gap.start() if gap else len(head)
     named = book.name_ending_at(text, end)
     if named:
         return named[1]
