@@ -483,3 +483,16 @@ def test_an_order_after_ones_own_commitment_is_no_order_to_others():
     turns = [("Leo", "I'll own the RCA. Draft by end of next week."), ("Priya", "Sounds good.")]
     assert _actions("en", turns) == [("s0", "Leo", "2026-12-11T23:59")]
     assert _decisions("en", [("Priya", "Decision: we roll back now.")]) == ["s0"]
+
+
+def test_please_by_is_a_time_not_a_name():
+    turns = [("韩院长", "冯主任，调整方案请于本周五前报医务科。"), ("冯主任", "好的。")]
+    assert _actions("zh", turns, ["冯主任"]) == [("s0", "冯主任", "2026-12-04T23:59")]
+    assert _decisions("zh", [("韩", "发热门诊要延长开放时间，改为二十四小时。")]) == ["s0"]
+
+
+def test_then_proposal_agreed_and_we_are_keeping():
+    turns = [("Gail", "Then rural routes get cancelled first, and we make the call by five a.m."),
+             ("Rosa", "That matches what we did last year, and it worked.")]
+    assert _decisions("en", turns) == ["s0"]
+    assert _decisions("en", [("Gail", "Good. We're keeping the five a.m. call time.")]) == ["s0"]

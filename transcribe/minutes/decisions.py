@@ -33,6 +33,7 @@ class DecisionFinder:
         self.proposal_exclude = rules.phrases("decision", "proposal_exclude")
         self.agreements = rules.phrases("decision", "agreements")
         self.cue_patterns = rules.patterns("decision", "cue_patterns")
+        self.proposal_patterns = rules.patterns("decision", "proposal_patterns")
         self.open_questions = rules.phrases("decision", "open_questions")
         self.short = int(table.get("short_confirmation_chars", 8))
         self.min_item = int(table.get("min_item_chars", 4))
@@ -63,7 +64,8 @@ class DecisionFinder:
 
     def _agreed_proposal(self, sentences: list[Sentence], i: int) -> list[Decision]:
         sent = sentences[i]
-        match = self.proposals.search(sent.text)
+        match = self.proposals.search(sent.text) or next(
+            (m for p in self.proposal_patterns if (m := p.search(sent.text))), None)
         if match is None or self.proposal_exclude.search(sent.text) \
                 or self.exclude.search(sent.text):
             return []

@@ -13,7 +13,8 @@ from transcribe.minutes.rules import Rules
 
 # Words allowed between a name and the cue ("张伟你负责", "李娜同志那边来").
 _BETWEEN = re.compile(r"(?:你们|你|同志|那边|这边|这块|那块|来|去|就|也|再|这里)*$")
-_AFTER_NOISE = re.compile(r"^(?:你们|你|同志|那边|这边)*")
+# Also "请于本周五前…": "于" starts a time, not a name (jieba tags "于本周" a person name).
+_AFTER_NOISE = re.compile(r"^(?:你们|你|同志|那边|这边|于|在|务必|尽快|抓紧|马上)*")
 
 
 def owner_before(text: str, pos: int, book: NameBook, rules: Rules) -> str | None:

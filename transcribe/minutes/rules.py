@@ -86,6 +86,7 @@ class Rules:
                                         tuple(str(w) for w in data.get("org_words", []))))
         rules.stopwords = frozenset(rules.list("keywords", "stopwords"))
         rules.patterns("decision", "cue_patterns")
+        rules.patterns("decision", "proposal_patterns")
         rules.patterns("enumeration_patterns")
         rules.patterns("action", "addressee_patterns")
         rules.deadline_patterns = [rules.expand(p["re"]) for p in
