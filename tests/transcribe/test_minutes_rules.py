@@ -496,3 +496,32 @@ def test_then_proposal_agreed_and_we_are_keeping():
              ("Rosa", "That matches what we did last year, and it worked.")]
     assert _decisions("en", turns) == ["s0"]
     assert _decisions("en", [("Gail", "Good. We're keeping the five a.m. call time.")]) == ["s0"]
+
+
+@pytest.mark.parametrize("text", [
+    "OK, so we'll go with the blue one.", "Let's lock that in.", "That's the plan then.",
+    "So we're agreed: no new hires until Q3.", "Go with option two.", "Let's do Tuesday then.",
+    "Okay, we won't do the survey this year.", "Final answer is yes.",
+    "We're all in agreement to close the road.", "The committee voted to extend the contract.",
+    "Going forward, all requests go through the portal.",
+    "Effective immediately, the curfew is lifted.", "That's a done deal."])
+def test_english_decision_phrasings(text):
+    for form in (text, asr_text(text, "en")):
+        assert _decisions("en", [("Chair", form)]) == ["s0"], form
+
+
+@pytest.mark.parametrize("text", [
+    "大家没意见的话，就这么执行。", "好，就选城东那块地。", "就照这个办。", "可以，照这个意见办。",
+    "会议议定，下周一起实行错峰上班。", "那咱们就定在周三下午。", "拍板了，明天全面停工检查。",
+    "从下周起，所有车辆一律进场登记。", "会议明确，今后重大事项必须集体研究。"])
+def test_chinese_decision_phrasings(text):
+    for form in (text, asr_text(text, "zh")):
+        assert _decisions("zh", [("主持", form)]) == ["s0"], form
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("zh", "这个我们再研究研究。"), ("zh", "同意的举手。"), ("zh", "你们有没有意见？"),
+    ("en", "Let's talk about the budget next."), ("en", "We'll need to check with legal."),
+    ("en", "I think we should wait, but let's hear from Sam.")])
+def test_not_decisions(lang, text):
+    assert _decisions(lang, [("A", text)]) == []
