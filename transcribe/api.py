@@ -17,7 +17,7 @@ from signaling.rooms import check_room_id
 from transcribe.config import LANG_RE, TranscribeConfig
 from transcribe.formats import to_srt, to_txt
 from transcribe.models import model_paths
-from transcribe.relay import start_job
+from transcribe.switch import switch
 from transcribe.search import tokenize
 from transcribe.store import TranscriptStore
 
@@ -102,16 +102,10 @@ async def put_transcription(request: web.Request) -> web.Response:
     config = request.app[CONFIG].transcribe
     body = await read_json(request)
     enabled, lang, phrases = _parse_settings(body, config)
-    store = _store(request)
-    await store.put_settings(room_id, enabled, lang, phrases)
-    if enabled:
-        record = await request.app[NODE].services.store.get_room(room_id)
-        if record is not None and record.node:  # open now; else the job starts when it opens
-            await start_job(store, room_id)
-    else:
-        meta = await store.meta(room_id)
-        if meta.get("status") == "queued":
-            await store.set_status(room_id, "stopped")
+    record = await request.app[NODE].services.store.get_room(room_id)
+    # Open now (a node holds it): a job at once; else the job starts when the room opens.
+    await switch(_store(request), room_id, enabled, bool(record and record.node), lang,
+                 phrases)
     return json_response(await _state(request, room_id))
 
 

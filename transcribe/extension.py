@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from signaling.extensions import Extension
+from signaling.extensions import Extension, WsMessage
 from transcribe import relay
 from transcribe.cli import add_cli
+from transcribe.switch import ws_transcription
 from transcribe.minutes import hooks as minutes_hooks
 
 
@@ -21,6 +22,8 @@ def add_routes(app: web.Application) -> None:
 EXTENSION = Extension(
     name="transcribe",
     add_routes=add_routes,
+    ws_messages={"transcription": WsMessage(schema={"enabled": ((bool,), True)},
+                                            handle=ws_transcription, grant="admin")},
     on_node_start=relay.node_started,
     on_node_stop=minutes_hooks.also(relay.node_stopping, minutes_hooks.node_stopping),
     on_room_open=relay.room_opened,

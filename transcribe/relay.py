@@ -13,8 +13,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from transcribe import keys
-from transcribe.jobs import JobQueue
 from transcribe.store import TranscriptStore, now_ms
+from transcribe.switch import enabled_for, start_job, tell_member
 
 if TYPE_CHECKING:
     from signaling.node import Node
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STATE = "transcribe"
 RETRY_S = 1.0
+# Message types the captions channel carries to a room's participants.
+RELAYED = ("caption", "transcription")
 
 
 class CaptionRelay:
@@ -69,7 +71,7 @@ class CaptionRelay:
         except ValueError:
             log.warning("dropping a caption that is not JSON on %s", channel)
             return
-        if isinstance(caption, dict) and caption.get("type") == "caption":
+        if isinstance(caption, dict) and caption.get("type") in RELAYED:
             room.broadcast(caption)
             self.relayed += 1
 
@@ -88,22 +90,9 @@ async def node_stopping(node: Node) -> None:
 
 async def room_opened(node: Node, room: Room) -> None:
     """Queue a job when the room (its setting, else `transcribe.auto_start`) wants one."""
-    config = node.services.config.transcribe
     store = TranscriptStore(node.services.store.redis)
-    settings = await store.settings(room.room_id, config.lang, config.phrases)
-    enabled = settings.enabled if settings is not None else config.auto_start
-    if enabled:
+    if await enabled_for(store, room):
         await start_job(store, room.room_id)
-
-
-async def start_job(store: TranscriptStore, room_id: str) -> bool:
-    await store.mark_started(room_id)
-    queue = JobQueue(store.redis)
-    await queue.ensure_group()
-    queued = await queue.enqueue(room_id)
-    if queued:
-        await store.set_status(room_id, "queued")
-    return queued
 
 
 async def room_closed(node: Node, room: Room) -> None:
@@ -117,6 +106,7 @@ async def member_joined(room: Room, member: Member) -> None:
     if member.visible:
         store = TranscriptStore(room.services.store.redis)
         await store.attendee_joined(room.room_id, member.id, member.record.name)
+        await tell_member(room, member)
 
 
 async def member_left(room: Room, member: Member, reason: str) -> None:

@@ -1,7 +1,7 @@
-"""Live captions in the meeting page: Korean speech from an aiortc participant (its own
-process) is transcribed by the server's embedded transcriber worker (as `make run` starts
-it) and shows under the speaker's tile in Chromium; a viewer who switches captions off sees
-none, and the choice survives a reload."""
+"""Live captions in the meeting page: the host switches transcription on with its button,
+Korean speech from an aiortc participant (its own process) is transcribed by the server's
+embedded transcriber worker (as `make run` starts it) and shows under the speaker's tile in
+Chromium; a viewer who switches captions off sees none, and the choice survives a reload."""
 
 from __future__ import annotations
 
@@ -31,10 +31,20 @@ def test_captions_under_the_speakers_tile_and_switched_off(redis_url, start_comm
                                                           people, tmp_path: Path) -> None:
     server = start_commandpost(redis_url, {"COMMANDPOST_TRANSCRIBE_EMBEDDED_WORKER": "true"})
     room = server.create_room("E2E captions")
+    # The phrase list by REST, switched off; the host's button then switches it on.
     put_json(server, f"/api/rooms/{room['room_id']}/transcription", room["host_token"],
-             {"enabled": True, "phrases": WORDS})
+             {"enabled": False, "phrases": WORDS})
     viewer = people("Viewer")
-    viewer.join(room["join_url"])
+    viewer.join(f"{room['join_url']}#token={room['host_token']}")
+    guest = people("访客", locale="zh-CN")
+    guest.join(room["join_url"])
+    assert not guest.js("commandpost.captions().hostButtonVisible")
+    viewer.wait_until("commandpost.captions().transcribing === false", "room state", 10)
+    assert viewer.page.inner_text("[data-tool=transcribe]").strip() == "Start transcription"
+    viewer.page.click("[data-tool=transcribe]")
+    guest.wait_until("commandpost.toasts().some(t => t.text === '实时转写已开启')",
+                     "the transcription notice", 10)
+    viewer.wait_until("commandpost.captions().transcribing === true", "transcribing", 10)
     log = open(tmp_path / "speaker.log", "wb")
     speaker = subprocess.Popen(
         [sys.executable, str(REPO / "tests/transcribe/tr_speaker_proc.py"), server.base_url,

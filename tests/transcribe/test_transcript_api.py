@@ -115,6 +115,7 @@ async def test_switch_on_queues_one_job_and_refuses_bad_settings(start_local):
         assert status == 200
     assert state["enabled"] is True and state["phrases"] == ["서울", "부산"]
     assert state["status"] == "queued" and state["languages"] == ["ko"]
+    await guest.recv("transcription", timeout=5, enabled=True)  # the room is told
     entries = await local.redis.xrange(keys.JOBS)
     assert [e[1]["room_id"] for e in entries] == [rid]  # one job, not two
     status, state, _ = await local.request("PUT", path, json={"enabled": False},
@@ -182,3 +183,28 @@ async def test_search_refusals(start_local):
     keyed = await start_local({"COMMANDPOST_SERVER_API_KEY": "k" * 24})
     status, body, _ = await keyed.request("GET", q + "明天", headers=_auth("wrong"))
     assert status == 401 and body["error"] == "auth_failed"
+
+
+async def test_host_switches_transcription_over_the_socket(local):
+    room = await local.create_room()
+    rid = room["room_id"]
+    host, _ = await local.joined_client(room, name="Host", host=True)
+    guest, _ = await local.joined_client(room, name="Guest")
+    for client in (host, guest):  # joining tells whether the room is transcribed
+        assert (await client.recv("transcription", timeout=5))["enabled"] is False
+    await guest.send({"type": "transcription", "enabled": True})
+    assert (await guest.recv("error", timeout=5))["code"] == "forbidden"
+    await host.send({"type": "transcription", "enabled": "yes"})
+    assert (await host.recv("error", timeout=5))["code"] == "bad_message"
+    assert not await local.redis.exists(keys.JOBS)
+
+    await host.send({"type": "transcription", "enabled": True})
+    for client in (host, guest):
+        assert (await client.recv("transcription", timeout=5))["enabled"] is True
+    assert [e[1]["room_id"] for e in await local.redis.xrange(keys.JOBS)] == [rid]
+    late, _ = await local.joined_client(room, name="Late")
+    assert (await late.recv("transcription", timeout=5))["enabled"] is True
+    await host.send({"type": "transcription", "enabled": False})
+    assert (await guest.recv("transcription", timeout=5))["enabled"] is False
+    meta = await TranscriptStore(local.redis).meta(rid)
+    assert meta["status"] == "stopped"

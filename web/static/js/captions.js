@@ -1,31 +1,54 @@
 // Live captions in the meeting: each `caption` message (docs/protocol.md "Caption and
 // transcript messages") shows under the speaker's tile, a partial result replaced as it
 // grows and a final one kept for a few seconds. Everyone may switch captions off for
-// themselves (toolbar button); the choice is remembered in this browser.
+// themselves (toolbar button); the choice is remembered in this browser. The host (grant
+// `admin`) also has a button that switches the room's transcription on and off
+// (`transcription` messages, both ways).
 import { storageGet, storageSet } from "./storage.js";
 
 const STORE_KEY = "commandpost.captions";
 const FINAL_KEEP_MS = 4000; // a final line stays this long unless the speaker goes on
 const PARTIAL_KEEP_MS = 8000; // a partial with nothing after it (the speaker left)
 const HISTORY = 50; // lines kept for window.commandpost.captions()
+const TR_ICON = '<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><path d="M4 6h16M4 10h10M4 14h16M4 18h8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 const CC_ICON = '<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false"><rect x="3" y="5" width="18" height="14" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M10 10.5a2 2 0 1 0 0 3M16 10.5a2 2 0 1 0 0 3" fill="none" stroke="currentColor" stroke-width="1.6"/></svg>';
 
 export class CaptionControl {
-  constructor({ button, grid, i18n }) {
-    Object.assign(this, { button, grid, i18n });
+  constructor({ button, transcribeButton, grid, i18n, notify }) {
+    Object.assign(this, { button, transcribeButton, grid, i18n, notify });
     this.enabled = storageGet(localStorage, STORE_KEY) !== "off";
     this.lines = new Map(); // speaker id -> { el, timer }
     this.history = [];
-    this.off = null;
+    this.offs = [];
+    this.signaling = null;
+    this.isHost = false;
+    this.transcribing = null; // the room's state from the last `transcription` message
     button?.addEventListener("click", () => this.setEnabled(!this.enabled));
+    transcribeButton?.addEventListener("click", () => this.toggleTranscription());
     i18n.onChange(() => this.render());
     this.render();
   }
 
-  /** Every (re)join: listen on the new socket. */
-  joined(_msg, signaling) {
-    this.off?.();
-    this.off = signaling.on("caption", (message) => this.show(message));
+  /** Every (re)join: listen on the new socket; the server then says whether the room is transcribed. */
+  joined(msg, signaling) {
+    for (const off of this.offs) off();
+    this.signaling = signaling;
+    this.isHost = (msg.grants || []).includes("admin");
+    this.offs = [signaling.on("caption", (message) => this.show(message)),
+      signaling.on("transcription", (message) => this.roomState(message))];
+    this.render();
+  }
+
+  roomState({ enabled }) {
+    const was = this.transcribing;
+    this.transcribing = Boolean(enabled);
+    if (was !== null && was !== this.transcribing) this.notify?.(this.transcribing ? "cap.transcribingOn" : "cap.transcribingOff");
+    this.render();
+  }
+
+  toggleTranscription() {
+    if (!this.isHost || !this.signaling) return;
+    this.signaling.send({ type: "transcription", enabled: !this.transcribing });
   }
 
   setEnabled(enabled) {
@@ -67,23 +90,30 @@ export class CaptionControl {
   }
 
   render() {
-    if (!this.button) return;
-    const label = this.i18n.t(this.enabled ? "cap.hide" : "cap.show");
-    this.button.setAttribute("aria-pressed", String(this.enabled));
-    this.button.querySelector(".tool-icon").innerHTML = CC_ICON;
-    this.button.querySelector(".tool-label").textContent = label;
-    this.button.title = label;
+    if (this.button) renderButton(this.button, CC_ICON, this.i18n.t(this.enabled ? "cap.hide" : "cap.show"), this.enabled);
+    if (this.transcribeButton) {
+      this.transcribeButton.hidden = !this.isHost;
+      renderButton(this.transcribeButton, TR_ICON, this.i18n.t(this.transcribing ? "cap.stopTranscribing" : "cap.startTranscribing"), Boolean(this.transcribing));
+    }
   }
 
   describe() {
     const visible = [...this.lines.entries()].map(([id, line]) => ({ speakerId: id, text: line.el.textContent, partial: line.el.classList.contains("is-partial") }));
-    return { enabled: this.enabled, visible, history: [...this.history] };
+    return { enabled: this.enabled, visible, history: [...this.history], transcribing: this.transcribing,
+      hostButtonVisible: Boolean(this.transcribeButton && !this.transcribeButton.hidden) };
   }
 }
 
+function renderButton(button, icon, label, pressed) {
+  button.setAttribute("aria-pressed", String(pressed));
+  button.querySelector(".tool-icon").innerHTML = icon;
+  button.querySelector(".tool-label").textContent = label;
+  button.title = label;
+}
+
 /** Wire captions into the meeting page; `window.commandpost.captions()` for tests. */
-export function mountCaptions({ button, grid, i18n }) {
-  const control = new CaptionControl({ button, grid, i18n });
+export function mountCaptions({ button, transcribeButton, grid, i18n, notify }) {
+  const control = new CaptionControl({ button, transcribeButton, grid, i18n, notify });
   if (window.commandpost) window.commandpost.captions = () => control.describe();
   return control;
 }

@@ -85,7 +85,7 @@ function main() {
   });
   exposeDebugHandle({ session, grid, i18n, toasts, speaker: () => speaker });
   recording = mountRecording({ button: $("[data-tool=record]"), indicator: $("#recording-indicator"), i18n, notify });
-  captions = mountCaptions({ button: $("[data-tool=captions]"), grid, i18n });
+  captions = mountCaptions({ button: $("[data-tool=captions]"), transcribeButton: $("[data-tool=transcribe]"), grid, i18n, notify });
   whiteboard = mountMeetingWhiteboard({ session, grid, i18n, notify, meeting: $("#meeting"), button: $("[data-tool=board]") });
 
   if (!code && !token) {
