@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from recorder.config import RecorderConfig
 from recorder.recording import RecordingFiles, free_bytes
 from recorder.rtc import SubscribeConnection
@@ -217,7 +219,7 @@ class RoomJob:
             await asyncio.sleep(cfg.heartbeat_s)
             try:
                 await self._check(cfg)
-            except (OSError, ConnectionError) as exc:
+            except (OSError, RedisError) as exc:  # Redis away: keep recording, retry
                 log.warning("recording %s: check failed: %s", self.recording.recording_id, exc)
             if time.monotonic() - last_save >= cfg.manifest_interval_s and self.outcome is None:
                 last_save = time.monotonic()

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from recorder.composite.job import CompositeWorker, enqueue_composite
 from recorder.job import JobContext, RoomJob
 from recorder.store import GROUP, JOBS, Recording, RecordingStore
@@ -61,7 +63,13 @@ class RecorderWorker:
                 if len(self._tasks) >= self.max_jobs:  # running jobs, started or starting
                     await asyncio.sleep(0.2)
                     continue
-                entry = await self._next_entry()
+                try:
+                    entry = await self._next_entry()
+                except (ConnectionError, OSError, RedisError) as exc:
+                    # Redis away for a moment: running jobs go on, new ones wait.
+                    log.warning("recorder worker cannot read jobs: %s", exc)
+                    await asyncio.sleep(1.0)
+                    continue
                 if entry is not None:
                     self._start(*entry)
         finally:
