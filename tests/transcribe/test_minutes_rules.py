@@ -525,3 +525,21 @@ def test_chinese_decision_phrasings(text):
     ("en", "I think we should wait, but let's hear from Sam.")])
 def test_not_decisions(lang, text):
     assert _decisions(lang, [("A", text)]) == []
+
+
+@pytest.mark.parametrize("lang,text,owner,day", [
+    ("en", "Tom's going to handle the press by noon.", "Tom", "2026-12-03"),
+    ("en", "I want Tom to draft the letter by Monday.", "Tom", "2026-12-07"),
+    ("en", "Let's have Tom call the vendor by end of day.", "Tom", "2026-12-03"),
+    ("en", "Tom has until Friday to finish the report.", "Tom", "2026-12-04"),
+    ("en", "My team will deliver the maps tomorrow morning.", "Chair", "2026-12-04"),
+    ("zh", "报告的事情就拜托张伟了，后天交。", "张伟", "2026-12-05"),
+    ("zh", "我这周五之前把材料整理出来。", "主持", "2026-12-04"),
+    ("zh", "明天之前张伟要把数据核对完。", "张伟", "2026-12-04"),
+    ("zh", "张伟这边下周三交初稿。", "张伟", "2026-12-09")])
+def test_more_action_phrasings(lang, text, owner, day):
+    name = "张伟" if lang == "zh" else "Tom"
+    chair = "主持" if lang == "zh" else "Chair"
+    for form in (text, asr_text(text, lang)):
+        found = _actions(lang, [(chair, form), (name, "好的" if lang == "zh" else "Sure.")], [name])
+        assert any(o == owner and d and d[:10] == day for _, o, d in found), (form, found)
