@@ -89,9 +89,9 @@ def resolve(groups: dict[str, str | None], rules: Rules,
             g["period"] = implied
     if "weekday" in g:
         day = _weekday(g, table, today)
-    if "num" in g and "unit" in g:
+    if "unit" in g:  # "三天内", "within two days", "in the next hour" (one)
         unit = str(table.get("units", {}).get(g["unit"], "day"))
-        amount = parse_number(g["num"]) or 1
+        amount = parse_number(g.get("num")) or 1
         moment = _after(meeting, amount, unit)
         return moment, unit in ("hour", "minute")
     if "mday" in g:
@@ -120,6 +120,8 @@ def _anchor(kind: str, today: date) -> tuple[date | None, time | None]:
         return today, WORK_DAY_END
     if kind == "noon":
         return None, time(12, 0)
+    if kind == "half_month":
+        return today + timedelta(days=15), None
     if kind == "mid_month":
         mid = today.replace(day=15)
         return (mid if mid >= today else (month_end + timedelta(days=15))), None
