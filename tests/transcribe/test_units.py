@@ -148,3 +148,16 @@ def test_ice_addresses_follow_config_then_sfu() -> None:
     assert config.transcribe.ice_addresses == ("127.0.0.1",)
     with pytest.raises(ConfigError):
         load_config(None, env={"COMMANDPOST_TRANSCRIBE_ICE_ADDRESSES": "not-an-ip"})
+
+
+def test_worker_cli_has_help() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-m", "signaling.cli", "worker", "transcriber",
+                             "--help"], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage: commandpost worker transcriber" in result.stdout
+    assert "--consumer" in result.stdout
