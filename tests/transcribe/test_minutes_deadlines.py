@@ -75,6 +75,8 @@ EN = [
     ("before noon on friday", "before noon on friday", "2026-12-04T12:00"),
     ("by 5:00 pm friday", "by 5:00 pm friday", "2026-12-04T17:00"),
     ("in the next hour", "in the next hour", "2026-12-03T11:00"),
+    ("within a fortnight", "within a fortnight", "2026-12-17T23:59"),
+    ("by close of play friday", "by close of play friday", "2026-12-04T18:00"),
     ("within 48 hours", "within 48 hours", "2026-12-05T10:00"),
     ("within fifteen minutes", "within fifteen minutes", "2026-12-03T10:15"),
 ]

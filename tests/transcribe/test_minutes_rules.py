@@ -543,3 +543,8 @@ def test_more_action_phrasings(lang, text, owner, day):
     for form in (text, asr_text(text, lang)):
         found = _actions(lang, [(chair, form), (name, "好的" if lang == "zh" else "Sure.")], [name])
         assert any(o == owner and d and d[:10] == day for _, o, d in found), (form, found)
+
+
+def test_sign_off_is_a_decision_and_disagreement_is_not():
+    assert _decisions("en", [("Jane", "Then we sign it off today.")]) == ["s0"]
+    assert _decisions("zh", [("付", "其中两个小区业主意见不统一。")]) == []

@@ -244,6 +244,8 @@ def _after(meeting: datetime, amount: int, unit: str) -> datetime:
         return meeting + timedelta(hours=amount)
     if unit == "minute":
         return meeting + timedelta(minutes=amount)
+    if unit == "fortnight":
+        amount, unit = amount * 2, "week"
     if unit == "week":
         return datetime.combine(meeting.date() + timedelta(weeks=amount), END_OF_DAY,
                                 tzinfo=meeting.tzinfo)
