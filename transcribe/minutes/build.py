@@ -30,9 +30,12 @@ class Options:
 
 def build_minutes(transcript: Transcript, rules: Rules, options: Options = Options()) -> dict[str, Any]:
     sentences = split_transcript(transcript.segments, rules, options.pause_ms)
-    words = [rules.tokenizer.content_words(s.text, rules.stopwords) for s in sentences]
     names = [a.name for a in transcript.attendees] + [s.speaker for s in transcript.segments]
     book = NameBook(names, rules)
+    # Names cut out before tokenising: jieba would glue an unknown name to its neighbour
+    # ("开 谢干事" -> "开谢"), and names are no topics anyway.
+    words = [rules.tokenizer.content_words(book.without_names(s.text), rules.stopwords)
+             for s in sentences]
     decisions = DecisionFinder(rules).find(sentences, [set(w) for w in words])
     actions = ActionFinder(rules, book, transcript.started_at).find(sentences)
     skip = frozenset(p for alias in book.aliases for p in alias.split())

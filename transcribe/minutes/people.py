@@ -46,6 +46,9 @@ class NameBook:
             out |= {p for p in parts if len(p) > 1 and p not in not_owner}
         return out
 
+    def without_names(self, text: str) -> str:
+        return self.pattern.sub(" ", text) if self.aliases else text
+
     def canonical(self, said: str) -> str | None:
         return self.aliases.get(normalise(said))
 
