@@ -548,3 +548,21 @@ def test_more_action_phrasings(lang, text, owner, day):
 def test_sign_off_is_a_decision_and_disagreement_is_not():
     assert _decisions("en", [("Jane", "Then we sign it off today.")]) == ["s0"]
     assert _decisions("zh", [("付", "其中两个小区业主意见不统一。")]) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Alright, option B it is.", "We're doing the drill on the 12th, that's confirmed.",
+    "Confirmed: the shelter stays open overnight.", "So the call is to evacuate the east side.",
+    "Let's not renew the lease.", "The recommendation is accepted.", "Green light for phase two.",
+    "Fine, let's proceed.", "We're pausing the project for now.", "It's a go.",
+    "We'll hold off on the purchase until January.", "The board approved the budget."])
+def test_yet_more_english_decisions(text):
+    for form in (text, asr_text(text, "en")):
+        assert _decisions("en", [("Chair", form)]) == ["s0"], form
+
+
+@pytest.mark.parametrize("text", [
+    "What do we think about option B?", "We need to figure out the budget.",
+    "Can we get an update on the shelter?", "I'll check and let you know.", "Let's not worry about it."])
+def test_yet_more_english_non_decisions(text):
+    assert _decisions("en", [("Chair", text)]) == []
