@@ -566,3 +566,18 @@ def test_yet_more_english_decisions(text):
     "Can we get an update on the shelter?", "I'll check and let you know.", "Let's not worry about it."])
 def test_yet_more_english_non_decisions(text):
     assert _decisions("en", [("Chair", text)]) == []
+
+
+@pytest.mark.parametrize("text", [
+    "行，就这么着。", "会议认为，应当立即启动三级响应。", "立即启动四级应急响应。", "可以，就这么干。",
+    "结论就是不搞了。", "按第一套方案执行。", "暂缓实施这个项目。", "取消今年的联欢会。",
+    "会议原则同意该方案。", "这事儿就这么拍板了。"])
+def test_yet_more_chinese_decisions(text):
+    for form in (text, asr_text(text, "zh")):
+        assert _decisions("zh", [("主持", form)]) == ["s0"], form
+
+
+@pytest.mark.parametrize("text", ["这个方案大家觉得怎么样？", "我们下次再讨论。", "有没有不同意见？",
+                                  "先听听大家的想法。", "张伟你说一下情况。"])
+def test_yet_more_chinese_non_decisions(text):
+    assert _decisions("zh", [("主持", text)]) == []
