@@ -581,3 +581,12 @@ def test_yet_more_chinese_decisions(text):
                                   "先听听大家的想法。", "张伟你说一下情况。"])
 def test_yet_more_chinese_non_decisions(text):
     assert _decisions("zh", [("主持", text)]) == []
+
+
+def test_evening_meeting_small_hours_are_tonight():
+    from transcribe.minutes.deadlines import find_deadline
+    evening = datetime.fromisoformat("2026-08-20T20:00:00+08:00")
+    found = find_deadline("十一点前完成转移", BOOK.get("zh"), evening)
+    assert found is not None and found.when.isoformat()[:16] == "2026-08-20T23:00"
+    assert _decisions("zh", [("孔", "全部转移，安置到村委会和小学。")]) == ["s0"]
+    assert _decisions("en", [("S", "The distribution point at the fire station, that's our plan.")]) == ["s0"]

@@ -104,8 +104,13 @@ def resolve(groups: dict[str, str | None], rules: Rules,
     if day is None:
         if at is None:
             return None
-        # A time alone ("九点前", "by 3pm") is today's, or tomorrow's once it has passed.
-        day = today if at > meeting.time().replace(tzinfo=None) else today + timedelta(days=1)
+        # A time alone ("九点前", "by 3pm") is today's, or tomorrow's once it has passed;
+        # in an evening meeting a small hour is tonight's ("十一点前" said at 20:00 = 23:00).
+        now = meeting.time().replace(tzinfo=None)
+        if at <= now and meeting.hour >= 17 and at.hour < 12 and "tperiod" not in g \
+                and "tperiod2" not in g and "period" not in g and time(at.hour + 12, at.minute) > now:
+            at = time(at.hour + 12, at.minute)
+        day = today if at > now else today + timedelta(days=1)
     has_time = at is not None
     return datetime.combine(day, at or END_OF_DAY, tzinfo=meeting.tzinfo), has_time
 
