@@ -50,7 +50,10 @@ def cpu_median(book: RuleBook, sample: dict, repeat: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one repeat (bench.sidecars)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 1
     book = RuleBook()
     rows = []
     for name in sample_names():

@@ -1,5 +1,5 @@
 """`python -m bench.sidecars`: the benchmarks of the recorder, composite, transcriber,
-whiteboard and dispatch, one after another (`make bench` runs it after the SFU benchmark).
+minutes, whiteboard and dispatch, one after another (`make bench` runs it after the SFU benchmark).
 
 Each is its own module runnable alone (`python -m bench.<name> --help`); they print their
 figures and write JSON to bench/results/. One failing does not stop the others; the exit
@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-BENCHES = ("recorder_cpu", "composite_cpu", "transcribe_rtf", "whiteboard_fanout",
-           "dispatch_bench")
+BENCHES = ("recorder_cpu", "composite_cpu", "transcribe_rtf", "minutes_speed",
+           "whiteboard_fanout", "dispatch_bench")
 
 
 def main(argv: list[str] | None = None) -> int:
