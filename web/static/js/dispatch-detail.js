@@ -24,6 +24,7 @@ export class TaskDetail {
     this.tr = (key, params) => this.i18n.t(key, params); // durations in the page's language
     this.dialog = null;
     this.taskId = null;
+    this.choices = {};
     this.audit = [];
     model.onChange((what) => {
       if (what === "tasks" && this.dialog?.open) this.render();
@@ -32,6 +33,7 @@ export class TaskDetail {
 
   async open(taskId) {
     this.close();
+    if (this.taskId !== taskId) this.choices = {}; // the score and reassignee picked so far
     this.taskId = taskId;
     this.audit = [];
     const dialog = el("dialog", "dispatch-dialog dispatch-detail", { id: "dispatch-task-detail", "data-task-id": taskId });
@@ -162,6 +164,9 @@ export class TaskDetail {
     if (["resolved", "verified", "rejected"].includes(task.status)) {
       const score = el("select", "dispatch-score", { "aria-label": this.i18n.t("dispatch.detail.score") });
       for (const n of [5, 4, 3, 2, 1]) score.append(el("option", "", { value: String(n) }, `${n}`));
+      // The detail redraws on every event for its task: what was picked must survive that.
+      if (this.choices.score) score.value = this.choices.score;
+      score.addEventListener("change", () => { this.choices.score = score.value; });
       const close = el("button", "", { type: "button", "data-action": "close-task" }, this.i18n.t("dispatch.detail.closeTask"));
       close.addEventListener("click", () => run("close", { score: Number(score.value) }));
       box.append(score, close);
@@ -174,6 +179,8 @@ export class TaskDetail {
         for (const o of group.options) g.append(el("option", "", { value: o.value }, o.label));
         who.append(g);
       }
+      if (this.choices.assignee) who.value = this.choices.assignee;
+      who.addEventListener("change", () => { this.choices.assignee = who.value; });
       const reassign = el("button", "", { type: "button", "data-action": "reassign" }, this.i18n.t("dispatch.detail.reassign"));
       reassign.addEventListener("click", () => {
         if (who.value) run("reassign", { assignee: who.value });
