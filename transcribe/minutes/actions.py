@@ -68,6 +68,9 @@ class ActionFinder:
             self.rules.list("action", "task_verbs")))
         pattern = pattern.replace("{name}", f"(?P<owner>{names})")
         pattern = pattern.replace("{owner}", f"(?P<owner>{names}|[a-z][a-z'-]*)")
+        # A unit as owner: "the ops team needs to", "facilities department will".
+        suffixes = alternation(self.rules.list("org_suffixes"))
+        pattern = pattern.replace("{org}", f"(?P<owner>[a-z][a-z'-]* (?:{suffixes}))")
         return re.compile(r"(?<![\w'])" + pattern + r"(?![\w'])")
 
     def find(self, sentences: list[Sentence]) -> list[ActionItem]:
@@ -218,10 +221,13 @@ class ActionFinder:
                         owner: str | None) -> tuple[Deadline | None, Sentence]:
         """A deadline said right after, by the owner or the same speaker ("sure, by Friday")."""
         sent = sentences[i]
-        for k, other in enumerate(sentences[i + 1: i + 3]):
+        reply = None  # the segment of an acceptance: its next sentence goes on ("Do that.
+        for k, other in enumerate(sentences[i + 1: i + 3]):  # Quotes by Wednesday.")
             same_turn = k == 0 and other.segment_id == sent.segment_id
-            accepted = k == 0 and other.speaker != sent.speaker and \
-                self.acceptances.search(other.text[:16]) is not None
+            accepted = (k == 0 and other.speaker != sent.speaker and
+                        self.acceptances.search(other.text[:16]) is not None) or \
+                other.segment_id == reply
+            reply = other.segment_id if accepted else None
             theirs = owner is not None and (other.speaker == owner or owner in other.speaker)
             if not (same_turn or accepted or theirs) or len(other.text) > 100:
                 break

@@ -108,6 +108,9 @@ def english_owner(said: str, before: str, book: NameBook, rules: Rules) -> str |
         return known
     words = said.split()
     last = words[-1] if words else ""
+    if len(words) == 2 and last in set(rules.list("org_suffixes")) \
+            and words[0] not in set(rules.list("not_owners")):
+        return " ".join(w.capitalize() for w in words)  # "the ops team": a unit owns it
     if not last or last in set(rules.list("not_owners")) or len(last) < 2:
         return None
     deadline = rules.table("deadline")
