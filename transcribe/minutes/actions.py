@@ -122,15 +122,21 @@ class ActionFinder:
 
     def _chinese_hits(self, text: str) -> list[_Hit]:
         hits = []
+        lead = self.rules.table("action").get("deadline_lead", "")
         for d in find_deadlines(text, self.rules, self.meeting):
-            # "宣传组今天晚上八点前发布通报": who stands right before the deadline
-            owner = owner_before(text, d.start, self.book, self.rules)
-            if owner:
-                hits.append(_Hit(max(0, text.rfind(owner, 0, d.start)), d.start, owner,
+            # "宣传组今天晚上八点前发布通报", "各街道从今晚起值守": who stands right before
+            # the deadline (and its lead-in word)
+            at = d.start
+            if lead:
+                found = re.search(f"(?:{lead})$", text[:at])
+                at = found.start() if found else at
+            owner = owner_before(text, at, self.book, self.rules)
+            if owner and not self._object(text, text.rfind(owner, 0, at)):
+                hits.append(_Hit(max(0, text.rfind(owner, 0, at)), d.start, owner,
                                  "named"))
         for m in self.before.finditer(text):
             owner = owner_before(text, m.start(), self.book, self.rules)
-            if owner:
+            if owner and not self._object(text, text.rfind(owner, 0, m.start())):
                 hits.append(_Hit(max(0, m.start() - len(owner)), m.end(), owner, "named"))
         for m in self.after.finditer(text):
             owner = owner_after(text, m.end(), self.book, self.rules)
@@ -139,6 +145,11 @@ class ActionFinder:
                 hits.append(_Hit(m.start(), body + len(owner) if body >= 0 else m.end(),
                                  owner, "named"))
         return hits
+
+    def _object(self, text: str, at: int) -> bool:
+        """The name is the object of "跟/会同/向…" ("我去跟卫健委协调"), not who acts."""
+        markers = self.rules.table("action").get("object_markers", "")
+        return at > 0 and bool(markers) and re.search(f"(?:{markers})$", text[:at]) is not None
 
     def _english_hits(self, text: str, sentences: list[Sentence], i: int) -> list[_Hit]:
         hits = []
