@@ -114,3 +114,26 @@ async def test_no_frame_within_the_snapshot_timeout(start_local: Any) -> None:
         assert "within 1 s" in body["message"]
     finally:
         await pc.close()
+
+
+async def test_a_participant_in_the_room_may_snapshot_with_the_joined_token(
+        local: LocalServer) -> None:
+    """A wall that joined by share code holds only the `joined` REST token (publish_data):
+    while it is in the room with subscribe it may take snapshots; once it left it may not."""
+    room = await local.create_room()
+    guest, joined = await local.joined_client(room, "Wall")
+    assert "subscribe" in joined["grants"]
+    auth = {"Authorization": f"Bearer {joined['token']}"}
+    path = f"/api/rooms/{room['room_id']}/snapshots"
+    status, body, _ = await local.request("POST", path, headers=auth,
+                                          json={"track_id": "t_nothere0000"})
+    assert (status, body["error"]) == (404, "track_not_found")  # past the grant check
+    stranger = local.token(room["room_id"], "p_000000000000", ["publish_data"])
+    status, body, _ = await local.request("POST", path, json={"track_id": "t_nothere0000"},
+                                          headers={"Authorization": f"Bearer {stranger}"})
+    assert (status, body["error"]) == (403, "forbidden")
+    await guest.send({"type": "leave"})
+    assert await guest.wait_closed() == 1000
+    status, body, _ = await local.request("POST", path, headers=auth,
+                                          json={"track_id": "t_nothere0000"})
+    assert (status, body["error"]) == (403, "forbidden")

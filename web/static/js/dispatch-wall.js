@@ -307,8 +307,9 @@ export class WallDispatch {
   }
 
   /** POST /api/rooms/{room}/snapshots (whiteboard/): a JPEG of one video, kept by the server.
-   * It needs a room token with `subscribe` (a wall opened with `#token=`); the picture needs
-   * the token too, so the preview is fetched and shown from a blob. */
+   * It needs a room token with `subscribe`, or the `joined` REST token of a wall that is in
+   * the room with subscribe (a wall opened by share code); the picture needs the token too,
+   * so the preview is fetched and shown from a blob. */
   async snapshot(unit) {
     const headers = { Authorization: `Bearer ${this.restToken}` };
     const response = await fetch(`/api/rooms/${encodeURIComponent(this.roomId)}/snapshots`, {

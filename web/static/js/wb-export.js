@@ -20,7 +20,9 @@ async function download(response, filename) {
 
 export class WbExports {
   /** sync: WhiteboardSync (REST access); notify(key, params, kind); joinToken(): the page's
-   * own join token (a host's), which snapshots need: the `joined` REST token may not take them. */
+   * own join token (a host's) when it has one; without it the `joined` REST token is used,
+   * which the server accepts for snapshots while this participant is in the room with
+   * subscribe. */
   constructor(sync, notify, joinToken = () => null) {
     this.sync = sync;
     this.notify = notify;
