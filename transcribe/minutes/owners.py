@@ -12,7 +12,7 @@ from transcribe.minutes.people import NameBook
 from transcribe.minutes.rules import Rules
 
 # Words allowed between a name and the cue ("张伟你负责", "李娜同志那边来").
-_BETWEEN = re.compile(r"(?:你们|你|同志|那边|这边|这块|那块|来|去|就|也|再|这里)*$")
+_BETWEEN = re.compile(r"(?:的同志|的同事|你们|你|同志|那边|这边|这块|那块|来|去|就|也|再|这里)*$")
 # Also "请于本周五前…": "于" starts a time, not a name (jieba tags "于本周" a person name).
 _AFTER_NOISE = re.compile(r"^(?:你们|你|同志|那边|这边|于|在|务必|尽快|抓紧|马上)*")
 
@@ -108,9 +108,12 @@ def english_owner(said: str, before: str, book: NameBook, rules: Rules) -> str |
         return known
     words = said.split()
     last = words[-1] if words else ""
-    if len(words) == 2 and last in set(rules.list("org_suffixes")) \
-            and words[0] not in set(rules.list("not_owners")):
-        return " ".join(w.capitalize() for w in words)  # "the ops team": a unit owns it
+    if last in set(rules.list("org_suffixes")):  # "the ops team", "IT department": a unit
+        unit = words if len(words) == 2 else before.split()[-1:] + words
+        if len(unit) == 2 and unit[0] not in set(rules.list("determiners")) \
+                and unit[0] not in ("and", "or", "to", "the", "of", "with", "for"):
+            return " ".join(w.capitalize() for w in unit)
+        return None
     if not last or last in set(rules.list("not_owners")) or len(last) < 2:
         return None
     deadline = rules.table("deadline")
