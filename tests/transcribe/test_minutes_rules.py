@@ -590,3 +590,67 @@ def test_evening_meeting_small_hours_are_tonight():
     assert found is not None and found.when.isoformat()[:16] == "2026-08-20T23:00"
     assert _decisions("zh", [("孔", "全部转移，安置到村委会和小学。")]) == ["s0"]
     assert _decisions("en", [("S", "The distribution point at the fire station, that's our plan.")]) == ["s0"]
+
+
+# generalised owners and decisions (each in both forms) --------------------------------------
+
+def _both(lang: str, turns: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    return [turns, [(s, asr_text(t, lang)) for s, t in turns]]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_an_english_unit_owns_what_it_needs_to_do(form: int):
+    turns = _both("en", [("Mike", "And the ops team needs to patch the gateways by Monday.")])
+    assert _actions("en", turns[form]) == [("s0", "Ops Team", "2026-12-07T23:59")]
+    turns = _both("en", [("Mike", "The team will look at it by Monday.")])
+    assert _actions("en", turns[form]) == []  # no unit named: a determiner and a suffix
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_i_need_it_by_asks_the_person_named(form: int):
+    turns = _both("en", [("Dan", "Fine. Maria, hiring plan, I need it by Friday."),
+                         ("Maria", "You'll have it.")])
+    assert ("s0", "Maria", "2026-12-04T23:59") in _actions("en", turns[form])
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_the_chairs_go_ahead_dates_an_offer(form: int):
+    turns = _both("en", [("Ben", "I can get quotes from two other carriers."),
+                         ("Dan", "Do that. Quotes by next Wednesday.")])
+    assert _actions("en", turns[form])[0] == ("s0", "Ben", "2026-12-09T23:59")
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_let_me_know_does_not_hide_the_assignment(form: int):
+    turns = _both("en", [("Linda", "Kevin, you'll talk to the city about it, let me know by "
+                                   "Friday."), ("Kevin", "Will do.")])
+    assert _actions("en", turns[form]) == [("s0", "Kevin", "2026-12-04T23:59")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_english_indirect_decisions(form: int):
+    for text in ["Let's do both.", "Fine, second shift it is. Maria, the plan by Friday.",
+                 "Right, the shelter stays open through the weekend."]:
+        assert _decisions("en", _both("en", [("Dan", text)])[form]) == ["s0"], text
+    assert _decisions("en", _both("en", [("Dan", "Right, I think it is too early to say "
+                                                  "anything.")])[form]) == []
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_chinese_owner_before_a_task_verb_or_a_dated_directive(form: int):
+    turns = _both("zh", [("李明", "会后办公室起草一个通报格式，后天给我看。")])
+    assert _actions("zh", turns[form]) == [("s0", "办公室", "2026-12-05T23:59")]
+    turns = _both("zh", [("周", "各街道从今晚起二十四小时值守，值班表明天中午前报指挥部。")])
+    assert ("s0", "各街道", "2026-12-04T12:00") in _actions("zh", turns[form])
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_chinese_objects_of_gen_are_not_owners(form: int):
+    turns = _both("zh", [("徐海", "转诊的事我去跟卫健委协调，下周一给大家回话。")])
+    assert _actions("zh", turns[form]) == [("s0", "徐海", "2026-12-07T23:59")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_chinese_yes_no_question_settled_by_the_answer(form: int):
+    turns = _both("zh", [("郑芳", "检查发现的问题要不要公开？"), ("李明", "要公开，倒逼整改。")])
+    assert _decisions("zh", turns[form]) == ["s1"]
