@@ -73,12 +73,15 @@ class Node:
     async def stop(self) -> None:
         """Close every room (peer connections included) and leave Redis tidy."""
         self._stopping = True
-        await self.services.extensions.node_stopping(self)
         await cancel_and_wait(self._tasks)
         for room in list(self.rooms.values()):
             await self._close_room(room)
         if self._closing:
             await asyncio.wait(self._closing, timeout=5)
+        # After the rooms: their close hooks still find the extensions' node state, and
+        # whatever those hooks started (e.g. waits for end-of-meeting minutes) is cancelled
+        # here instead of holding the shutdown.
+        await self.services.extensions.node_stopping(self)
         with contextlib.suppress(Exception):
             await self.services.store.drop_node()
 

@@ -34,11 +34,9 @@ async def start_local(redis_url: str, tmp_path: Path) -> AsyncIterator[StartLoca
     servers: list[LocalServer] = []
 
     async def start(env: Mapping[str, str] | None = None) -> LocalServer:
-        # Minutes are made when a room closes, after waiting up to minutes_wait_s for its
-        # transcription job to end; test nodes stop with jobs still queued, so keep that
-        # wait short (at its default a node's shutdown took the full 120 s).
-        server = await start_node(redis_url, tmp_path / f"data-{len(servers)}",
-                                  {"COMMANDPOST_TRANSCRIBE_MINUTES_WAIT_S": "1", **(env or {})})
+        # minutes_wait_s stays at its default: a node stopping with transcription jobs still
+        # queued must not wait for them (Node.stop cancels the end-of-meeting waits).
+        server = await start_node(redis_url, tmp_path / f"data-{len(servers)}", env)
         servers.append(server)
         return server
 
