@@ -654,3 +654,43 @@ def test_chinese_objects_of_gen_are_not_owners(form: int):
 def test_chinese_yes_no_question_settled_by_the_answer(form: int):
     turns = _both("zh", [("郑芳", "检查发现的问题要不要公开？"), ("李明", "要公开，倒逼整改。")])
     assert _decisions("zh", turns[form]) == ["s1"]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_another_items_date_is_not_shared(form: int):
+    turns = _both("zh", [("冯", "卫健委再准备一支队伍待命。另外宣传部门要在今天六点前发布信息。")])
+    assert _actions("zh", turns[form]) == [("s0", "卫健委", None),
+                                           ("s0", "宣传部门", "2026-12-03T18:00")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_a_bare_company_suffix_takes_the_word_before(form: int):
+    turns = _both("zh", [("白", "热线的号码，下周一之前热力公司报上来。")])
+    assert _actions("zh", turns[form]) == [("s0", "热力公司", "2026-12-07T23:59")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_english_name_after_an_acknowledgement_and_if_you_can(form: int):
+    turns = _both("en", [("Rachel", "Good. Grace, also brief the crews when they arrive."),
+                         ("Grace", "Will do.")])
+    assert _actions("en", turns[form])[0][:2] == ("s0", "Grace")
+    turns = _both("en", [("Rachel", "Nina, get the website updated, today if you can.")])
+    assert _actions("en", turns[form], ["Nina Shah"]) == [("s0", "Nina Shah",
+                                                          "2026-12-03T23:59")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_leave_that_with_you_gives_the_item_away(form: int):
+    turns = _both("en", [("Helen", "Chris, I'll leave that with you, the council meets on "
+                                   "Thursday.")])
+    found = _actions("en", turns[form], ["Chris Doyle"])
+    assert ("s0", "Chris Doyle", "2026-12-10T23:59") in found  # the next Thursday
+    assert all(owner != "Helen" for _, owner, _ in found)
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_english_priorities_and_bans_are_decisions(form: int):
+    for text in ["OK. Priority for the Ohio crews is the north feeder.",
+                 "Nobody touches residential laterals until those are back.",
+                 "Last point, no alcohol sales in the concourse after half time."]:
+        assert _decisions("en", _both("en", [("Rachel", text)])[form]) == ["s0"], text

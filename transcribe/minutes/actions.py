@@ -61,6 +61,13 @@ class ActionFinder:
         lead = alternation(rules.list("action", "imperative_lead"))
         verbs = alternation(rules.list("action", "task_verbs"))
         self.imperative_re = re.compile(rf"^(?:(?:{lead})\s+)*(?:{verbs})(?![\w'])")
+        # "Good. Grace, also brief …" in recogniser form: the name after an acknowledgement
+        self.lead_re = re.compile(rf"^(?:(?:{lead})(?![\w'])[\s,]*)*") if lead else None
+        starters = alternation(rules.list("sentence_starters") + rules.list("trailing"))
+        self.item_end = re.compile(rf"(?<![\w'])(?:{starters})\W*$" if rules.bounded
+                                   else rf"(?:{starters})\W*$")
+        self.new_item = re.compile(rf"^\W*(?:{starters})(?![\w'])" if rules.bounded
+                                   else rf"^\W*(?:{starters})")
 
     def _owner_pattern(self, pattern: str) -> re.Pattern[str]:
         names = alternation(self.book.aliases)
@@ -104,7 +111,8 @@ class ActionFinder:
             hits += self._english_hits(text, sentences, i)
         else:
             hits += self._chinese_hits(text)
-        vocative = self.book.name_starting_at(text, 0)
+        lead = self.lead_re.match(text).end() if self.lead_re else 0  # type: ignore[union-attr]
+        vocative = self.book.name_starting_at(text, lead) or self.book.name_starting_at(text, 0)
         if vocative and not hits and not self.questions.search(text):
             hits.append(_Hit(0, vocative[0], vocative[1], "named"))
         if self.imperative and not any(h.start == 0 for h in hits) \
@@ -182,8 +190,10 @@ class ActionFinder:
         if called:
             return self.book.canonical(called) or called
         before = sentences[max(0, i - 3): i][::-1]
-        if answering and before and before[0].speaker != sent.speaker:
-            return self.book.canonical(before[0].speaker) or before[0].speaker
+        earlier = [b for b in before if b.segment_id != sent.segment_id]
+        if answering and earlier and earlier[0].speaker != sent.speaker:
+            # "Book them before five. And sort out meals…": the turn answers one person
+            return self.book.canonical(earlier[0].speaker) or earlier[0].speaker
         for other in sentences[i + 1: i + 4] + before:
             if other.speaker != sent.speaker:
                 return self.book.canonical(other.speaker) or other.speaker
@@ -205,8 +215,11 @@ class ActionFinder:
         if deadline is None and self.questions.search(clause[cue:]):
             return None  # "你们城管局的融雪剂现在有多少？" asks, it does not assign
         source = sent
-        if deadline is None and rest:
-            # "张伟牵头，李娜配合，两周内完成": the sentence's deadline is everyone's.
+        shares = not self.new_item.match(rest) and not self.item_end.search(clause) and not (
+            self.rules.bounded and not self.verbs.search(clause[max(0, body - 4):]))
+        if deadline is None and rest and shares:
+            # "张伟牵头，李娜配合，两周内完成": the sentence's deadline is everyone's (not
+            # across "另外…", nor to "I'll leave that with you, … Thursday").
             later = last_deadline(rest, self.rules, self.meeting)
             if later is not None:
                 return self._made(sent, hit, clause, body, later, None)
@@ -242,6 +255,9 @@ class ActionFinder:
             theirs = owner is not None and (other.speaker == owner or owner in other.speaker)
             if not (same_turn or accepted or theirs) or len(other.text) > 100:
                 break
+            if same_turn and any(h.owner not in (owner, None)
+                                 for h in self._hits(sentences, i + 1)):
+                break  # "卫健委再准备一支队伍。另外宣传部门要在六点前…": someone else's date
             found = find_deadline(other.text, self.rules, self.meeting)
             if found is not None:
                 return found, other

@@ -57,8 +57,8 @@ def _from_words(words: list[tuple[str, str]], rules: Rules, backwards: bool) -> 
 
 
 def _org_before(words: list[str], rules: Rules) -> str | None:
-    """Nearest first: the organisation word ("交通局"; a bare suffix "局" takes the word
-    before it, "应急" + "局"), then any place prefixes ("市", "各区"). "各网格员" too."""
+    """Nearest first: the organisation word ("交通局"; a bare suffix "局", "公司" takes the
+    word before it, "应急" + "局", "热力" + "公司"), then any place prefixes ("市", "各区"). "各网格员" too."""
     suffixes = tuple(rules.list("org_suffixes"))
     prefixes = set(rules.list("org_prefixes"))
     not_owner = set(rules.list("not_owners"))
@@ -67,7 +67,8 @@ def _org_before(words: list[str], rules: Rules) -> str | None:
         # "各" + "区县": everyone of a kind
         return "各" + core if len(words) > 1 and words[1] == "各" else None
     rest = words[1:]
-    if len(core) == 1 and rest and _CJK_WORD.fullmatch(rest[0]) \
+    bare = core in suffixes and core not in rules.list("org_words")
+    if (len(core) == 1 or bare) and rest and _CJK_WORD.fullmatch(rest[0]) \
             and rest[0] not in not_owner and rest[0] not in prefixes:
         core, rest = rest[0] + core, rest[1:]
     while rest and rest[0] in prefixes:
