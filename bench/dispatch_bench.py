@@ -14,9 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,59 +25,19 @@ from typing import Any
 
 import aiohttp
 
+from bench.procs import cpu_seconds
+from bench.stack import pinned, start_stack
+
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "bench-api-key-000"
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pin(core: int) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core)] if taskset and (os.cpu_count() or 1) > 1 else []
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def start(workdir: Path) -> tuple[list[subprocess.Popen[bytes]], str]:
-    redis_port, http_port = _port(), _port()
-    (workdir / "redis").mkdir()
-    redis_proc = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir",
-         str(workdir / "redis"), "--appendonly", "yes", "--appendfsync", "everysec",
-         "--save", ""], stdout=subprocess.DEVNULL)
-    _wait_port(redis_port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")} | {
-        "COMMANDPOST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "COMMANDPOST_SERVER_PORT": str(http_port),
-        "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
+    procs, base, _ = start_stack(workdir, {
         "COMMANDPOST_SERVER_API_KEY": API_KEY, "COMMANDPOST_SERVER_WORKERS": "0",
-        "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
         "COMMANDPOST_LIMITS_MAX_PARTICIPANTS_PER_ROOM": "300",
-        "COMMANDPOST_LIMITS_WS_MESSAGES_PER_SECOND": "1000",
-        "COMMANDPOST_LOG_LEVEL": "warning"}
-    log = open(workdir / "server.log", "wb")
-    server = subprocess.Popen(_pin(0) + [sys.executable, "-m", "signaling.cli", "serve"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    _wait_port(http_port)
-    return [server, redis_proc], f"http://127.0.0.1:{http_port}"
+        "COMMANDPOST_LIMITS_WS_MESSAGES_PER_SECOND": "1000"})
+    return procs, base
 
 
 class Api:
@@ -226,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.terminate()
                 proc.wait(15)
     result = {"bench": "dispatch", "quick": args.quick, "time": time.time(),
-              "server_pinned_to_one_core": bool(_pin(0)), "redis": "appendonly yes, "
+              "server_pinned_to_one_core": bool(pinned(0)), "redis": "appendonly yes, "
               "appendfsync everysec", **figures}
     out = ROOT / "bench" / "results" / time.strftime("dispatch-%Y%m%d-%H%M%S.json")
     out.write_text(json.dumps(result, indent=1))

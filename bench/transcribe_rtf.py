@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bench.speech import RATE, speak
+from bench.stack import pinned, start_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = ["회의를 시작하겠습니다", "오늘 서울에 화재가 있었습니다", "구급차를 보내 주세요",
@@ -108,55 +108,18 @@ def speakers_per_core(model: Any, pcm: bytes, threads: list[int]) -> dict[str, A
 
 # --- end of speech to final caption, through a real server and worker ----------------------
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pin(core: int) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core)] if taskset and (os.cpu_count() or 1) > 1 else []
-
-
-def _wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def start_stack(workdir: Path) -> tuple[list[subprocess.Popen[bytes]], str, dict[str, str]]:
-    redis_port, http_port = _port(), _port()
-    (workdir / "redis").mkdir()
-    redis_proc = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir",
-         str(workdir / "redis"), "--save", ""], stdout=subprocess.DEVNULL)
-    _wait_port(redis_port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")} | {
-        "COMMANDPOST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "COMMANDPOST_SERVER_PORT": str(http_port),
-        "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
-        "COMMANDPOST_SERVER_SECRET": secrets.token_urlsafe(32),
-        "COMMANDPOST_SERVER_WORKERS": "1",
-        "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
-        "COMMANDPOST_RECORDER_EMBEDDED_WORKER": "false",
-        "COMMANDPOST_TRANSCRIBE_EMBEDDED_WORKER": "false",
-        "COMMANDPOST_LOG_LEVEL": "warning"}
-    config = workdir / "config.toml"
-    config.write_text("", encoding="utf-8")
-    log = open(workdir / "stack.log", "wb")
-    server = subprocess.Popen(_pin(0) + [sys.executable, "-m", "signaling.cli", "serve",
-                                         "--config", str(config)],
+def start_transcribing_stack(workdir: Path
+                             ) -> tuple[list[subprocess.Popen[bytes]], str, dict[str, str]]:
+    """Redis, a server on core 0 and a transcriber worker on core 1."""
+    procs, base, env = start_stack(workdir, {
+        "COMMANDPOST_SERVER_SECRET": secrets.token_urlsafe(32)}, aof=False,
+        log_name="stack.log")
+    log = open(workdir / "worker.log", "wb")
+    worker = subprocess.Popen(pinned(1) + [sys.executable, "-m", "signaling.cli", "worker",
+                                           "transcriber", "--config",
+                                           str(workdir / "config.toml")],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    _wait_port(http_port)
-    worker = subprocess.Popen(_pin(1) + [sys.executable, "-m", "signaling.cli", "worker",
-                                         "transcriber", "--config", str(config)],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return [worker, server, redis_proc], f"http://127.0.0.1:{http_port}", env
+    return [worker, *procs], base, env
 
 
 async def caption_delays(base: str, workdir: Path, utterances: int) -> dict[str, Any]:
@@ -237,7 +200,7 @@ async def caption_delays(base: str, workdir: Path, utterances: int) -> dict[str,
 
 
 def end_to_end(workdir: Path, utterances: int) -> dict[str, Any]:
-    procs, base, _ = start_stack(workdir)
+    procs, base, _ = start_transcribing_stack(workdir)
     try:
         return asyncio.run(caption_delays(base, workdir, utterances))
     finally:

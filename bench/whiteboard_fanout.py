@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,7 @@ from typing import Any
 import aiohttp
 
 from bench.procs import cpu_seconds
+from bench.stack import start_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 # A browser (web/static/js/wb-sync.js) batches pointer samples into one wb_live per 60 ms,
@@ -52,51 +51,13 @@ OP_PERIOD_S = 0.1  # phase 2: each participant stores 10 operations a second
 OBSERVERS = 6
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pin(core: int) -> list[str]:
-    taskset = shutil.which("taskset")
-    return [taskset, "-c", str(core)] if taskset and (os.cpu_count() or 1) > 1 else []
-
-
-def _wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def start_server(workdir: Path, tick_ms: int, aof: bool = True
                  ) -> tuple[list[subprocess.Popen[bytes]], str]:
-    redis_port, http_port = _port(), _port()
-    (workdir / "redis").mkdir()
-    redis_proc = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir",
-         str(workdir / "redis"), "--appendonly", "yes" if aof else "no",
-         "--appendfsync", "everysec",
-         "--save", ""], stdout=subprocess.DEVNULL)
-    _wait_port(redis_port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMANDPOST_")} | {
-        "COMMANDPOST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "COMMANDPOST_SERVER_PORT": str(http_port),
-        "COMMANDPOST_SERVER_DATA_DIR": str(workdir / "data"),
+    procs, base, _ = start_stack(workdir, {
         "COMMANDPOST_SERVER_WORKERS": "0",
-        "COMMANDPOST_SFU_ICE_HOST_ADDRESSES": "127.0.0.1",
         "COMMANDPOST_LIMITS_MAX_PARTICIPANTS_PER_ROOM": "300",
-        "COMMANDPOST_WHITEBOARD_TICK_MS": str(tick_ms),
-        "COMMANDPOST_LOG_LEVEL": "warning"}
-    log = open(workdir / "server.log", "wb")
-    server = subprocess.Popen(_pin(0) + [sys.executable, "-m", "signaling.cli", "serve"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    _wait_port(http_port)
-    return [server, redis_proc], f"http://127.0.0.1:{http_port}"
+        "COMMANDPOST_WHITEBOARD_TICK_MS": str(tick_ms)}, aof=aof)
+    return procs, base
 
 
 class Drawer:
