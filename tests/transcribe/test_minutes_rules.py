@@ -694,3 +694,41 @@ def test_english_priorities_and_bans_are_decisions(form: int):
                  "Nobody touches residential laterals until those are back.",
                  "Last point, no alcohol sales in the concourse after half time."]:
         assert _decisions("en", _both("en", [("Rachel", text)])[form]) == ["s0"], text
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_chair_present_tense_and_as_of_now_decisions(form: int):
+    for text in ["Then we don't use Westside. We open the other three.",
+                 "We're not waiting. The order goes out at six tomorrow.",
+                 "The nine hundred in the warehouse are quarantined as of now."]:
+        assert _decisions("en", _both("en", [("Denise", text)])[form]) == ["s0"], text
+    for text in ["二中食堂先停业整顿。", "城区故障两个小时内必须到场。"]:
+        assert _decisions("zh", _both("zh", [("汪", text)])[form]) == ["s0"], text
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_youre_doing_it_and_a_name_with_its_date(form: int):
+    turns = _both("en", [("Denise", "Luis, you're coordinating with the college. I want a note "
+                                     "in writing by tomorrow at nine.")])
+    assert _actions("en", turns[form], ["Luis Romero"]) == [
+        ("s0", "Luis Romero", "2026-12-04T09:00")]
+    turns = _both("en", [("Denise", "Amy, send Jamal the list tonight. Jamal, routes to me "
+                                     "by noon Friday.")])
+    found = _actions("en", turns[form], ["Amy Chen", "Jamal Wright"])
+    assert ("s0", "Amy Chen", "2026-12-03T22:00") in found
+    assert ("s0", "Jamal Wright", "2026-12-04T12:00") in found
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_a_polite_question_is_a_request_with_the_next_sentences_date(form: int):
+    turns = _both("en", [("Martin", "Zoe, can you look at whether insurance covers it? No "
+                                     "rush, end of month is fine.")])
+    assert _actions("en", turns[form], ["Zoe Hughes"]) == [("s0", "Zoe Hughes",
+                                                           "2026-12-31T23:59")]
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_two_units_acting_together(form: int):
+    turns = _both("zh", [("秦", "市场监管局和教育局联合检查，十二月二十号之前全部过一遍。")])
+    assert _actions("zh", turns[form])[0][1:] in {("教育局", "2026-12-20T23:59"),
+                                                ("市场监管局", "2026-12-20T23:59")}

@@ -42,7 +42,10 @@ class ActionFinder:
     def __init__(self, rules: Rules, book: NameBook, meeting: datetime) -> None:
         self.rules, self.book, self.meeting = rules, book, meeting
         self.exclude = rules.phrases("action", "exclude")
-        verbs = alternation(rules.list("action", "task_verbs"))
+        listed = rules.list("action", "task_verbs")
+        # "coordinate" -> "coordinating": the stem without its final e takes -ing too
+        verbs = alternation(listed + [v[:-1] + "ing" for v in listed
+                                      if rules.bounded and v.endswith("e") and " " not in v])
         # English verbs in any form: "writes", "sorted out", "sending".
         self.verbs = re.compile(rf"(?<![\w'])(?:{verbs})(?:s|es|ed|d|ing)?(?![\w'])"
                                 if rules.bounded else f"(?:{verbs})")
@@ -212,7 +215,8 @@ class ActionFinder:
         if deadline is None and not self.verbs.search(clause[max(0, body - 4):]) \
                 and not self.verbs.search(clause):
             return None
-        if deadline is None and self.questions.search(clause[cue:]):
+        request = self.rules.bounded and hit.source == "addressee"  # "can you …?" asks a task
+        if deadline is None and self.questions.search(clause[cue:]) and not request:
             return None  # "你们城管局的融雪剂现在有多少？" asks, it does not assign
         source = sent
         shares = not self.new_item.match(rest) and not self.item_end.search(clause) and not (
