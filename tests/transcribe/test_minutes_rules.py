@@ -732,3 +732,12 @@ def test_two_units_acting_together(form: int):
     turns = _both("zh", [("秦", "市场监管局和教育局联合检查，十二月二十号之前全部过一遍。")])
     assert _actions("zh", turns[form])[0][1:] in {("教育局", "2026-12-20T23:59"),
                                                 ("市场监管局", "2026-12-20T23:59")}
+
+
+def test_a_name_called_mid_sentence_in_recogniser_text():
+    text = asr_text("那就用机动经费，医疗点加到二十个。晓燕，点位图下周五前给我。", "zh")
+    assert _actions("zh", [("郝", text)], ["谭晓燕"]) == [("s0", "谭晓燕", "2026-12-11T23:59")]
+
+
+def test_the_day_of_an_event_is_not_today():
+    assert _actions("zh", [("郝", "比赛当天全线禁飞，公安发个通告。")]) == [("s0", "公安", None)]

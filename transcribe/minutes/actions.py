@@ -134,7 +134,14 @@ class ActionFinder:
     def _chinese_hits(self, text: str) -> list[_Hit]:
         hits = []
         lead = self.rules.table("action").get("deadline_lead", "")
-        for d in find_deadlines(text, self.rules, self.meeting):
+        dated = find_deadlines(text, self.rules, self.meeting)
+        for start, end, name in self.book.find(text):
+            # recogniser text runs sentences together: "…二十个 晓燕 点位图下周五前给我"
+            # calls someone mid-sentence; a date or "你" soon after makes it theirs
+            if start > 0 and not self._object(text, start) and (
+                    text.startswith("你", end) or any(0 <= d.start - end <= 12 for d in dated)):
+                hits.append(_Hit(start, end, name, "named"))
+        for d in dated:
             # "宣传组今天晚上八点前发布通报", "各街道从今晚起值守": who stands right before
             # the deadline (and its lead-in word)
             at = d.start
