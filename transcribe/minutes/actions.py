@@ -16,7 +16,7 @@ from datetime import datetime
 from transcribe.minutes.deadlines import Deadline, find_deadline, find_deadlines, last_deadline
 from transcribe.minutes.owners import english_owner, owner_after, owner_before
 from transcribe.minutes.people import NameBook
-from transcribe.minutes.rules import Rules, alternation
+from transcribe.minutes.rules import Rules, alternation, phrase_regex
 from transcribe.minutes.sentences import Sentence
 
 
@@ -61,6 +61,17 @@ class ActionFinder:
         self.filler = rules.list("action", "filler")
         self.questions = rules.phrases("action", "questions")
         self.imperative = bool(rules.table("action").get("imperative", False))
+        # Deadline-anchored actions (no cue): who they belong to, told by general signs.
+        self.speaker_words = rules.phrases("action", "speaker_words")
+        self.acknowledgements = rules.phrases("action", "acknowledgements")
+        self.task_markers = rules.phrases("action", "task_markers")
+        # A decision or a proposal with a date ("推迟到下周三", "let's go with … Friday") is
+        # not an action by itself; nor is the opening turn (the agenda, skipped in find).
+        self.anchored_exclude = phrase_regex(
+            rules.list("action", "anchored_exclude") + rules.list("decision", "cues")
+            + rules.list("decision", "proposals"), rules.bounded)
+        self.anchored_patterns = rules.patterns("decision", "cue_patterns")
+        self.ack_chars = int(rules.table("action").get("acknowledgement_chars", 12))
         lead = alternation(rules.list("action", "imperative_lead"))
         verbs = alternation(rules.list("action", "task_verbs"))
         self.imperative_re = re.compile(rf"^(?:(?:{lead})\s+)*(?:{verbs})(?![\w'])")
@@ -89,6 +100,7 @@ class ActionFinder:
             if self.exclude.search(sent.text):
                 continue
             hits = self._hits(sentences, i)
+            found = False
             for n, hit in enumerate(hits):
                 end = hits[n + 1].start if n + 1 < len(hits) else len(sent.text)
                 begin = hits[n].start if n else max(0, hit.start - self.lookbehind)
@@ -96,7 +108,47 @@ class ActionFinder:
                                   hit.start - begin, sent.text[end:])
                 if item is not None:
                     items.append(item)
+                    found = True
+            anchored = None if found or i == 0 else self._anchored(sentences, i)
+            if anchored is not None and not any(  # a reply to an item already theirs
+                    o.owner == anchored.owner and o.sentence.index >= i - 2 for o in items):
+                items.append(anchored)
         return _dedupe(items)
+
+    def _anchored(self, sentences: list[Sentence], i: int) -> ActionItem | None:
+        """No cue fired, but the sentence names a deadline and a task ("交通这边明天上午挂好",
+        "下周三之前把专家请来" - "明白。"): an action if someone can be found to own it."""
+        sent = sentences[i]
+        deadline = find_deadline(sent.text, self.rules, self.meeting)
+        if deadline is None or self._continues(sentences, i) or self.questions.search(sent.text) \
+                or self.anchored_exclude.search(sent.text) \
+                or any(p.search(sent.text) for p in self.anchored_patterns) or not (
+                self.verbs.search(sent.text) or self.task_markers.search(sent.text)):
+            return None
+        owner, source = self._anchored_owner(sentences, i)
+        if owner is None:
+            return None
+        clause = sent.text[:deadline.start] + " " * (deadline.end - deadline.start) \
+            + sent.text[deadline.end:]
+        return ActionItem(sent, owner, source, self._tidy(clause) or clause.strip(),
+                          deadline, sent)
+
+    def _anchored_owner(self, sentences: list[Sentence],
+                        i: int) -> tuple[str | None, str]:
+        """Precedence: a person named in the sentence; "I/we/我们/这边" -> the speaker; the
+        next speaker whose turn is a short acknowledgement ("明白。", "Will do.")."""
+        sent = sentences[i]
+        speaker = self.book.canonical(sent.speaker) or sent.speaker
+        for start, _, name in self.book.find(sent.text):
+            if name != speaker and not self._object(sent.text, start):
+                return name, "named"
+        if self.speaker_words.search(sent.text):
+            return speaker, "speaker"
+        nxt = next((s for s in sentences[i + 1:] if s.segment_id != sent.segment_id), None)
+        if nxt is not None and nxt.speaker != sent.speaker \
+                and len(nxt.text) <= self.ack_chars and self.acknowledgements.search(nxt.text):
+            return self.book.canonical(nxt.speaker) or nxt.speaker, "addressee"
+        return None, "named"
 
     def _hits(self, sentences: list[Sentence], i: int) -> list[_Hit]:
         sent, text = sentences[i], sentences[i].text

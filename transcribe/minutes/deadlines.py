@@ -101,6 +101,9 @@ def resolve(groups: dict[str, str | None], rules: Rules,
     clock = _clock(g, table)
     if clock is not None:
         at = clock
+    if "weekday" in g and "week" not in g and day == today + timedelta(days=7) \
+            and at is not None and at > meeting.time().replace(tzinfo=None):
+        day = today  # "by Tuesday evening" said on Tuesday morning: this evening
     if day is None:
         if at is None:
             return None

@@ -35,11 +35,19 @@ class DecisionFinder:
         self.cue_patterns = rules.patterns("decision", "cue_patterns")
         self.proposal_patterns = rules.patterns("decision", "proposal_patterns")
         self.open_questions = rules.phrases("decision", "open_questions")
+        # General signs, not phrasings of one meeting: a deferral or rejection ("先不考虑",
+        # "not this week") settles a point; so does the chair answering a question with a
+        # directive ("其他四座桥呢？" … "检测要做。").
+        self.deferrals = rules.patterns("decision", "deferral_patterns")
+        self.question_ends = rules.patterns("decision", "question_patterns")
+        self.directives = rules.phrases("decision", "directives")
+        self.chair: str | None = None
         self.short = int(table.get("short_confirmation_chars", 8))
         self.min_item = int(table.get("min_item_chars", 4))
 
     def find(self, sentences: list[Sentence], words: list[set[str]]) -> list[Decision]:
         found: dict[int, Decision] = {}
+        self.chair = _chair(sentences)
         for i, sent in enumerate(sentences):
             for decision in self._at(sentences, words, i):
                 found.setdefault(decision.sentence.index, decision)
@@ -50,7 +58,8 @@ class DecisionFinder:
         match = self.cues.search(sent.text) or next(
             (m for p in self.cue_patterns if (m := p.search(sent.text))), None)
         if match is None or self.exclude.search(sent.text):
-            return self._agreed_proposal(sentences, i) or self._answer(sentences, i)
+            return self._agreed_proposal(sentences, i) or self._answer(sentences, i) \
+                or self._deferral(sent) or self._chair_answer(sentences, i)
         rest = sent.text[match.end():].strip()
         if self.headers.search(sent.text) or (not rest and len(sent.text) > self.short
                                               and _followed_by_list(sentences, i)):
@@ -92,6 +101,34 @@ class DecisionFinder:
                 return [Decision(sent, match.group(0), None)]
             return []
         return []
+
+
+    def _deferral(self, sent: Sentence) -> list[Decision]:
+        """"拆除重建先不考虑", "not this week", "we'll hold off": a point settled by no."""
+        match = next((m for p in self.deferrals if (m := p.search(sent.text))), None)
+        return [Decision(sent, match.group(0))] if match else []
+
+    def _chair_answer(self, sentences: list[Sentence], i: int) -> list[Decision]:
+        """The chair (who speaks most) answers someone's question within two turns with a
+        directive: the answer settles it."""
+        sent = sentences[i]
+        if sent.speaker != self.chair or not self.directives.search(sent.text):
+            return []
+        for back in range(i - 1, max(-1, i - 3), -1):
+            asked = sentences[back]
+            if any(p.search(asked.text) for p in self.question_ends) or \
+                    asked.display.rstrip().endswith(("?", "？")):
+                match = self.directives.search(sent.text)
+                return [Decision(sent, match.group(0))] if match else []
+        return []
+
+
+def _chair(sentences: list[Sentence]) -> str | None:
+    """Who chairs: the speaker with the most sentences (ties: who spoke first)."""
+    counts: dict[str, int] = {}
+    for sent in sentences:
+        counts[sent.speaker] = counts.get(sent.speaker, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
 
 
 def _proposal(sentences: list[Sentence], i: int) -> Sentence | None:
