@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from transcribe.minutes.decisions import chair_of
 from transcribe.minutes.deadlines import Deadline, find_deadline, find_deadlines, last_deadline
 from transcribe.minutes.owners import english_owner, owner_after, owner_before
 from transcribe.minutes.people import NameBook
@@ -63,6 +64,9 @@ class ActionFinder:
         self.imperative = bool(rules.table("action").get("imperative", False))
         # Deadline-anchored actions (no cue): who they belong to, told by general signs.
         self.speaker_words = rules.phrases("action", "speaker_words")
+        # "我们后勤今晚…", "we'll have it by…": from anyone but the chair, "we" is their unit
+        self.unit_words = rules.phrases("action", "unit_words")
+        self.chair: str | None = None
         self.acknowledgements = rules.phrases("action", "acknowledgements")
         self.task_markers = rules.phrases("action", "task_markers")
         # A decision or a proposal with a date ("推迟到下周三", "let's go with … Friday") is
@@ -96,6 +100,7 @@ class ActionFinder:
 
     def find(self, sentences: list[Sentence]) -> list[ActionItem]:
         items: list[ActionItem] = []
+        self.chair = chair_of(sentences)
         for i, sent in enumerate(sentences):
             if self.exclude.search(sent.text):
                 continue
@@ -121,12 +126,14 @@ class ActionFinder:
         sent = sentences[i]
         deadline = find_deadline(sent.text, self.rules, self.meeting)
         if deadline is None or self._continues(sentences, i) or self.questions.search(sent.text) \
-                or self.anchored_exclude.search(sent.text) \
-                or any(p.search(sent.text) for p in self.anchored_patterns) or not (
-                self.verbs.search(sent.text) or self.task_markers.search(sent.text)):
+                or not (self.verbs.search(sent.text) or self.task_markers.search(sent.text)):
             return None
         owner, source = self._anchored_owner(sentences, i)
-        if owner is None:
+        # a decision or proposal with a date is no action, unless someone is named in it
+        # ("approved karen the firmware … needs updating by friday")
+        if owner is None or (source != "named" and (
+                self.anchored_exclude.search(sent.text)
+                or any(p.search(sent.text) for p in self.anchored_patterns))):
             return None
         clause = sent.text[:deadline.start] + " " * (deadline.end - deadline.start) \
             + sent.text[deadline.end:]
@@ -142,7 +149,8 @@ class ActionFinder:
         for start, _, name in self.book.find(sent.text):
             if name != speaker and not self._object(sent.text, start):
                 return name, "named"
-        if self.speaker_words.search(sent.text):
+        if self.speaker_words.search(sent.text) or (
+                sent.speaker != self.chair and self.unit_words.search(sent.text)):
             return speaker, "speaker"
         nxt = next((s for s in sentences[i + 1:] if s.segment_id != sent.segment_id), None)
         if nxt is not None and nxt.speaker != sent.speaker \

@@ -47,7 +47,7 @@ class DecisionFinder:
 
     def find(self, sentences: list[Sentence], words: list[set[str]]) -> list[Decision]:
         found: dict[int, Decision] = {}
-        self.chair = _chair(sentences)
+        self.chair = chair_of(sentences)
         for i, sent in enumerate(sentences):
             for decision in self._at(sentences, words, i):
                 found.setdefault(decision.sentence.index, decision)
@@ -123,7 +123,7 @@ class DecisionFinder:
         return []
 
 
-def _chair(sentences: list[Sentence]) -> str | None:
+def chair_of(sentences: list[Sentence]) -> str | None:
     """Who chairs: the speaker with the most sentences (ties: who spoke first)."""
     counts: dict[str, int] = {}
     for sent in sentences:
