@@ -83,3 +83,23 @@ def test_a_weekday_said_on_that_weekday_with_a_later_hour_is_today():
     assert found is not None and found.when.date().isoformat() == "2026-12-03"
     found = find_deadline(normalise("posted by thursday"), rules, thursday_morning)
     assert found is not None and found.when.date().isoformat() == "2026-12-10"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_we_is_the_speakers_unit_unless_the_chair_says_it(form):
+    turns = [("陈国华", "今天碰一下处置。"), ("陈国华", "三四年级停课三天。"),
+             ("蒋涛", "消毒的话，我们后勤今晚就把教室和食堂全部消一遍。")]
+    assert [a[:2] for a in _actions("zh", _both("zh", turns, form))] == [("s2", "蒋涛")]
+    turns = [("陈国华", "今天碰一下处置。"), ("蒋涛", "教室要消毒。"),
+             ("陈国华", "我们今晚就把教室全部消一遍。")]
+    assert _actions("zh", _both("zh", turns, form)) == []
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_named_person_outweighs_a_decision_cue_in_a_dated_task(form):
+    turns = [("Olivia Park", "Let's review the failure."),
+             ("Tom Reyes", "I'll need budget for the extra shifts."),
+             ("Olivia Park", "Approved. Karen, the firmware on every controller needs updating "
+                             "by Friday."), ("Karen Wu", "Got it.")]
+    owners = {a[1] for a in _actions("en", _both("en", turns, form), ["Karen Wu"])}
+    assert "Karen Wu" in owners
