@@ -11,6 +11,7 @@ these hooks; a failing hook is logged and never takes the node or the room down 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -146,14 +147,15 @@ class Extensions:
         for ext in self.items:
             await _guard(ext.on_room_open, f"{ext.name}: room {room.room_id} open", node, room)
 
+    # Member hooks run side by side: one extension's Redis round trip must not delay
+    # another's bookkeeping (a drawer's place on a board is free as soon as they leave).
     async def member_joined(self, room: Room, member: Member) -> None:
-        for ext in self.items:
-            await _guard(ext.on_member_join, f"{ext.name}: {member.id} joined", room, member)
+        await asyncio.gather(*(_guard(ext.on_member_join, f"{ext.name}: {member.id} joined",
+                                      room, member) for ext in self.items))
 
     async def member_left(self, room: Room, member: Member, reason: str) -> None:
-        for ext in self.items:
-            await _guard(ext.on_member_leave, f"{ext.name}: {member.id} left", room, member,
-                         reason)
+        await asyncio.gather(*(_guard(ext.on_member_leave, f"{ext.name}: {member.id} left",
+                                      room, member, reason) for ext in self.items))
 
     async def room_closed(self, node: Node, room: Room) -> None:
         for ext in self.items:

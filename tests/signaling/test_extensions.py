@@ -60,3 +60,30 @@ async def test_a_failing_hook_is_logged_and_the_others_still_run(
         await exts.node_started(object())  # type: ignore[arg-type]
     assert calls == ["fine"]
     assert "a: node start failed" in caplog.text
+
+
+async def test_member_hooks_run_side_by_side() -> None:
+    """A hook that waits (a Redis round trip) does not hold back another extension's."""
+    import asyncio
+    import types
+
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(room: object, member: object, reason: str) -> None:
+        await release.wait()
+        order.append("slow")
+
+    async def quick(room: object, member: object, reason: str) -> None:
+        order.append("quick")
+
+    exts = Extensions((Extension(name="a", on_member_leave=slow),
+                       Extension(name="b", on_member_leave=quick)))
+    member = types.SimpleNamespace(id="p_000000000001")
+    task = asyncio.create_task(exts.member_left(object(), member, "left"))  # type: ignore[arg-type]
+    for _ in range(5):  # a few loop turns, no waiting on time
+        await asyncio.sleep(0)
+    assert order == ["quick"]
+    release.set()
+    await task
+    assert order == ["quick", "slow"]
