@@ -3,31 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # local_node, signal_client, rtc_peer
 
-from local_node import LocalServer, StartLocal, start_node, stop_node  # noqa: E402
-
-
-@pytest.fixture
-async def start_local(redis_url: str, tmp_path: Path) -> AsyncIterator[StartLocal]:
-    """Factory: `await start_local({"COMMANDPOST_LIMITS_...": "2"})` -> LocalServer."""
-    servers: list[LocalServer] = []
-
-    async def start(env: Mapping[str, str] | None = None) -> LocalServer:
-        server = await start_node(redis_url, tmp_path / f"data-{len(servers)}", env)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await stop_node(server)
-
-
-@pytest.fixture
-async def local(start_local: StartLocal) -> LocalServer:
-    return await start_local()
+from local_fixtures import local, start_local  # noqa: E402,F401  (shared fixtures)
