@@ -313,6 +313,9 @@ def test_an_update_made_offline_arrives_once_when_back_online(server, people, tm
                        ".map(b => b.dataset.action)", task_id)
     assert actions == ["en_route", "reject"], actions
 
+    # The update carries the phone's position: wait for its first fix (slow on a busy machine).
+    field.wait_until(f"(document.querySelector('#field-position')?.textContent || '')"
+                     f".includes('{SHANGHAI['latitude']:.4f}')", "a GPS fix", 15)
     # Offline: a photo, a note, "en route". It waits in the queue, and the card says so.
     field.context.set_offline(True)
     field.wait_until("commandpost.status === 'offline'", "the page noticing it is offline", 5)
