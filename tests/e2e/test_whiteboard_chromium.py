@@ -60,6 +60,10 @@ def type_at(person, selector: str, fraction: tuple[float, float], text: str) -> 
     x, y = box_points(person, selector, [fraction])[0]
     person.page.mouse.click(x, y)
     person.page.wait_for_selector("textarea.wb-editor", timeout=5000)
+    # The editor takes the focus on the next frame (after the click that placed it); keys
+    # typed before that would go elsewhere, as a busy CI machine showed.
+    person.page.wait_for_function("document.activeElement?.matches('textarea.wb-editor')",
+                                  timeout=5000)
     person.page.keyboard.type(text)
     person.page.keyboard.press("Enter")
 
